@@ -1,0 +1,40 @@
+"""Composition root: parse arguments, set up paths and logging, then run a verb or the GUI.
+
+Startup order (GUI): paths -> logging -> single-instance check -> QApplication -> services ->
+window -> tray. Nothing happens at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from app import cli
+
+    args = cli.parse(sys.argv[1:] if argv is None else argv)
+    if args.verb is not None:
+        # Verbs log only when asked: they run under ssh and the AWS CLI, where stderr is
+        # the user's terminal, and a cache hit must stay fast.
+        if args.debug:
+            from app.core.logsetup import setup_logging
+            from app.core.paths import Paths
+
+            paths = Paths.default().ensure()
+            setup_logging(paths.log_dir / "cli.log", logging.DEBUG)
+        return cli.run_verb(args)
+
+    from app.core.logsetup import setup_logging
+    from app.core.paths import Paths
+
+    paths = Paths.default().ensure()
+    setup_logging(paths.log_file, logging.DEBUG if args.debug else logging.INFO)
+    from app.ui.application import run_gui
+
+    return run_gui(paths, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

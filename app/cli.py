@@ -1,0 +1,70 @@
+"""Command-line verbs. Each verb lives in `app.commands.<verb>` with `add_arguments` and `run`.
+
+Only the verb being run is imported, so `gangway credentials` (run by ssh and the AWS CLI on
+every connection) stays fast and never loads Qt or boto3 on a cache hit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from app import __version__
+
+# verb -> one-line help. The module is app.commands.<verb with - as _>.
+VERBS: dict[str, str] = {
+    "doctor": "check prerequisites (AWS CLI, session-manager-plugin, OpenSSH, keyring, terminals)",
+}
+
+
+def _module(verb: str) -> ModuleType:
+    return importlib.import_module("app.commands." + verb.replace("-", "_"))
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gangway",
+        description="SSH, shells and tunnels over AWS Systems Manager Session Manager. "
+        "Without a command, opens the Gangway window.",
+    )
+    parser.add_argument("--version", action="version", version=f"gangway {__version__}")
+    parser.add_argument("--debug", action="store_true", help="log at DEBUG level")
+    parser.add_argument("--smoke-test", action="store_true", help=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="verb", metavar="COMMAND")
+    for verb, help_text in VERBS.items():
+        if only is not None and verb != only:
+            sub.add_parser(verb, help=help_text)
+            continue
+        verb_parser = sub.add_parser(verb, help=help_text, description=help_text)
+        _module(verb).add_arguments(verb_parser)
+    return parser
+
+
+def first_verb(argv: Sequence[str]) -> str | None:
+    for arg in argv:
+        if arg in VERBS:
+            return arg
+        if not arg.startswith("-"):
+            return None
+    return None
+
+
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    verb = first_verb(argv)
+    # With a verb, only that verb's module is imported; --help lists them all.
+    return build_parser(only=verb).parse_args(list(argv))
+
+
+def run_verb(args: argparse.Namespace) -> int:
+    from app.core.errors import GangwayError
+
+    try:
+        return int(_module(args.verb).run(args))
+    except GangwayError as exc:
+        print(f"gangway {args.verb}: {exc.one_line()}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,26 @@
+"""Plain-text tables for the CLI, safe for hostile cell text (control characters escaped)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def clean(cell: object) -> str:
+    text = str(cell)
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]], max_width: int = 60) -> str:
+    cells = [[clean(c) for c in row] for row in rows]
+    for row in cells:
+        for i, c in enumerate(row):
+            if len(c) > max_width:
+                row[i] = c[: max_width - 1] + "…"
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, c in enumerate(row):
+            widths[i] = max(widths[i], len(c))
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    out = [line.rstrip(), "  ".join("-" * w for w in widths)]
+    out += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    return "\n".join(out)

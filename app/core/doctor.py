@@ -1,0 +1,102 @@
+"""Prerequisite checks for `gangway doctor` and the first-run screen."""
+
+from __future__ import annotations
+
+import platform
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from app.core import terminals
+from app.core.aws import plugin
+from app.core.procs import output_of, which
+from app.core.secrets import backend_info
+
+
+class Status(Enum):
+    OK = "ok"
+    WARN = "warn"
+    MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    detail: str
+    hint: str
+    essential: bool
+
+
+def _version(text: str | None) -> str:
+    match = re.search(r"\d+(?:\.\d+)+", text or "")
+    return match.group(0) if match else "unknown version"
+
+
+def check_aws_cli() -> Check:
+    path = which("aws")
+    if path is None:
+        return Check("AWS CLI", Status.WARN, "not found",
+                     "Optional: Gangway talks to AWS itself. Install AWS CLI v2 for the "
+                     "'AWS CLI' ProxyCommand mode: https://docs.aws.amazon.com/cli/latest/"
+                     "userguide/getting-started-install.html", essential=False)
+    out = output_of([path, "--version"]) or ""
+    ver = _version(out.split("/", 1)[1] if out.startswith("aws-cli/") else out)
+    major = ver.split(".")[0]
+    if major != "2":
+        return Check("AWS CLI", Status.WARN, f"{ver} at {path}",
+                     "AWS CLI v1 lacks `configure export-credentials`; v2 is recommended.",
+                     essential=False)
+    return Check("AWS CLI", Status.OK, f"{ver} at {path}", "", essential=False)
+
+
+def check_plugin() -> Check:
+    info = plugin.find_plugin()
+    if info is None:
+        return Check("session-manager-plugin", Status.MISSING, "not found",
+                     plugin.install_hint(), essential=True)
+    if info.version != "unknown" and info.version_tuple < plugin.MIN_PLUGIN_VERSION:
+        return Check("session-manager-plugin", Status.WARN, f"{info.version} at {info.path} (old)",
+                     plugin.install_hint(), essential=True)
+    return Check("session-manager-plugin", Status.OK, f"{info.version} at {info.path}", "",
+                 essential=True)
+
+
+def check_ssh() -> Check:
+    path = which("ssh")
+    if path is None:
+        hint = ("Enable the 'OpenSSH Client' optional feature (Settings > Apps > Optional "
+                "features)." if platform.system() == "Windows"
+                else "Install the OpenSSH client (Debian/Ubuntu: `sudo apt install openssh-client`).")
+        return Check("OpenSSH client", Status.MISSING, "not found", hint, essential=True)
+    out = output_of([path, "-V"]) or ""
+    match = re.search(r"OpenSSH[_\w.]*", out)
+    return Check("OpenSSH client", Status.OK, f"{match.group(0) if match else out} at {path}", "",
+                 essential=True)
+
+
+def check_keyring() -> Check:
+    info = backend_info()
+    if info.real:
+        return Check("Keyring", Status.OK, info.name, "", essential=False)
+    return Check("Keyring", Status.WARN, f"{info.name}: {info.detail}",
+                 "Secrets will be kept in memory only (never in plaintext). On Linux, install "
+                 "and unlock gnome-keyring or KWallet (Secret Service).", essential=False)
+
+
+def check_terminals() -> Check:
+    found = terminals.detect()
+    if not found:
+        return Check("Terminal emulator", Status.WARN, "none found",
+                     "Install a terminal (e.g. gnome-terminal, konsole or xterm) or set a custom "
+                     "terminal command in Settings.", essential=False)
+    names = ", ".join(t.name for t in found)
+    return Check("Terminal emulator", Status.OK, names, "", essential=False)
+
+
+def run_checks() -> list[Check]:
+    return [check_aws_cli(), check_plugin(), check_ssh(), check_keyring(), check_terminals()]
+
+
+def essentials_ok(checks: list[Check]) -> bool:
+    return all(c.status is Status.OK for c in checks if c.essential)

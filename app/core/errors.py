@@ -1,0 +1,97 @@
+"""Typed errors: core raises them with a message and a hint; the UI and CLI word them.
+
+Every error a user can cause or fix (bad files, wrong MFA code, expired keys, a port in use,
+a missing plugin, a dead network) is a `GangwayError` subclass, never a bare traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class GangwayError(Exception):
+    """An error the user can understand: what happened (`message`) and what to do (`hint`)."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip() if self.hint else self.message
+
+    def one_line(self) -> str:
+        """The form the CLI prints on stderr: one line, no newlines from hostile input."""
+        return " ".join(str(self).split())
+
+
+class ConfigFileError(GangwayError):
+    """A file we read is malformed: names the file and, where known, the line."""
+
+    def __init__(self, path: Path, message: str, line: int | None = None, hint: str = "") -> None:
+        where = f"{path}:{line}" if line is not None else str(path)
+        super().__init__(f"{where}: {message}", hint)
+        self.path = path
+        self.line = line
+
+
+class FileChangedError(GangwayError):
+    """A file changed on disk since we read it; writing now would lose the other change."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"{path} was changed by another program since Gangway read it.",
+            "Reload it and make your change again; nothing was written.",
+        )
+        self.path = path
+
+
+class ProfileError(GangwayError):
+    """A profile cannot be used (missing or circular source_profile, unknown kind, ...)."""
+
+
+class CredentialError(GangwayError):
+    """Credentials are missing, rejected, or expired."""
+
+
+class MfaRequiredError(CredentialError):
+    """A profile needs an MFA code before it can be used."""
+
+
+class MfaCodeRejectedError(CredentialError):
+    """AWS rejected the MFA code; the user may retry."""
+
+
+class SsoLoginRequiredError(CredentialError):
+    """The SSO token is missing or expired; the user must log in again."""
+
+
+class CancelledError(GangwayError):
+    """The user cancelled (an MFA prompt, a login)."""
+
+    def __init__(self, message: str = "Cancelled.", hint: str = "") -> None:
+        super().__init__(message, hint)
+
+
+class AwsError(GangwayError):
+    """An AWS API call failed; `code` is the AWS error code when there was one."""
+
+    def __init__(self, message: str, hint: str = "", code: str = "") -> None:
+        super().__init__(message, hint)
+        self.code = code
+
+
+class NetworkError(GangwayError):
+    """AWS could not be reached at all."""
+
+
+class KeyringUnavailableError(GangwayError):
+    """No real OS keyring backend: secrets are kept in memory only."""
+
+
+class PluginNotFoundError(GangwayError):
+    """session-manager-plugin is missing or too old."""
+
+
+class PortInUseError(GangwayError):
+    """A local port is already taken."""
