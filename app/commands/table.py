@@ -10,7 +10,9 @@ def clean(cell: object) -> str:
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]], max_width: int = 60) -> str:
+def format_table(
+    headers: Sequence[str], rows: Sequence[Sequence[object]], max_width: int = 60
+) -> str:
     cells = [[clean(c) for c in row] for row in rows]
     for row in cells:
         for i, c in enumerate(row):
@@ -22,5 +24,6 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]], max_w
             widths[i] = max(widths[i], len(c))
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
     out = [line.rstrip(), "  ".join("-" * w for w in widths)]
-    out += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    for row in cells:
+        out.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     return "\n".join(out)

@@ -67,7 +67,8 @@ def check_ssh() -> Check:
     if path is None:
         hint = ("Enable the 'OpenSSH Client' optional feature (Settings > Apps > Optional "
                 "features)." if platform.system() == "Windows"
-                else "Install the OpenSSH client (Debian/Ubuntu: `sudo apt install openssh-client`).")
+                else "Install the OpenSSH client (Debian/Ubuntu: "
+                "`sudo apt install openssh-client`).")
         return Check("OpenSSH client", Status.MISSING, "not found", hint, essential=True)
     out = output_of([path, "-V"]) or ""
     match = re.search(r"OpenSSH[_\w.]*", out)

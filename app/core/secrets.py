@@ -36,7 +36,8 @@ def backend_info() -> BackendInfo:
         return BackendInfo("none", False, f"keyring failed to load: {exc}")
     name = f"{type(backend).__module__}.{type(backend).__name__}"
     if isinstance(backend, chainer.ChainerBackend):
-        real_ones = [b for b in backend.backends if not any(n in type(b).__name__ for n in _NOT_REAL)]
+        real_ones = [b for b in backend.backends
+                     if not any(n in type(b).__name__ for n in _NOT_REAL)]
         if not real_ones:
             return BackendInfo(name, False, "no OS keyring backend is available")
         inner = real_ones[0]

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import boto3
 
 # Retries: "adaptive" adds client-side rate limiting on throttling, on top of backoff.
-RETRY_CONFIG: dict[str, Any] = {"max_attempts": 8, "mode": "adaptive"}
+RETRY_ATTEMPTS = 8
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 30
 
@@ -24,13 +24,26 @@ _INVALID = {"InvalidClientTokenId", "UnrecognizedClientException", "AuthFailure"
             "SignatureDoesNotMatch", "InvalidAccessKeyId"}
 
 
-def new_session(profile: str | None = None, **credentials: str) -> boto3.Session:
+def new_session(
+    profile: str | None = None,
+    *,
+    access_key: str | None = None,
+    secret_key: str | None = None,
+    token: str | None = None,
+    region: str | None = None,
+) -> boto3.Session:
     """A boto3 session for `profile` (None = default chain), or for explicit credentials."""
     import boto3
     import botocore.exceptions
 
     try:
-        return boto3.Session(profile_name=profile or None, **credentials)
+        return boto3.Session(
+            profile_name=profile or None,
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+            aws_session_token=token,
+            region_name=region,
+        )
     except botocore.exceptions.ProfileNotFound as exc:
         raise CredentialError(f"Profile '{profile}' was not found.",
                               "Check the name in the Profiles pane or ~/.aws/config.") from exc
@@ -43,10 +56,13 @@ def client(session: boto3.Session, service: str, region: str | None = None,
     """A client with Gangway's retry and timeout policy."""
     from botocore.config import Config
 
-    cfg = Config(retries=dict(RETRY_CONFIG), connect_timeout=CONNECT_TIMEOUT,
+    cfg = Config(retries={"max_attempts": RETRY_ATTEMPTS, "mode": "adaptive"},
+                 connect_timeout=CONNECT_TIMEOUT,
                  read_timeout=READ_TIMEOUT, **config)
+    # Typed as Any: the stubs' per-service overloads cannot take a service name variable.
+    untyped: Any = session
     try:
-        return session.client(service, region_name=region or session.region_name or "us-east-1",
+        return untyped.client(service, region_name=region or session.region_name or "us-east-1",
                               config=cfg)
     except Exception as exc:
         raise translate(exc) from exc
@@ -86,7 +102,8 @@ def translate(exc: BaseException, doing: str = "") -> GangwayError:
     if isinstance(exc, bex.NoCredentialsError | bex.PartialCredentialsError):
         return CredentialError(f"{prefix}no credentials were found for this profile.",
                                "Add keys or a role to the profile, or log in with SSO.")
-    if isinstance(exc, bex.TokenRetrievalError | bex.SSOTokenLoadError | bex.UnauthorizedSSOTokenError):
+    if isinstance(exc, bex.TokenRetrievalError | bex.SSOTokenLoadError
+                  | bex.UnauthorizedSSOTokenError):
         return CredentialError(f"{prefix}the SSO login has expired or is missing.",
                                "Log in with SSO again from the Profiles pane.")
     if isinstance(exc, bex.EndpointConnectionError | bex.ConnectTimeoutError

@@ -1,0 +1,107 @@
+"""Single-instance IPC, client side (no Qt, so `gangway credentials` stays light).
+
+The running window listens on a per-user local socket (Unix domain socket in a 0700 runtime
+directory; a named pipe on Windows). Messages are versioned JSON lines:
+`{"v": 1, "cmd": "show"}` -> `{"v": 1, "ok": true, ...}`.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+import socket
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from app.core.paths import Paths
+
+PROTOCOL_VERSION = 1
+_MAX_UNIX_PATH = 100  # sun_path is 104-108 bytes; keep a margin
+
+
+def server_name(paths: Paths) -> str:
+    """The name QLocalServer listens on: a full socket path on POSIX, a pipe name on Windows."""
+    key = hashlib.sha256(str(paths.runtime_dir).encode()).hexdigest()[:12]
+    if sys.platform == "win32":
+        return f"gangway-{getpass.getuser()}-{key}"
+    path = paths.runtime_dir / "gangway.sock"
+    if len(str(path)) <= _MAX_UNIX_PATH:
+        return str(path)
+    # Deep test or portable directories: fall back to a per-user private directory in /tmp.
+    private = Path(tempfile.gettempdir()) / f"gangway-{os.getuid()}"
+    private.mkdir(mode=0o700, exist_ok=True)
+    return str(private / f"{key}.sock")
+
+
+def _connect_unix(name: str, timeout: float) -> socket.socket | None:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(name)
+    except OSError:
+        sock.close()
+        return None
+    return sock
+
+
+def send(paths: Paths, message: dict[str, Any], timeout: float = 5.0) -> dict[str, Any] | None:
+    """Send one message to the running window and wait for its reply.
+
+    Returns None when no window is running (or it does not answer in time); callers then
+    fall back to doing the work themselves.
+    """
+    body = (json.dumps({"v": PROTOCOL_VERSION, **message}) + "\n").encode()
+    name = server_name(paths)
+    if sys.platform == "win32":
+        return _send_pipe(name, body, timeout)
+    sock = _connect_unix(name, min(timeout, 2.0))
+    if sock is None:
+        return None
+    with sock:
+        sock.settimeout(timeout)
+        try:
+            sock.sendall(body)
+            data = b""
+            while not data.endswith(b"\n"):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        except OSError:
+            return None
+    return _decode(data)
+
+
+def _send_pipe(name: str, body: bytes, timeout: float) -> dict[str, Any] | None:
+    pipe = rf"\\.\pipe\{name}"
+    deadline = time.monotonic() + min(timeout, 2.0)
+    while True:
+        try:
+            handle = open(pipe, "r+b", buffering=0)  # noqa: SIM115 - closed below
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.05)
+    with handle:
+        handle.write(body)
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = handle.read(65536)
+            if not chunk:
+                break
+            data += chunk
+    return _decode(data)
+
+
+def _decode(data: bytes) -> dict[str, Any] | None:
+    try:
+        reply = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return reply if isinstance(reply, dict) else None

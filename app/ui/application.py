@@ -1,0 +1,170 @@
+"""The QApplication: builds every service, wires them to the window and tray, shuts them down.
+
+This is the only module that constructs services; widgets receive what they need.
+Startup order: single-instance check -> services -> window -> tray -> IPC handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import traceback
+from dataclasses import dataclass
+from types import TracebackType
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from app import APP_ID, APP_NAME, __version__
+from app.core.ipc import send as ipc_send
+from app.core.paths import Paths
+from app.core.secrets import backend_info
+from app.core.store import JsonStore
+from app.ui.ipc import IpcServer
+from app.ui.main_window import MainWindow
+from app.ui.resources import app_icon
+from app.ui.tasks import TaskRunner
+from app.ui.tray import Tray
+from app.ui.widgets.empty_state import EmptyState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything long-lived, built once here and passed to the widgets that need it."""
+
+    paths: Paths
+    settings: JsonStore
+    tasks: TaskRunner
+
+
+def build_panes(services: Services) -> list[tuple[str, QWidget]]:
+    """One pane per job; each says honestly what will appear in it."""
+    return [
+        ("Profiles", EmptyState(
+            "No AWS profiles yet",
+            "Your AWS profiles (access keys, roles, SSO) from ~/.aws/config and "
+            "~/.aws/credentials will be listed here, with their account and how long their "
+            "credentials stay valid.")),
+        ("Instances", EmptyState(
+            "Pick a profile to see instances",
+            "The instances you may connect to, across regions, will appear here, with the "
+            "reason for any you cannot reach.")),
+        ("Tunnels", EmptyState(
+            "No tunnels saved",
+            "Saved tunnels (a local port forwarded to an instance or to a private host such as "
+            "an RDS database) will appear here, each with a switch to start and stop it.")),
+        ("Sessions", EmptyState(
+            "No sessions yet",
+            "Active and recent Session Manager sessions (shells, SSH, tunnels) will appear "
+            "here, with who started them, when, and how they ended.")),
+    ]
+
+
+class GangwayApplication(QApplication):
+    def __init__(self, paths: Paths, argv: list[str]) -> None:
+        super().__init__(argv)
+        self.setApplicationName(APP_NAME)
+        self.setApplicationDisplayName(APP_NAME)
+        self.setApplicationVersion(__version__)
+        self.setOrganizationName(APP_ID)
+        self.setDesktopFileName(APP_ID)
+        self.setWindowIcon(app_icon())
+        self.paths = paths
+        self.ipc = IpcServer(paths, self)
+        self.services = Services(
+            paths=paths,
+            settings=JsonStore(paths.config_dir / "settings.json"),
+            tasks=TaskRunner(parent=self),
+        )
+        self.tray: Tray | None = Tray(self) if Tray.available() else None
+        self.setQuitOnLastWindowClosed(self.tray is None)
+        self.window = MainWindow(paths, build_panes(self.services),
+                                 hide_on_close=self.tray is not None)
+        self.window.quit_requested.connect(self.quit)
+        if self.tray is not None:
+            self.tray.show_requested.connect(self.show_window)
+            self.tray.quit_requested.connect(self.quit)
+            self.tray.show()
+        self.ipc.register("show", self._ipc_show)
+        self.ipc.register("ping", lambda _msg, reply: reply({"ok": True, "version": __version__}))
+        self.aboutToQuit.connect(self.shutdown)
+
+    def show_window(self) -> None:
+        self.window.show()
+        self.window.raise_()
+        self.window.activateWindow()
+
+    def _ipc_show(self, _message: dict[str, object], reply: object) -> None:
+        self.show_window()
+        if callable(reply):
+            reply({"ok": True})
+
+    def shutdown(self) -> None:
+        log.info("shutting down")
+        self.services.tasks.shutdown()
+        self.ipc.close()
+        if self.tray is not None:
+            self.tray.hide()
+
+
+def _install_excepthook(app: GangwayApplication) -> None:
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        log.critical("unhandled exception:\n%s", "".join(traceback.format_exception(kind, exc, tb)))
+        if kind is KeyboardInterrupt:
+            app.quit()
+            return
+        QMessageBox.critical(
+            app.window if app.window.isVisible() else None, f"{APP_NAME}: unexpected error",
+            f"{kind.__name__}: {exc}\n\nGangway keeps running; details are in "
+            f"{app.paths.log_file}.")
+
+    sys.excepthook = hook
+
+
+def _handle_sigint(app: GangwayApplication) -> QTimer:
+    # Python only runs signal handlers between bytecodes; a idle timer lets it in, so Ctrl-C
+    # quits through aboutToQuit (stopping tunnels) instead of killing the process.
+    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    signal.signal(signal.SIGTERM, lambda *_: app.quit())
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
+    return timer
+
+
+def smoke_test(app: GangwayApplication) -> int:
+    """Exercise IPC, keyring and tray in this (possibly frozen) build, then exit."""
+    ok = True
+    reply = ipc_send(app.paths, {"cmd": "ping"}, timeout=0.1)
+    # The server answers only while the event loop runs; reaching it at all is the check.
+    print(f"ipc: listening on {app.ipc.name}; direct ping {'answered' if reply else 'queued'}")
+    info = backend_info()
+    print(f"keyring: {info.name} ({'OS store' if info.real else 'memory only'})")
+    print(f"tray: {'available' if app.tray is not None else 'not available'}")
+    print(f"window: {app.window.windowTitle()} {app.window.width()}x{app.window.height()}")
+    ok = ok and app.window.windowTitle() == APP_NAME
+    return 0 if ok else 1
+
+
+def run_gui(paths: Paths, args: argparse.Namespace) -> int:
+    # A second launch hands over to the running window and exits.
+    if ipc_send(paths, {"cmd": "show"}, timeout=2.0) is not None:
+        log.info("another Gangway is running; asked it to show its window")
+        return 0
+    app = GangwayApplication(paths, sys.argv[:1])
+    if not app.ipc.listen():
+        log.warning("could not listen on %s; continuing without single-instance IPC",
+                    app.ipc.name)
+    _install_excepthook(app)
+    _sigint_timer = _handle_sigint(app)
+    if getattr(args, "smoke_test", False):
+        code = smoke_test(app)
+        app.shutdown()
+        return code
+    app.show_window()
+    log.info("Gangway %s started", __version__)
+    return app.exec()

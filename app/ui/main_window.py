@@ -1,0 +1,126 @@
+"""The main window: a sidebar of panes (Profiles, Instances, Tunnels, Sessions) and menus."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
+
+from app import APP_NAME, __version__
+from app.core.paths import Paths
+from app.ui.resources import app_icon
+
+
+class MainWindow(QMainWindow):
+    """Owns no services: panes arrive built, with theirs, from `application.py`."""
+
+    quit_requested = Signal()
+
+    def __init__(self, paths: Paths, panes: Sequence[tuple[str, QWidget]],
+                 hide_on_close: bool = False, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.paths = paths
+        self.hide_on_close = hide_on_close
+        self.setWindowTitle(APP_NAME)
+        self.setWindowIcon(app_icon())
+        self.resize(1180, 740)
+        self.setMinimumSize(QSize(760, 480))
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("nav")
+        self.nav.setFixedWidth(168)
+        self.nav.setIconSize(QSize(20, 20))
+        self.nav.setFrameShape(QListWidget.Shape.NoFrame)
+        self.nav.setStyleSheet(
+            "QListWidget#nav { background: palette(alternate-base); padding-top: 8px; }"
+            "QListWidget#nav::item { padding: 9px 14px; }"
+        )
+        self.stack = QStackedWidget()
+        self.panes: dict[str, QWidget] = {}
+        for title, pane in panes:
+            self.add_pane(title, pane)
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.setCurrentRow(0)
+
+        body = QWidget()
+        layout = QHBoxLayout(body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(body)
+        self.status_label = QLabel()
+        self.status_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.statusBar().addWidget(self.status_label, 1)
+        self._build_menus()
+
+    def add_pane(self, title: str, pane: QWidget) -> None:
+        self.panes[title] = pane
+        self.stack.addWidget(pane)
+        QListWidgetItem(title, self.nav)
+
+    def show_pane(self, title: str) -> None:
+        titles = list(self.panes)
+        if title in titles:
+            self.nav.setCurrentRow(titles.index(title))
+
+    def set_status(self, text: str) -> None:
+        self.status_label.setText(text)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        close = QAction("&Close Window", self)
+        close.setShortcut(QKeySequence.StandardKey.Close)
+        close.triggered.connect(self.close)
+        quit_action = QAction("&Quit Gangway", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        quit_action.triggered.connect(self.quit_requested)
+        file_menu.addAction(close)
+        file_menu.addSeparator()
+        file_menu.addAction(quit_action)
+
+        view_menu = self.menuBar().addMenu("&View")
+        for index in range(self.nav.count()):
+            title = self.nav.item(index).text()
+            action = QAction(title, self)
+            action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+            action.triggered.connect(lambda _=False, t=title: self.show_pane(t))
+            view_menu.addAction(action)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        logs = QAction("Open &Log Folder", self)
+        logs.triggered.connect(
+            lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.paths.log_dir))))
+        about = QAction(f"&About {APP_NAME}", self)
+        about.setMenuRole(QAction.MenuRole.AboutRole)
+        about.triggered.connect(self._about)
+        help_menu.addAction(logs)
+        help_menu.addAction(about)
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self, f"About {APP_NAME}",
+            f"{APP_NAME} {__version__}\n\nSSH, shells and tunnels over AWS Systems Manager "
+            "Session Manager: no inbound ports, identity from IAM, every session audited.",
+        )
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        # With a tray icon, closing the window keeps tunnels running; Quit ends the app.
+        if self.hide_on_close:
+            event.ignore()
+            self.hide()
+        else:
+            event.accept()
+            self.quit_requested.emit()
