@@ -129,8 +129,9 @@ def cmd_join(argv: Sequence[str]) -> str:
 
     Two layers, innermost first: the CommandLineToArgvW quoting the program applies, then
     cmd.exe's caret escaping. Every `"` is written `^"`, so the text never starts with a
-    bare `"` and cmd's quote-stripping rule for `/c` and `/k` does not apply. Pass it verbatim to CreateProcess
-    (a string command line, see `terminals.LaunchSpec.windows_cmdline`), never through
+    bare `"` and cmd's quote-stripping rule for `/c` and `/k` does not apply. Pass it
+    verbatim to CreateProcess (a string command line, see
+    `terminals.LaunchSpec.windows_cmdline`), never through
     `subprocess.list2cmdline`, which would add its own quotes around it.
     """
     return cmd_escape(windows_join(argv))

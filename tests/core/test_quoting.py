@@ -14,7 +14,7 @@ from app.core import quoting
 
 # ---- Reference parsers, written from the documentation:
 # Reference parsers for the Windows and AppleScript forms, written from their documentation.
-# 
+#
 # - CommandLineToArgvW / the MSVC runtime (learn.microsoft.com, "Parsing C++ command-line
 #   arguments"): whitespace separates words outside quotes; 2n backslashes + `"` -> n backslashes
 #   and a quote toggle; 2n+1 backslashes + `"` -> n backslashes and a literal `"`; other
@@ -131,7 +131,7 @@ def applescript_literal(literal: str) -> str:
 
 # Arbitrary text without NUL (which no shell or command line can carry), biased towards the
 # characters that matter to shells.
-SPECIAL = list("'\"\\$`()!;&|<>*?[]{}~#%^=, \t\n\r-") + ["$(touch x)", "`id`", "''", "\u2019", "é", "🚀"]
+SPECIAL = [*list("'\"\\$`()!;&|<>*?[]{}~#%^=, \t\n\r-"), "$(touch x)", "`id`", "''", "’", "é", "🚀"]
 _piece = st.one_of(st.sampled_from(SPECIAL),
                    st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"))
 text = st.lists(_piece, max_size=25).map("".join)
