@@ -10,6 +10,8 @@ from pathlib import Path
 # Patterns for what must never reach a log: access key ids, secret keys, session tokens,
 # SSM stream tokens and bearer tokens. Over-redacting is fine; leaking is not.
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # Whole Authorization headers (SigV4 or bearer), whatever follows the name.
+    (re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*)[^\n]+"), r"\1[REDACTED]"),
     (re.compile(r"\b(AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}\b"), r"\1****"),
     (
         re.compile(
@@ -17,7 +19,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
             (["']?(?:aws_secret_access_key|secretaccesskey|secret_access_key|aws_session_token|
             sessiontoken|session_token|tokenvalue|token_value|accesstoken|access_token|
             refreshtoken|refresh_token|clientsecret|client_secret|x-amz-security-token|
-            authorization|x-amz-sso_bearer_token)["']?\s*[:=]\s*["']?)
+            x-amz-sso_bearer_token)["']?\s*[:=]\s*["']?)
             ([^\s"',}]+)
             """
         ),

@@ -38,17 +38,16 @@ class IpcServer(QObject):
         self._handlers[cmd] = handler
 
     def listen(self) -> bool:
-        """Start listening; False if the name is taken by a live server (another instance)."""
-        if self.server.listen(self.name):
-            return True
-        # A stale socket from a crash: remove it only if nobody answers on it.
+        """Start listening; False if another live instance already owns the name."""
+        # Probe first: with UserAccessOption Qt binds a temporary socket and renames it over
+        # the path, which would silently steal a running instance's socket.
         probe = QLocalSocket()
         probe.connectToServer(self.name)
         alive = probe.waitForConnected(500)
         probe.abort()
         if alive:
             return False
-        QLocalServer.removeServer(self.name)
+        QLocalServer.removeServer(self.name)  # a stale socket left by a crash
         return self.server.listen(self.name)
 
     def close(self) -> None:

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,10 @@ class TaskRunner(QObject):
             kwargs["cancel"] = task.cancel_event
         self._live.add(task)
         task.done.connect(lambda: self._live.discard(task))
-        self.pool.start(_Runnable(task, fn, args, kwargs))
+        runnable = _Runnable(task, fn, args, kwargs)
+        # Start on the next event-loop turn, so the caller can connect to the task's signals
+        # right after submit() without racing a fast worker.
+        QTimer.singleShot(0, lambda: self.pool.start(runnable))
         return task
 
     def cancel_all(self) -> None:
