@@ -11,6 +11,8 @@ import threading
 from dataclasses import dataclass
 from typing import Protocol
 
+from app.core.errors import KeyringUnavailableError
+
 SERVICE = "gangway"
 
 # keyring backends that do not keep secrets in an OS store (or keep them in plaintext).
@@ -74,3 +76,78 @@ class MemoryStore:
     def delete(self, key: str) -> None:
         with self._lock:
             self._items.pop(key, None)
+
+
+def _keyring_errors() -> tuple[type[BaseException], ...]:
+    from keyring import errors
+
+    return (errors.KeyringError, RuntimeError, OSError)
+
+
+class KeyringStore:
+    """Secrets in the OS keyring (service "gangway", one entry per key).
+
+    Any backend failure (locked collection the user refused to unlock, D-Bus gone, no
+    backend) becomes KeyringUnavailableError with a plain message; nothing falls back to a
+    file. `keyring` is imported on first use: the credentials helper pays only for that.
+    """
+
+    real = True
+
+    def __init__(self, service: str = SERVICE) -> None:
+        self.service = service
+
+    def _fail(self, exc: BaseException) -> KeyringUnavailableError:
+        from keyring import errors
+
+        if isinstance(exc, errors.KeyringLocked):
+            return KeyringUnavailableError(
+                "The OS keyring is locked.", "Unlock it (log in to the desktop) and retry.")
+        return KeyringUnavailableError(
+            f"The OS keyring could not be used ({type(exc).__name__}: {exc}).",
+            "Check that a keyring service (Keychain, Credential Manager, GNOME Keyring or "
+            "KWallet) is running, then retry.")
+
+    def get(self, key: str) -> str | None:
+        import keyring
+
+        try:
+            return keyring.get_password(self.service, key)
+        except _keyring_errors() as exc:
+            raise self._fail(exc) from exc
+
+    def set(self, key: str, value: str) -> None:
+        import keyring
+
+        try:
+            keyring.set_password(self.service, key, value)
+        except _keyring_errors() as exc:
+            raise self._fail(exc) from exc
+
+    def delete(self, key: str) -> None:
+        import keyring
+        from keyring import errors
+
+        try:
+            keyring.delete_password(self.service, key)
+        except errors.PasswordDeleteError:
+            return  # not there: deleting is idempotent
+        except _keyring_errors() as exc:
+            raise self._fail(exc) from exc
+
+
+def open_secret_store(require_real: bool = False) -> SecretStore:
+    """The OS keyring when a real backend exists, else a MemoryStore (`store.real` is False).
+
+    With `require_real` (the credentials helper, "Protect keys"), a missing backend raises
+    KeyringUnavailableError instead: those secrets must outlive this process.
+    """
+    info = backend_info()
+    if info.real:
+        return KeyringStore()
+    if require_real:
+        raise KeyringUnavailableError(
+            f"No OS keyring is available ({info.detail or info.name}).",
+            "Install or start a keyring service (GNOME Keyring, KWallet, Keychain, Credential "
+            "Manager); Gangway never stores secrets in a plain file.")
+    return MemoryStore()

@@ -1,0 +1,411 @@
+"""Every AWS profile on the machine, read the way botocore reads them, but never all-or-nothing.
+
+botocore refuses a whole file when one line is wrong; Gangway must still start and show every
+profile it could read. So this module has its own tolerant reader that follows botocore's
+rules (`[profile NAME]` / `[default]` in the config file, shlex-split section names, `[NAME]` in
+the credentials file, indented continuation lines) and collects each problem as a
+`ConfigFileError` next to the profiles instead of raising.
+
+No boto3 here: the credentials helper (`gangway credentials`) loads profiles on a cache hit.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from types import MappingProxyType
+
+from app.core.errors import ConfigFileError
+from app.core.store import Snapshot
+
+# Keys that hold secrets; never shown in the UI and never copied out of the credentials file
+# except into the secret store.
+SECRET_KEYS = frozenset({"aws_secret_access_key", "aws_session_token", "aws_security_token"})
+KEY_ID = "aws_access_key_id"
+ROLE_KEYS = ("role_arn", "source_profile", "credential_source", "mfa_serial", "external_id",
+             "duration_seconds", "role_session_name")
+SSO_KEYS = ("sso_session", "sso_start_url", "sso_region", "sso_account_id", "sso_role_name",
+            "sso_registration_scopes")
+
+
+class ProfileKind(Enum):
+    """How a profile gets its credentials."""
+
+    STATIC = "static keys"
+    STATIC_MFA = "static keys + MFA"
+    PROTECTED = "protected keys"  # Gangway's own credential_process; keys in the keyring
+    ASSUME_ROLE = "assume role"
+    SSO = "SSO"
+    PROCESS = "credential process"
+    NONE = "no credentials"  # settings only (region/output), or empty
+
+
+@dataclass(frozen=True)
+class SsoSession:
+    """An `[sso-session NAME]` section."""
+
+    name: str
+    start_url: str
+    region: str
+    scopes: str = ""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One profile, merged from both files; `fields` never contains secret values.
+
+    `fields` holds every key of the profile (config file first, credentials file overriding,
+    as botocore does) with secret values replaced by "***". `error` is a per-profile problem
+    (missing or circular source_profile, an SSO profile without its session, ...).
+    """
+
+    name: str
+    kind: ProfileKind
+    region: str | None
+    fields: Mapping[str, str]
+    error: str | None = None
+    in_config: bool = False
+    in_credentials: bool = False
+    # Names of the profiles this one draws credentials from, nearest first (role chains).
+    source_chain: tuple[str, ...] = ()
+
+    def get(self, key: str) -> str | None:
+        return self.fields.get(key)
+
+    @property
+    def mfa_serial(self) -> str | None:
+        return self.fields.get("mfa_serial") or None
+
+    @property
+    def role_arn(self) -> str | None:
+        return self.fields.get("role_arn") or None
+
+    @property
+    def has_plaintext_keys(self) -> bool:
+        """True when long-term keys sit in a plain file (candidates for "Protect keys")."""
+        return KEY_ID in self.fields and "aws_secret_access_key" in self.fields
+
+    @property
+    def protected(self) -> bool:
+        return self.kind is ProfileKind.PROTECTED
+
+    @property
+    def needs_mfa(self) -> bool:
+        """True when getting credentials needs a code typed by a person."""
+        return self.mfa_serial is not None and self.kind in (
+            ProfileKind.STATIC_MFA, ProfileKind.PROTECTED, ProfileKind.ASSUME_ROLE)
+
+    @property
+    def account_hint(self) -> str | None:
+        """The account id when the file tells it (role ARN or SSO account), without AWS."""
+        if self.fields.get("sso_account_id"):
+            return self.fields["sso_account_id"]
+        arn = self.role_arn
+        if arn and arn.count(":") >= 5:
+            return arn.split(":")[4] or None
+        return None
+
+
+@dataclass(frozen=True)
+class ProfileSet:
+    """The result of one load: profiles, SSO sessions, and the problems found on the way.
+
+    The snapshots are what the files looked like when read; writers pass them to
+    `store.atomic_write(expect=...)` so a file changed since is never overwritten.
+    """
+
+    profiles: tuple[Profile, ...]
+    sso_sessions: Mapping[str, SsoSession]
+    problems: tuple[ConfigFileError, ...]
+    config_path: Path
+    credentials_path: Path
+    config_snapshot: Snapshot
+    credentials_snapshot: Snapshot
+    active: str | None = None  # AWS_PROFILE, or "default" when that exists
+    _by_name: Mapping[str, Profile] = field(default_factory=dict, repr=False, compare=False)
+    _secrets: Mapping[str, Mapping[str, str]] = field(default_factory=dict, repr=False,
+                                                      compare=False)
+
+    def __iter__(self) -> Iterator[Profile]:
+        return iter(self.profiles)
+
+    def __len__(self) -> int:
+        return len(self.profiles)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    def get(self, name: str) -> Profile | None:
+        return self._by_name.get(name)
+
+    def names(self) -> list[str]:
+        return [p.name for p in self.profiles]
+
+    def file_keys(self, name: str) -> tuple[str, str, str | None] | None:
+        """(key id, secret, session token) written in the files for `name`, if any."""
+        values = self._secrets.get(name, {})
+        if not values.get(KEY_ID) or not values.get("aws_secret_access_key"):
+            return None
+        token = values.get("aws_session_token") or values.get("aws_security_token") or None
+        return values[KEY_ID], values["aws_secret_access_key"], token
+
+    def is_current(self) -> bool:
+        """False when either file changed on disk since this set was read."""
+        return self.config_snapshot.is_current() and self.credentials_snapshot.is_current()
+
+
+def config_paths() -> tuple[Path, Path]:
+    """(config, credentials) from AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE or ~/.aws."""
+    config = os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
+    creds = os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"
+    return (Path(os.path.expandvars(config)).expanduser(),
+            Path(os.path.expandvars(creds)).expanduser())
+
+
+# --- the tolerant INI reader -------------------------------------------------------------
+
+@dataclass
+class _Section:
+    name: str
+    line: int
+    values: dict[str, str] = field(default_factory=dict)
+
+
+def _read_text(path: Path, problems: list[ConfigFileError]) -> tuple[Snapshot, str]:
+    """The file's snapshot and text; bad encoding is a problem, the readable rest is kept."""
+    try:
+        return (snap := Snapshot.read(path)), snap.text
+    except ConfigFileError as exc:
+        problems.append(exc)
+    except OSError as exc:
+        problems.append(ConfigFileError(path, f"cannot be read ({exc.strerror or exc})"))
+        return Snapshot(path, None, ""), ""
+    raw = path.read_bytes()
+    # The snapshot keeps the real digest so a later write still detects changes.
+    import hashlib
+    snap = Snapshot(path, hashlib.sha256(raw).hexdigest(), "")
+    return snap, raw.decode("utf-8", errors="replace")
+
+
+def parse_ini(path: Path, text: str, problems: list[ConfigFileError]) -> list[_Section]:
+    """Sections in file order; the first of duplicated sections wins (and is reported)."""
+    sections: list[_Section] = []
+    seen: dict[str, _Section] = {}
+    current: _Section | None = None
+    last_key: str | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.rstrip()
+        stripped = line.strip()
+        if not stripped or stripped[0] in "#;":
+            continue
+        if raw[0] in " \t" and current is not None and last_key is not None:
+            # Continuation line (botocore's nested `s3 =` blocks): append to the last value.
+            prev = current.values.get(last_key, "")
+            current.values[last_key] = f"{prev}\n{stripped}" if prev else stripped
+            continue
+        if stripped.startswith("["):
+            if not stripped.endswith("]") or len(stripped) < 3:
+                problems.append(ConfigFileError(path, "broken section header", number,
+                                                "A section header looks like [profile NAME]."))
+                current, last_key = None, None
+                continue
+            name = stripped[1:-1]
+            if name in seen:
+                problems.append(ConfigFileError(
+                    path, f"section [{name}] appears twice (first on line {seen[name].line}); "
+                    "the second one is ignored", number, "Merge or delete one of them."))
+                current = _Section(name, number)  # read into a throw-away section
+            else:
+                current = _Section(name, number)
+                seen[name] = current
+                sections.append(current)
+            last_key = None
+            continue
+        if current is None:
+            problems.append(ConfigFileError(path, "a setting outside any section", number,
+                                            "Put it under a [profile NAME] header."))
+            continue
+        sep = _separator(stripped)
+        if sep < 1:
+            problems.append(ConfigFileError(path, "a line that is not 'key = value'", number,
+                                            "Fix or delete this line."))
+            last_key = None
+            continue
+        key, value = stripped[:sep].strip().lower(), stripped[sep + 1:].strip()
+        if key in current.values and seen.get(current.name) is current:
+            problems.append(ConfigFileError(path, f"'{key}' is set twice in [{current.name}]; "
+                                            "the last one is used", number))
+        current.values[key] = value
+        last_key = key
+    return sections
+
+
+def _separator(line: str) -> int:
+    positions = [i for i in (line.find("="), line.find(":")) if i >= 0]
+    return min(positions) if positions else -1
+
+
+def _profile_name(section: str) -> str | None:
+    """The profile a config-file section names, by botocore's rule; None if not a profile."""
+    if section == "default":
+        return "default"
+    if section.startswith("profile"):
+        try:
+            parts = shlex.split(section)
+        except ValueError:
+            return None
+        if len(parts) == 2 and parts[0] == "profile":
+            return parts[1]
+    return None
+
+
+def _sso_session_name(section: str) -> str | None:
+    if section.startswith("sso-session"):
+        try:
+            parts = shlex.split(section)
+        except ValueError:
+            return None
+        if len(parts) == 2 and parts[0] == "sso-session":
+            return parts[1]
+    return None
+
+
+def is_gangway_process(command: str) -> tuple[bool, str | None]:
+    """Whether a credential_process value is Gangway's own helper, and for which profile."""
+    try:
+        argv = shlex.split(command, posix=os.name != "nt")
+    except ValueError:
+        return False, None
+    argv = [a.strip('"') for a in argv]
+    if "credentials" not in argv or "--profile" not in argv:
+        return False, None
+    exe = Path(argv[0]).name.lower()
+    if not (exe.startswith("gangway") or (len(argv) > 2 and argv[1:3] == ["-m", "app"])):
+        return False, None
+    i = argv.index("--profile")
+    return True, (argv[i + 1] if i + 1 < len(argv) else None)
+
+
+def _kind(values: Mapping[str, str]) -> ProfileKind:
+    # Order follows botocore's provider chain: role, SSO, static keys, process.
+    if values.get("role_arn"):
+        return ProfileKind.ASSUME_ROLE
+    if values.get("sso_session") or values.get("sso_start_url") or values.get("sso_account_id"):
+        return ProfileKind.SSO
+    if values.get(KEY_ID):
+        return ProfileKind.STATIC_MFA if values.get("mfa_serial") else ProfileKind.STATIC
+    if values.get("credential_process"):
+        ours, _ = is_gangway_process(values["credential_process"])
+        return ProfileKind.PROTECTED if ours else ProfileKind.PROCESS
+    return ProfileKind.NONE
+
+
+def load_profiles(config_path: Path | None = None,
+                  credentials_path: Path | None = None) -> ProfileSet:
+    """Read both files. Never raises for a bad file: problems are in `ProfileSet.problems`."""
+    default_config, default_creds = config_paths()
+    config_path = config_path or default_config
+    credentials_path = credentials_path or default_creds
+    problems: list[ConfigFileError] = []
+    config_snap, config_text = _read_text(config_path, problems)
+    creds_snap, creds_text = _read_text(credentials_path, problems)
+
+    merged: dict[str, dict[str, str]] = {}
+    in_config: set[str] = set()
+    in_creds: set[str] = set()
+    sso_sessions: dict[str, SsoSession] = {}
+    for section in parse_ini(config_path, config_text, problems):
+        if (sso := _sso_session_name(section.name)) is not None:
+            v = section.values
+            sso_sessions[sso] = SsoSession(sso, v.get("sso_start_url", ""),
+                                           v.get("sso_region", ""),
+                                           v.get("sso_registration_scopes", ""))
+            continue
+        name = _profile_name(section.name)
+        if name is None:
+            if section.name.startswith("profile "):
+                problems.append(ConfigFileError(
+                    config_path, f"[{section.name}] is not read by the AWS tools (a name with "
+                    "spaces must be quoted)", section.line,
+                    'Write it as [profile "NAME"] or rename it in Gangway.'))
+            continue
+        # [profile default] and [default] both exist: botocore prefers [profile default].
+        if name in merged and section.name == "default":
+            continue
+        merged[name] = dict(section.values)
+        in_config.add(name)
+    for section in parse_ini(credentials_path, creds_text, problems):
+        merged.setdefault(section.name, {}).update(section.values)
+        in_creds.add(section.name)
+
+    profiles: list[Profile] = []
+    for name, values in merged.items():
+        kind = _kind(values)
+        chain, error = _chain(name, merged)
+        if error is None:
+            error = _own_error(name, kind, values, sso_sessions)
+        shown = {k: ("***" if k in SECRET_KEYS else v) for k, v in values.items()}
+        profiles.append(Profile(
+            name=name, kind=kind, region=values.get("region") or None,
+            fields=MappingProxyType(shown), error=error, in_config=name in in_config,
+            in_credentials=name in in_creds, source_chain=chain))
+    env_profile = os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")
+    active = env_profile or ("default" if "default" in merged else None)
+    return ProfileSet(
+        profiles=tuple(profiles), sso_sessions=MappingProxyType(sso_sessions),
+        problems=tuple(problems), config_path=config_path, credentials_path=credentials_path,
+        config_snapshot=config_snap, credentials_snapshot=creds_snap, active=active,
+        _by_name=MappingProxyType({p.name: p for p in profiles}),
+        _secrets=MappingProxyType({
+            name: {k: v for k, v in values.items() if k in SECRET_KEYS or k == KEY_ID}
+            for name, values in merged.items()}))
+
+
+def _chain(name: str, merged: Mapping[str, Mapping[str, str]]
+           ) -> tuple[tuple[str, ...], str | None]:
+    """Follow source_profile links; a missing or circular link is the profile's error."""
+    chain: list[str] = []
+    seen = {name}
+    current = merged[name]
+    while current.get("role_arn") and current.get("source_profile"):
+        source = current["source_profile"]
+        if source not in merged:
+            return tuple(chain), (f"source_profile '{source}' does not exist"
+                                  + (f" (via {' -> '.join(chain)})" if chain else ""))
+        chain.append(source)
+        if source in seen:
+            # A profile may use its own static keys as source (botocore allows self-reference
+            # when the profile has keys); anything else looping is circular.
+            if source == name and merged[name].get(KEY_ID) and len(chain) == 1:
+                return tuple(chain), None
+            return tuple(chain), "circular source_profile: " + " -> ".join([name, *chain])
+        seen.add(source)
+        current = merged[source]
+    return tuple(chain), None
+
+
+def _own_error(name: str, kind: ProfileKind, values: Mapping[str, str],
+               sso_sessions: Mapping[str, SsoSession]) -> str | None:
+    if kind is ProfileKind.ASSUME_ROLE:
+        if not values.get("source_profile") and not values.get("credential_source") \
+                and not values.get("web_identity_token_file"):
+            return "role_arn needs source_profile or credential_source"
+        if values.get("source_profile") and values.get("credential_source"):
+            return "source_profile and credential_source cannot both be set"
+    if kind is ProfileKind.SSO:
+        session = values.get("sso_session")
+        if session and session not in sso_sessions:
+            return f"sso_session '{session}' has no [sso-session {session}] section"
+        if not session and not values.get("sso_start_url"):
+            return "SSO profile without sso_session or sso_start_url"
+        missing = [k for k in ("sso_account_id", "sso_role_name") if not values.get(k)]
+        if missing:
+            return "SSO profile is missing " + ", ".join(missing)
+    if kind in (ProfileKind.STATIC, ProfileKind.STATIC_MFA) \
+            and not values.get("aws_secret_access_key"):
+        return "aws_access_key_id without aws_secret_access_key"
+    return None
