@@ -1,0 +1,119 @@
+"""From "this instance, this action, these options" to the terminal process that runs it.
+
+    req = SessionRequest(Action.SSH, Target("i-0abc", "us-east-1", "prod", name="web-1"),
+                         ssh=SshOptions(user="ec2-user", identity_file="~/.ssh/k.pem"))
+    argv, env = command_argv(req)              # what runs inside the terminal
+    spec = launch(req, choice="xterm")         # LaunchSpec for app.core.terminals.start()
+
+Actions:
+- SHELL: `gangway session --profile P --region R --target I [--document D --parameters JSON]
+  [--reason R]`, which starts the SSM session and runs the plugin on the terminal's tty.
+- SSH / SFTP / SCP_UPLOAD / SCP_DOWNLOAD: OpenSSH with `-o ProxyCommand=...` in the chosen
+  mode (built-in `gangway proxy`, or the AWS CLI with AWS_PROFILE in the environment).
+The instance *name* is used only as the window title (an argv element); the instance id is
+what reaches ssh, and it is validated.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from enum import Enum
+
+from app.core.procs import which
+from app.core.ssh import argv as ssh_argv
+from app.core.ssh.proxycommand import Mode, Shell, gangway_command, proxy_command
+from app.core.terminals import LaunchSpec, launch_spec
+
+
+class Action(Enum):
+    SHELL = "shell"
+    SSH = "ssh"
+    SFTP = "sftp"
+    SCP_UPLOAD = "scp-upload"
+    SCP_DOWNLOAD = "scp-download"
+
+
+@dataclass(frozen=True)
+class Target:
+    instance_id: str
+    region: str
+    profile: str
+    name: str = ""  # display only (hostile)
+
+
+@dataclass(frozen=True)
+class SessionRequest:
+    action: Action
+    target: Target
+    mode: Mode = Mode.BUILTIN
+    ssh: ssh_argv.SshOptions = field(default_factory=ssh_argv.SshOptions)
+    document: str | None = None  # SHELL: e.g. AWS-StartInteractiveCommand
+    parameters: Mapping[str, Sequence[str]] | None = None  # SHELL: document parameters
+    reason: str | None = None
+    scp_sources: tuple[str, ...] = ()
+    scp_destination: str = ""
+    remote_command: tuple[str, ...] = ()  # SSH: run this instead of a login shell
+
+
+def title_for(req: SessionRequest) -> str:
+    name = " ".join(req.target.name.split())[:60]
+    who = f"{name} ({req.target.instance_id})" if name else req.target.instance_id
+    return f"{who} - {req.action.value}"
+
+
+def _program(name: str, system: str) -> str:
+    found = which(name)
+    if found is not None:
+        return str(found)
+    return f"{name}.exe" if system == "Windows" else name
+
+
+def command_argv(req: SessionRequest, *, gangway: Sequence[str] | None = None,
+                 system: str | None = None) -> tuple[list[str], dict[str, str]]:
+    """The argv to run inside the terminal, and the environment variables it needs."""
+    system = system or platform.system()
+    t = req.target
+    ssh_argv.check_host(t.instance_id)
+    gw = list(gangway or gangway_command())
+    if req.action is Action.SHELL:
+        argv = [*gw, "session", "--profile", t.profile, "--region", t.region,
+                "--target", t.instance_id]
+        if req.document:
+            argv += ["--document", req.document]
+        if req.parameters:
+            argv += ["--parameters", json.dumps({k: list(v) for k, v in req.parameters.items()})]
+        if req.reason:
+            argv += ["--reason", req.reason]
+        return argv, {}
+    shell = Shell.WINDOWS if system == "Windows" else Shell.POSIX
+    env: dict[str, str] = {}
+    if req.mode is Mode.CLI:
+        env = {"AWS_PROFILE": t.profile, "AWS_REGION": t.region,
+               "AWS_DEFAULT_REGION": t.region}
+    pc = proxy_command(req.mode, t.profile, t.region, shell=shell, gangway=gw,
+                       reason=req.reason)
+    opts = replace(req.ssh, proxy_command=pc)
+    if req.action is Action.SSH:
+        return ssh_argv.ssh_argv(t.instance_id, opts, req.remote_command,
+                                 ssh=_program("ssh", system)), env
+    if req.action is Action.SFTP:
+        return ssh_argv.sftp_argv(t.instance_id, opts, sftp=_program("sftp", system)), env
+    upload = req.action is Action.SCP_UPLOAD
+    return ssh_argv.scp_argv(t.instance_id, opts, req.scp_sources, req.scp_destination,
+                             upload=upload, scp=_program("scp", system)), env
+
+
+def launch(req: SessionRequest, *, choice: str | None = None, template: str | None = None,
+           gangway: Sequence[str] | None = None, system: str | None = None) -> LaunchSpec:
+    """The LaunchSpec that opens the user's terminal running `req`."""
+    system = system or platform.system()
+    argv, env = command_argv(req, gangway=gangway, system=system)
+    if env and system == "Darwin":
+        # Terminal.app and iTerm2 start the command from their own process, not ours, so
+        # the variables travel on the command itself (they are not secrets).
+        argv = ["/usr/bin/env", *(f"{k}={v}" for k, v in env.items()), *argv]
+    return launch_spec(argv, title_for(req), choice=choice, template=template, env=env,
+                       system=system)
