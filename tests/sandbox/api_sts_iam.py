@@ -1,0 +1,256 @@
+"""STS (identity, session tokens, role assumption with MFA) and IAM policy simulation.
+
+Calls the gateway answers return a Reply; ``None`` means "forward to moto unchanged".
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from xml.etree import ElementTree
+from xml.sax.saxutils import escape
+
+from . import totp
+from .state import ACCOUNT_ID, Credential
+from .wire import Reply, members, query_error, request_id, xml_reply
+
+if TYPE_CHECKING:
+    from .gateway import Gateway, Request
+
+STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
+IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/"
+MFA_FAILED = "MultiFactorAuthentication failed with invalid MFA one time pass code."
+DEFAULT_RULED_ACTIONS = ("ssm:StartSession",)
+
+
+def handle(gw: Gateway, req: Request) -> Reply | None:
+    action = req.form.get("Action", "")
+    assert req.scope is not None and req.cred is not None
+    if req.scope.service == "sts":
+        if action == "GetCallerIdentity":
+            return _caller_identity(req.cred)
+        if action == "GetSessionToken":
+            return _get_session_token(gw, req)
+        if action == "AssumeRole":
+            return _assume_role(gw, req)
+        return None
+    if action == "SimulatePrincipalPolicy":
+        return _simulate(gw, req)
+    return None
+
+
+# --- STS ---------------------------------------------------------------------------------------
+
+
+def _caller_identity(cred: Credential) -> Reply:
+    return xml_reply(
+        200,
+        f'<GetCallerIdentityResponse xmlns="{STS_NS}"><GetCallerIdentityResult>'
+        f"<Arn>{escape(cred.caller_arn)}</Arn><UserId>{escape(cred.user_id)}</UserId>"
+        f"<Account>{ACCOUNT_ID}</Account></GetCallerIdentityResult>"
+        f"<ResponseMetadata><RequestId>{request_id()}</RequestId></ResponseMetadata>"
+        "</GetCallerIdentityResponse>",
+    )
+
+
+def _access_denied(message: str) -> Reply:
+    return query_error("sts", 403, "AccessDenied", message)
+
+
+def _check_mfa(gw: Gateway, req: Request, required: bool) -> Reply | bool:
+    """Return an error Reply, or whether a valid MFA code was presented."""
+    serial = req.form.get("SerialNumber")
+    code = req.form.get("TokenCode")
+    if serial is None and code is None:
+        return False
+    if not serial or not code:
+        return _access_denied(MFA_FAILED)
+    with gw.state.lock:
+        secret = gw.state.mfa_secrets.get(serial)
+    if secret is None or not totp.verify(secret, code):
+        return _access_denied(MFA_FAILED)
+    return True
+
+
+def _get_session_token(gw: Gateway, req: Request) -> Reply:
+    cred = req.cred
+    assert cred is not None
+    if cred.session_token is not None:
+        return _access_denied("Cannot call GetSessionToken with session credentials")
+    mfa = _check_mfa(gw, req, required=False)
+    if isinstance(mfa, Reply):
+        return mfa
+    duration = int(req.form.get("DurationSeconds") or 43200)
+    return _issue(gw, req, duration, cred.principal_arn, cred.caller_arn, cred.user_id, mfa, cred.user_name)
+
+
+def _assume_role(gw: Gateway, req: Request) -> Reply:
+    caller = req.cred
+    assert caller is not None
+    role_arn = req.form.get("RoleArn", "")
+    session_name = req.form.get("RoleSessionName", "")
+    with gw.state.lock:
+        role = gw.state.roles.get(role_arn)
+    denied = _access_denied(
+        f"User: {caller.caller_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
+    )
+    if role is None:
+        return denied
+    mfa = _check_mfa(gw, req, required=role.require_mfa)
+    if isinstance(mfa, Reply):
+        return mfa
+    mfa = mfa or caller.mfa_authenticated
+    if role.require_mfa and not mfa:
+        return denied
+    duration = int(req.form.get("DurationSeconds") or 3600)
+    role_id = "AROA" + role.name.upper().replace("-", "")[:12].ljust(12, "X") + "SBX"
+    return _issue(
+        gw,
+        req,
+        duration,
+        role.arn,
+        f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{role.name}/{session_name}",
+        f"{role_id}:{session_name}",
+        mfa,
+        None,
+    )
+
+
+def _issue(
+    gw: Gateway,
+    req: Request,
+    duration: int,
+    principal_arn: str,
+    caller_arn: str,
+    user_id: str,
+    mfa: bool,
+    user_name: str | None,
+) -> Reply:
+    """Let moto mint the credentials, then register them (with their expiry) in the gateway."""
+    status, body = gw.moto_call(req)
+    if status != 200:
+        return Reply(status, body, {"Content-Type": "text/xml"})
+    text = body.decode("utf-8")
+    root = ElementTree.fromstring(text)
+    found = {el.tag.rsplit("}", 1)[-1]: (el.text or "") for el in root.iter()}
+    with gw.state.lock:
+        cap = gw.state.temp_duration_cap
+    lifetime = float(duration if cap is None else min(duration, cap))
+    expires_at = time.time() + lifetime
+    cred = Credential(
+        access_key_id=found["AccessKeyId"],
+        secret=found["SecretAccessKey"],
+        principal_arn=principal_arn,
+        caller_arn=caller_arn,
+        user_id=user_id,
+        session_token=found["SessionToken"],
+        expires_at=expires_at,
+        mfa_authenticated=mfa,
+        user_name=user_name,
+    )
+    with gw.state.lock:
+        gw.state.creds[cred.access_key_id] = cred
+    stamp = datetime.fromtimestamp(expires_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    text = re.sub(r"<Expiration>[^<]*</Expiration>", f"<Expiration>{stamp}</Expiration>", text)
+    if "assumed-role" in caller_arn:
+        text = re.sub(r"<Arn>[^<]*</Arn>", f"<Arn>{escape(caller_arn)}</Arn>", text)
+        text = re.sub(
+            r"<AssumedRoleId>[^<]*</AssumedRoleId>", f"<AssumedRoleId>{escape(user_id)}</AssumedRoleId>", text
+        )
+    return xml_reply(200, text)
+
+
+# --- IAM policy simulation ---------------------------------------------------------------------
+
+
+def _principal_exists(gw: Gateway, arn: str) -> bool:
+    with gw.state.lock:
+        if arn in gw.state.roles:
+            return True
+        return any(u.arn == arn for u in gw.state.users.values())
+
+
+def decide(rule: dict[str, Any], action: str, resource: str, context: dict[str, list[str]]) -> tuple[str, list[str]]:
+    """The sandbox's policy: returns (EvalDecision, MissingContextValues)."""
+    if rule.get("explicit_deny"):
+        return "explicitDeny", []
+    ruled = rule.get("actions", DEFAULT_RULED_ACTIONS)
+    if action not in ruled and "*" not in ruled:
+        return "allowed", []
+    if rule.get("deny_all"):
+        return "implicitDeny", []
+    allow_tags: dict[str, list[str]] = rule.get("allow_tags") or {}
+    if not allow_tags or ":document/" in resource:
+        return "allowed", []
+    missing = [f"ssm:resourceTag/{k}" for k in allow_tags if f"ssm:resourceTag/{k}" not in context]
+    if missing:
+        return "implicitDeny", missing
+    for key, allowed in allow_tags.items():
+        if not set(context[f"ssm:resourceTag/{key}"]) & set(allowed):
+            return "implicitDeny", []
+    return "allowed", []
+
+
+def _context_entries(form: dict[str, str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    n = 1
+    while f"ContextEntries.member.{n}.ContextKeyName" in form:
+        name = form[f"ContextEntries.member.{n}.ContextKeyName"]
+        out[name] = members(form, f"ContextEntries.member.{n}.ContextKeyValues")
+        n += 1
+    return out
+
+
+def _simulate(gw: Gateway, req: Request) -> Reply:
+    caller = req.cred
+    assert caller is not None
+    source = req.form.get("PolicySourceArn", "")
+    if gw.state.rule_for(caller.principal_arn).get("deny_simulate"):
+        return query_error(
+            "iam",
+            403,
+            "AccessDenied",
+            f"User: {caller.caller_arn} is not authorized to perform: iam:SimulatePrincipalPolicy "
+            f"on resource: {source}",
+        )
+    if not _principal_exists(gw, source):
+        if ":assumed-role/" in source or not source.startswith("arn:aws:iam::"):
+            return query_error("iam", 400, "InvalidInput", f"Invalid ARN: {source}")
+        name = source.rsplit("/", 1)[-1]
+        kind = "role" if ":role/" in source else "user"
+        return query_error("iam", 404, "NoSuchEntity", f"The {kind} with name {name} cannot be found.")
+    actions = members(req.form, "ActionNames")
+    resources = members(req.form, "ResourceArns") or ["*"]
+    context = _context_entries(req.form)
+    rule = gw.state.rule_for(source)
+    results = []
+    for action in actions:
+        for resource in resources:
+            decision, missing = decide(rule, action, resource, context)
+            matched = (
+                "<MatchedStatements><member><SourcePolicyId>sandbox-rule</SourcePolicyId>"
+                "<SourcePolicyType>IAM Policy</SourcePolicyType></member></MatchedStatements>"
+                if decision == "allowed"
+                else "<MatchedStatements/>"
+            )
+            missing_xml = "".join(f"<member>{escape(m)}</member>" for m in missing)
+            results.append(
+                f"<member>{matched}<MissingContextValues>{missing_xml}</MissingContextValues>"
+                f"<EvalResourceName>{escape(resource)}</EvalResourceName>"
+                f"<EvalDecision>{decision}</EvalDecision>"
+                f"<EvalActionName>{escape(action)}</EvalActionName></member>"
+            )
+    return xml_reply(
+        200,
+        f'<SimulatePrincipalPolicyResponse xmlns="{IAM_NS}"><SimulatePrincipalPolicyResult>'
+        f"<IsTruncated>false</IsTruncated><EvaluationResults>{''.join(results)}</EvaluationResults>"
+        f"</SimulatePrincipalPolicyResult><ResponseMetadata><RequestId>{request_id()}</RequestId>"
+        "</ResponseMetadata></SimulatePrincipalPolicyResponse>",
+    )
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(30)[:40]

@@ -1,0 +1,197 @@
+"""The gateway every ``AWS_ENDPOINT_URL_<SERVICE>`` points at.
+
+It checks credentials the way AWS does, answers what moto lacks (SSM sessions and inventory,
+IAM policy simulation, MFA, SSO) and forwards the rest to moto unchanged. Routing uses the SigV4
+credential scope (service) plus ``X-Amz-Target`` / ``Action=``, and the SSO paths for the
+bearer-token services. SigV4 *signatures* are not verified: keys and tokens are.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import sys
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from . import api_control, api_ssm, api_sso, api_sts_iam
+from .state import Credential, State
+from .wire import Reply, SigScope, parse_form, parse_scope, refuse, service_error
+
+SSO_OIDC_PATHS = ("/client/register", "/device_authorization", "/token")
+SSO_PORTAL_PATHS = ("/assignment/accounts", "/assignment/roles", "/federation/credentials", "/logout")
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+    scope: SigScope | None = None
+    cred: Credential | None = None
+    form: dict[str, str] = field(default_factory=dict)
+
+    def json(self) -> dict[str, Any]:
+        return json.loads(self.body or b"{}")
+
+
+class Gateway:
+    def __init__(self, state: State, moto_host: str, moto_port: int) -> None:
+        self.state = state
+        self.moto_host = moto_host
+        self.moto_port = moto_port
+        self._local = threading.local()
+        self.server = _Server(("127.0.0.1", 0), _make_handler(self))
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.moto_url = f"http://{moto_host}:{moto_port}"
+
+    def serve_forever(self) -> None:
+        self.server.serve_forever(poll_interval=0.2)
+
+    def shutdown(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # --- dispatch -------------------------------------------------------------------------
+
+    def handle(self, req: Request) -> Reply:
+        with self.state.lock:
+            self.state.request_count += 1
+        if req.path.startswith("/_sandbox/"):
+            return api_control.handle(self, req)
+        req.scope = parse_scope(req.headers.get("authorization"))
+        if req.scope is None:
+            path = req.path.split("?", 1)[0]
+            if path in SSO_OIDC_PATHS or path.startswith("/token"):
+                return api_sso.handle_oidc(self, req)
+            if path in SSO_PORTAL_PATHS:
+                return api_sso.handle_portal(self, req)
+            return service_error("ssm", "MissingAuthenticationTokenException", "Missing Authentication Token")
+        service = req.scope.service
+        protocol = "ssm" if service not in ("ec2", "sts", "iam") else service
+        cred, verdict = self.state.lookup(req.scope.access_key_id)
+        # A temporary key is only valid together with its own session token.
+        if (
+            verdict == "ok"
+            and cred is not None
+            and cred.session_token is not None
+            and req.headers.get("x-amz-security-token") != cred.session_token
+        ):
+            verdict = "invalid"
+        if verdict != "ok":
+            return refuse(protocol, verdict)
+        req.cred = cred
+        if service in ("ec2", "sts", "iam"):
+            req.form = parse_form(req.body) if req.method == "POST" else dict(req.query)
+        if service in ("ec2", "ssm"):
+            fault = self.state.take_fault(req.scope.region, service)
+            if fault is not None:
+                return service_error(service, fault.code, fault.message)
+            if cred is not None and self._mfa_wall(cred):
+                return service_error(service, "UnauthorizedOperation")
+        if service == "ssm":
+            return api_ssm.handle(self, req)
+        if service in ("sts", "iam"):
+            reply = api_sts_iam.handle(self, req)
+            if reply is not None:
+                return reply
+        return self.forward(req)
+
+    def _mfa_wall(self, cred: Credential) -> bool:
+        """Users whose policy demands MFA can only use STS until they present a code."""
+        user = self.state.users.get(cred.user_name or "")
+        return bool(user and user.require_mfa and not cred.mfa_authenticated)
+
+    # --- moto -----------------------------------------------------------------------------
+
+    def forward(self, req: Request) -> Reply:
+        """Send the request to moto as-is (keep-alive connection per gateway thread)."""
+        headers = {
+            k: v for k, v in req.headers.items() if k not in ("host", "connection", "content-length")
+        }
+        headers["Host"] = f"{self.moto_host}:{self.moto_port}"
+        headers["Content-Length"] = str(len(req.body))
+        target = req.path
+        for attempt in range(2):
+            conn = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = http.client.HTTPConnection(self.moto_host, self.moto_port, timeout=60)
+                self._local.conn = conn
+            try:
+                conn.request(req.method, target, body=req.body, headers=headers)
+                resp = conn.getresponse()
+                body = resp.read()
+            except (http.client.HTTPException, OSError):
+                conn.close()
+                self._local.conn = None
+                if attempt:
+                    raise
+                continue
+            out = {
+                k: v
+                for k, v in resp.getheaders()
+                if k.lower() not in ("content-length", "connection", "transfer-encoding", "server", "date")
+            }
+            return Reply(resp.status, body, out)
+        raise RuntimeError("unreachable")
+
+    def moto_call(self, req: Request) -> tuple[int, bytes]:
+        reply = self.forward(req)
+        return reply.status, reply.body
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # benchmarks open many connections at once
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # a client hanging up mid-keep-alive is normal
+        super().handle_error(request, client_address)
+
+
+def _make_handler(gw: Gateway) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as botocore's pooled connections expect
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # quiet: tests read results, not access logs
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            split = urlsplit(self.path)
+            query = {k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+            req = Request(
+                self.command,
+                self.path,
+                query,
+                {k.lower(): v for k, v in self.headers.items()},
+                body,
+            )
+            req.path = split.path if split.path.startswith("/_sandbox/") else self.path
+            try:
+                reply = gw.handle(req)
+            except Exception as exc:  # the sandbox must answer, never hang the client
+                reply = Reply(
+                    500,
+                    json.dumps({"__type": "InternalServerError", "message": repr(exc)}).encode(),
+                    {"Content-Type": "application/x-amz-json-1.1"},
+                )
+            self.send_response(reply.status)
+            for k, v in reply.headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(reply.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(reply.body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
+
+    return Handler

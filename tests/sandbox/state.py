@@ -1,0 +1,145 @@
+"""Everything the gateway remembers: identities, keys, MFA devices, rules, faults, sessions.
+
+One lock guards it all; the gateway is a ThreadingHTTPServer and requests are short.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+ACCOUNT_ID = "123456789012"
+
+
+@dataclass
+class User:
+    name: str
+    # Long-term keys of a user with ``require_mfa`` only work for STS until MFA is presented
+    # (the usual "deny unless aws:MultiFactorAuthPresent" policy).
+    require_mfa: bool = False
+    mfa_serial: str | None = None
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:iam::{ACCOUNT_ID}:user/{self.name}"
+
+
+@dataclass
+class Role:
+    name: str
+    require_mfa: bool = False
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:iam::{ACCOUNT_ID}:role/{self.name}"
+
+
+@dataclass
+class Credential:
+    access_key_id: str
+    secret: str
+    principal_arn: str  # user ARN, or role ARN for assumed-role keys (used for policy rules)
+    caller_arn: str  # what GetCallerIdentity says
+    user_id: str
+    session_token: str | None = None
+    expires_at: float | None = None  # None = long-term key
+    mfa_authenticated: bool = False
+    user_name: str | None = None  # the IAM user behind the key, if any
+
+    @property
+    def name(self) -> str:
+        """The short caller name used in SSM session ids (user name or role session name)."""
+        return self.caller_arn.rsplit("/", 1)[-1]
+
+
+@dataclass
+class Fault:
+    region: str
+    service: str  # "ec2", "ssm" or "*"
+    code: str
+    message: str | None = None
+    remaining: int | None = None  # None = until cleared
+
+
+@dataclass
+class SsmSession:
+    session_id: str
+    token: str
+    target: str
+    region: str
+    document: str
+    parameters: dict[str, list[str]]
+    owner: str
+    reason: str | None
+    start: float
+    status: str = "Connected"
+    end: float | None = None
+
+
+@dataclass
+class DeviceAuth:
+    device_code: str
+    user_code: str
+    client_id: str
+    start_url: str
+    expires_at: float
+    approved: bool = False
+    consumed: bool = False
+
+
+@dataclass
+class State:
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    users: dict[str, User] = field(default_factory=dict)
+    roles: dict[str, Role] = field(default_factory=dict)  # by ARN
+    mfa_secrets: dict[str, str] = field(default_factory=dict)  # serial -> base32 secret
+    creds: dict[str, Credential] = field(default_factory=dict)
+    rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # principal ARN -> rule
+    baseline_rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # restored per test
+    faults: list[Fault] = field(default_factory=list)
+    ssm_nodes: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # region -> id -> info
+    node_tags: dict[str, dict[str, str]] = field(default_factory=dict)  # id -> tags
+    sessions: dict[str, SsmSession] = field(default_factory=dict)
+    port_map: dict[str, dict[str, Any]] = field(default_factory=dict)  # "target:port" -> addr
+    sso_clients: dict[str, str] = field(default_factory=dict)  # client id -> secret
+    device_auths: dict[str, DeviceAuth] = field(default_factory=dict)  # device code -> auth
+    sso_tokens: dict[str, float] = field(default_factory=dict)  # access token -> expiry
+    sso_refresh: dict[str, str] = field(default_factory=dict)  # refresh token -> client id
+    sso_accounts: list[dict[str, Any]] = field(default_factory=list)
+    temp_duration_cap: float | None = None  # control API can shorten every new temp credential
+    request_count: int = 0
+
+    def reset_test_state(self) -> None:
+        """What the per-test fixture clears: faults, throttles, rules overrides, sessions."""
+        with self.lock:
+            self.faults.clear()
+            self.rules = dict(self.baseline_rules)
+            self.temp_duration_cap = None
+            self.sessions.clear()
+
+    def lookup(self, akid: str) -> tuple[Credential | None, str]:
+        """Return (credential, verdict) where verdict is ok | invalid | expired."""
+        with self.lock:
+            cred = self.creds.get(akid)
+            if cred is None:
+                return None, "invalid"
+            if cred.expires_at is not None and cred.expires_at <= time.time():
+                return cred, "expired"
+            return cred, "ok"
+
+    def take_fault(self, region: str, service: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.region in (region, "*") and fault.service in (service, "*"):
+                    if fault.remaining is not None:
+                        fault.remaining -= 1
+                        if fault.remaining <= 0:
+                            self.faults.remove(fault)
+                    return fault
+            return None
+
+    def rule_for(self, principal_arn: str) -> dict[str, Any]:
+        with self.lock:
+            return dict(self.rules.get(principal_arn, self.rules.get("*", {})))
