@@ -1,0 +1,310 @@
+"""The instance table: rows stream in region by region; favourites stay on top.
+
+Rows are frozen `InstanceRow`s from core. Sorting happens here, in Python, with one key per
+row (the proxy forwards `sort()`), because a proxy sorting 10,000 rows would call back into
+Python for every comparison. Each row's lowercase search text is computed once, on insert, for
+the filter proxy.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
+
+from app.core.aws.inventory import InstanceRow
+from app.core.aws.permissions import Access
+
+COL_FAV = 0
+COL_NAME = 1
+COL_ID = 2
+COL_REGION = 3
+COL_STATE = 4
+COL_SSM = 5
+COL_ACCESS = 6
+COL_PLATFORM = 7
+COL_PRIVATE_IP = 8
+COL_PUBLIC_IP = 9
+COL_AGENT = 10
+COL_TAGS = 11
+_HEADERS = ("★", "Name", "Instance ID", "Region", "State", "SSM agent", "Access", "Platform",
+            "Private IP", "Public IP", "Agent version", "Tags")
+
+ROW_ROLE = Qt.ItemDataRole.UserRole + 1
+SORT_ROLE = Qt.ItemDataRole.UserRole + 2
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+def row_key(row: InstanceRow) -> tuple[str, str]:
+    """Identifies an instance across refreshes (ids are unique per region)."""
+    return (row.region, row.instance_id)
+
+
+def search_blob(row: InstanceRow) -> str:
+    parts = [row.name, row.instance_id, row.private_ip, row.public_ip, row.private_dns,
+             row.region, row.az, row.platform, row.platform_name]
+    parts += [f"{k}={v}" for k, v in row.tags]
+    return "\x00".join(parts).lower()
+
+
+def access_text(row: InstanceRow) -> str:
+    """A short answer to 'can I get in?'; the tooltip has the full reasons."""
+    if row.connectable:
+        return "yes" if row.permission.access is Access.ALLOWED else "yes (unchecked)"
+    if row.state and row.state not in ("running",):
+        return row.state
+    if not row.managed:
+        return "not managed"
+    if row.ping_status != "Online":
+        return row.ping_status or "offline"
+    if row.permission.access is Access.DENIED:
+        return "denied"
+    return "no"
+
+
+def state_text(row: InstanceRow) -> str:
+    return row.state or ("on-premises" if row.hybrid else "")
+
+
+def tags_text(row: InstanceRow) -> str:
+    return ", ".join(f"{k}={v}" for k, v in row.tags if k != "Name")
+
+
+def plain_tooltip(text: str) -> str:
+    """Tooltips guess rich text; escape so hostile text shows literally, line breaks kept."""
+    return "<p style='white-space:pre-wrap'>" + html.escape(text) + "</p>"
+
+
+def explain(row: InstanceRow) -> str:
+    """Plain-text explanation of what can and cannot be done, and why."""
+    lines = [f"{row.name or row.instance_id} ({row.instance_id}, {row.region})"]
+    if row.permission.access is Access.UNKNOWN:
+        lines.append(f"Permission: unknown ({row.permission.reason})")
+    elif row.permission.access is Access.DENIED:
+        lines.append(f"Permission: denied ({row.permission.reason})")
+    else:
+        lines.append("Permission: ssm:StartSession allowed")
+    for cap in row.capabilities.items:
+        lines.append(f"{cap.action.value}: " + ("yes" if cap.ok else f"no, {cap.reason}"))
+    return "\n".join(lines)
+
+
+def _display(row: InstanceRow, col: int, fav: bool) -> str:
+    if col == COL_FAV:
+        return "★" if fav else ""
+    if col == COL_NAME:
+        return row.name
+    if col == COL_ID:
+        return row.instance_id
+    if col == COL_REGION:
+        return row.region
+    if col == COL_STATE:
+        return state_text(row)
+    if col == COL_SSM:
+        return row.ping_status or "not managed"
+    if col == COL_ACCESS:
+        return access_text(row)
+    if col == COL_PLATFORM:
+        return row.platform
+    if col == COL_PRIVATE_IP:
+        return row.private_ip
+    if col == COL_PUBLIC_IP:
+        return row.public_ip
+    if col == COL_AGENT:
+        return row.agent_version
+    if col == COL_TAGS:
+        return tags_text(row)
+    return ""
+
+
+def _ip_key(ip: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(p) for p in ip.split("."))
+    except ValueError:
+        return (1 << 9,)
+
+
+def sort_key(row: InstanceRow, col: int, fav: bool) -> Any:
+    if col in (COL_PRIVATE_IP, COL_PUBLIC_IP):
+        ip = row.private_ip if col == COL_PRIVATE_IP else row.public_ip
+        return (not ip, _ip_key(ip))
+    if col == COL_AGENT:
+        from app.core.versions import parse_version
+        return parse_version(row.agent_version)
+    if col == COL_FAV:
+        return (not fav, row.name.lower())
+    return _display(row, col, fav).lower()
+
+
+class InstancesModel(QAbstractTableModel):
+    def __init__(self, favourites: Iterable[tuple[str, str]] = (), parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[InstanceRow] = []
+        self._blobs: list[str] = []
+        self._conn: list[bool] = []  # row.connectable, precomputed for the filter
+        self._favs: set[tuple[str, str]] = set(favourites)
+        self._sort: tuple[int, Qt.SortOrder] | None = None
+        # Bumped whenever rows change or move, so the filter knows its flags are stale.
+        self.generation = 0
+
+    # --- Qt API -----------------------------------------------------------------------------
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(_HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(_HEADERS):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return _HEADERS[section]
+            if role == Qt.ItemDataRole.ToolTipRole and section == COL_FAV:
+                return "Favourites (pinned to the top)"
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _display(row, col, row_key(row) in self._favs)
+        if role == ROW_ROLE:
+            return row
+        if role == SORT_ROLE:
+            return sort_key(row, col, row_key(row) in self._favs)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col in (COL_ACCESS, COL_STATE, COL_SSM):
+                return plain_tooltip(explain(row))
+            if col == COL_TAGS:
+                return plain_tooltip("\n".join(f"{k} = {v}" for k, v in row.tags))
+            if col == COL_FAV:
+                return "Toggle favourite (double-click)"
+            return plain_tooltip(_display(row, col, False))
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self._sort = (column, order)
+        self._resort()
+
+    # --- rows -------------------------------------------------------------------------------
+    @property
+    def rows(self) -> list[InstanceRow]:
+        return list(self._rows)
+
+    def row_at(self, i: int) -> InstanceRow:
+        return self._rows[i]
+
+    def blob_at(self, i: int) -> str:
+        return self._blobs[i]
+
+    @property
+    def blobs(self) -> list[str]:
+        """Lowercase search text per row, in row order (read-only, for the filter)."""
+        return self._blobs
+
+    @property
+    def connectable(self) -> list[bool]:
+        """Whether each row has a way in, in row order (read-only, for the filter)."""
+        return self._conn
+
+    def set_rows(self, rows: Iterable[InstanceRow]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self._blobs = [search_blob(r) for r in self._rows]
+        self._conn = [r.connectable for r in self._rows]
+        self.generation += 1
+        self.endResetModel()
+        self._resort()
+
+    def clear(self) -> None:
+        self.set_rows(())
+
+    def add_rows(self, rows: Iterable[InstanceRow]) -> None:
+        """Append a region's rows (streaming): replaces rows with the same key, no reset."""
+        new = list(rows)
+        if not new:
+            return
+        keys = {row_key(r) for r in new}
+        stale = [i for i, r in enumerate(self._rows) if row_key(r) in keys]
+        for i in reversed(stale):  # rare: a region refreshed twice
+            self.beginRemoveRows(QModelIndex(), i, i)
+            del self._rows[i]
+            del self._blobs[i]
+            del self._conn[i]
+            self.generation += 1
+            self.endRemoveRows()
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+        self._rows.extend(new)
+        self._blobs.extend(search_blob(r) for r in new)
+        self._conn.extend(r.connectable for r in new)
+        self.generation += 1
+        self.endInsertRows()
+        self._resort()
+
+    def remove_region(self, region: str) -> None:
+        keep = [i for i, r in enumerate(self._rows) if r.region != region]
+        if len(keep) == len(self._rows):
+            return
+        self.set_rows(self._rows[i] for i in keep)
+
+    # --- favourites -------------------------------------------------------------------------
+    def is_favourite(self, row: InstanceRow) -> bool:
+        return row_key(row) in self._favs
+
+    @property
+    def favourites(self) -> set[tuple[str, str]]:
+        return set(self._favs)
+
+    def set_favourite(self, row: InstanceRow, on: bool) -> None:
+        key = row_key(row)
+        if (key in self._favs) == on:
+            return
+        if on:
+            self._favs.add(key)
+        else:
+            self._favs.discard(key)
+        for i, r in enumerate(self._rows):
+            if row_key(r) == key:
+                idx = self.index(i, COL_FAV)
+                self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DisplayRole])
+        self._resort()
+
+    def _resort(self) -> None:
+        """Favourites first, then the chosen column; keeps persistent indexes valid."""
+        if not self._rows:
+            return
+        col, order = self._sort if self._sort else (COL_NAME, Qt.SortOrder.AscendingOrder)
+        favs = self._favs
+        if not favs and self._sort is None:
+            return  # arrival order until the user sorts
+        desc = order == Qt.SortOrder.DescendingOrder
+        keyed = [(sort_key(r, col, row_key(r) in favs), i) for i, r in enumerate(self._rows)]
+        keyed.sort(key=lambda kv: kv[0], reverse=desc)
+        # Stable partition: favourites on top whatever the order.
+        order_idx = ([i for _, i in keyed if row_key(self._rows[i]) in favs]
+                     + [i for _, i in keyed if row_key(self._rows[i]) not in favs])
+        if order_idx == list(range(len(self._rows))):
+            return
+        self.layoutAboutToBeChanged.emit()
+        old_to_new = {old: new for new, old in enumerate(order_idx)}
+        persistent = self.persistentIndexList()
+        self._rows = [self._rows[i] for i in order_idx]
+        self._blobs = [self._blobs[i] for i in order_idx]
+        self._conn = [self._conn[i] for i in order_idx]
+        self.generation += 1
+        self.changePersistentIndexList(
+            persistent,
+            [self.index(old_to_new[p.row()], p.column()) for p in persistent])
+        self.layoutChanged.emit()
+
