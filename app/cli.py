@@ -17,6 +17,8 @@ from app import __version__
 # verb -> one-line help. The module is app.commands.<verb with - as _>.
 VERBS: dict[str, str] = {
     "doctor": "check prerequisites (AWS CLI, session-manager-plugin, OpenSSH, keyring, terminals)",
+    "credentials": "print a profile's credentials for credential_process (AWS CLI, SDKs)",
+    "profiles": "list AWS profiles with their kind, region and credential state",
 }
 
 

@@ -1,0 +1,75 @@
+"""`gangway credentials --profile NAME`: the credential_process helper.
+
+Run by the AWS CLI, the SDKs and the session-manager-plugin on every connection, so a cache
+hit reads the keyring and prints, nothing more: no boto3, no Qt. When a code is needed it asks
+the running window, else shows its own dialog; it never reads stdin (under ssh, stdin is the
+SSH channel). On failure: non-zero exit and one line on stderr (printed by `cli.run_verb`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.core.aws.credentials import Credentials
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", required=True, help="the profile to print credentials for")
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    import sys
+
+    from app.core.errors import GangwayError
+
+    try:
+        creds = _credentials(args.profile)
+    except GangwayError:
+        raise
+    except Exception as exc:  # one line, never a traceback, for ssh's stderr
+        raise GangwayError(f"{type(exc).__name__}: {exc}") from exc
+    sys.stdout.write(json.dumps(creds.process_json()) + "\n")
+    return 0
+
+
+def _credentials(name: str) -> Credentials:
+    from app.core.aws.credentials import CredentialService
+    from app.core.errors import KeyringUnavailableError
+    from app.core.paths import Paths
+    from app.core.secrets import open_secret_store
+
+    paths = Paths.default()
+    try:
+        store = open_secret_store(require_real=True)
+    except KeyringUnavailableError as no_keyring:
+        # Without an OS keyring the window holds the secrets in memory; only it can answer.
+        from app.core.aws import mfa
+
+        found = mfa.ask_window(paths, name)
+        if found is None:
+            raise no_keyring
+        return found
+    service = CredentialService(store)
+    hit = service.cached(name)
+    if hit is not None:
+        return hit
+    profiles = service.profiles()
+    profile = service.profile(name, profiles)
+    if profile.protected and not profile.needs_mfa and not profile.error:
+        keys = service.stored_keys(name)
+        if keys is not None:
+            return keys  # long-term keys: no STS call, no boto3
+    from app.core.aws import mfa
+
+    found = mfa.ask_window(paths, name)
+    if found is not None:
+        return found
+    with mfa.profile_lock(paths, name):
+        # Another helper may have prompted while we waited for the lock.
+        hit = service.cached(name)
+        if hit is not None:
+            return hit
+        return service.get(name, mfa.dialog_prompt)
