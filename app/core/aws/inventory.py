@@ -143,6 +143,17 @@ def enabled_regions(session: SessionSource) -> list[str]:
     return sorted(str(r["RegionName"]) for r in resp.get("Regions", []))
 
 
+def resolve_regions(session: SessionSource, regions: Sequence[str] = (),
+                    all_regions: bool = False) -> list[str]:
+    """The regions to search: all enabled ones, the given ones, or the profile's own."""
+    if all_regions:
+        return enabled_regions(session)
+    if regions:
+        return list(dict.fromkeys(regions))
+    sess = session() if callable(session) else session
+    return [str(getattr(sess, "region_name", None) or "us-east-1")]
+
+
 def _check(cancel: threading.Event | None) -> None:
     if cancel is not None and cancel.is_set():
         raise CancelledError()

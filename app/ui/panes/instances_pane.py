@@ -1,0 +1,465 @@
+"""The Instances pane: every instance a profile may reach, across regions, with reasons.
+
+Discovery runs on the TaskRunner; each region's rows arrive as a progress signal and are
+inserted without resetting the table. Everything shown from AWS (names, tags, error messages)
+is hostile text: labels are PlainText, tooltips escaped, menu text has `&` doubled.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.aws.capabilities import Action
+from app.core.aws.inventory import InstanceRow, RegionResult
+from app.core.aws.permissions import PermissionCache
+from app.core.paths import Paths
+from app.core.store import JsonStore
+from app.ui.errors import error_text
+from app.ui.models import instances_model as im
+from app.ui.models.instances_filter import InstancesFilter
+from app.ui.models.instances_model import InstancesModel
+from app.ui.tasks import Task, TaskRunner
+from app.ui.widgets.empty_state import EmptyState
+
+DEFAULT_REGION = "Profile's region"
+ALL_REGIONS = "All enabled regions"
+KNOWN_REGIONS = (
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
+    "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1", "eu-south-1",
+    "ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1",
+    "ap-southeast-2", "me-south-1", "af-south-1",
+)
+# What a session action needs, in the sessions engineer's vocabulary.
+ACTIONS: tuple[tuple[str, str, Action], ...] = (
+    ("shell", "Open shell", Action.SHELL),
+    ("ssh", "SSH", Action.SSH),
+    ("sftp", "SFTP", Action.SFTP),
+    ("scp", "Copy files (scp)…", Action.SCP),
+    ("port-forward", "Forward a port…", Action.PORT_FORWARD),
+    ("rdp", "Remote desktop (RDP)", Action.RDP),
+)
+_WIDTHS = {im.COL_FAV: 28, im.COL_NAME: 220, im.COL_ID: 170, im.COL_REGION: 110,
+           im.COL_STATE: 80, im.COL_SSM: 110, im.COL_ACCESS: 110, im.COL_PLATFORM: 80,
+           im.COL_PRIVATE_IP: 110, im.COL_PUBLIC_IP: 110, im.COL_AGENT: 100}
+
+
+def menu_text(text: str) -> str:
+    """Hostile text safe for a QAction: no mnemonics, no tab (shortcut separator), one line."""
+    flat = "".join(ch if ch.isprintable() else " " for ch in text)
+    return flat.replace("&", "&&")[:80]
+
+
+def _plain_label(text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
+
+
+class InstancesPane(QWidget):
+    action_requested = Signal(str, object)  # (action, InstanceRow)
+    profile_changed = Signal(str)
+
+    def __init__(self, runner: TaskRunner, paths: Paths,
+                 session_for: Callable[[str], Any] | None = None,
+                 profiles: Sequence[str] = (), parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.session_for = session_for or _new_session
+        self.favourites_store = JsonStore(paths.data_dir / "favourites.json")
+        self.permission_cache = PermissionCache()
+        self.task: Task | None = None
+        self.region_errors: dict[str, str] = {}
+        self.regions_total = 0
+        self.regions_done = 0
+        self.last_refreshed: float | None = None
+
+        self.model = InstancesModel(self._load_favourites(), self)
+        self.proxy = InstancesFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self._build()
+        self.set_profiles(profiles)
+        self._update_state()
+
+    # --- construction -----------------------------------------------------------------------
+    def _build(self) -> None:
+        self.profile_box = QComboBox()
+        self.profile_box.setMinimumWidth(160)
+        self.profile_box.currentTextChanged.connect(self._profile_picked)
+        self.region_box = QComboBox()
+        self.region_box.addItems([DEFAULT_REGION, ALL_REGIONS, *KNOWN_REGIONS])
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.clicked.connect(self.refresh)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.setVisible(False)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(160)
+        self.progress.setVisible(False)
+        self.refreshed_label = _plain_label()
+        self.refreshed_label.setStyleSheet("color: palette(placeholder-text);")
+        top = QHBoxLayout()
+        top.addWidget(_plain_label("Profile"))
+        top.addWidget(self.profile_box)
+        top.addWidget(_plain_label("Region"))
+        top.addWidget(self.region_box)
+        top.addWidget(self.refresh_button)
+        top.addWidget(self.cancel_button)
+        top.addWidget(self.progress)
+        top.addStretch(1)
+        top.addWidget(self.refreshed_label)
+
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter by name, id, IP or tag:Key=Value")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self.proxy.set_text)
+        self.only_connectable = QCheckBox("Only what I can connect to")
+        self.only_connectable.setChecked(self.proxy.only_connectable)
+        self.only_connectable.toggled.connect(self.proxy.set_only_connectable)
+        self.proxy.only_connectable_changed.connect(self.only_connectable.setChecked)
+        self.count_label = _plain_label()
+        second = QHBoxLayout()
+        second.addWidget(self.filter_edit, 1)
+        second.addWidget(self.only_connectable)
+        second.addWidget(self.count_label)
+
+        self.banner = QFrame()
+        self.banner.setObjectName("regionErrors")
+        self.banner.setStyleSheet("QFrame#regionErrors { background: #fff4e5; "
+                                  "border: 1px solid #f0b060; border-radius: 4px; }")
+        self.banner_label = _plain_label()
+        self.banner_label.setWordWrap(True)
+        banner_layout = QVBoxLayout(self.banner)
+        banner_layout.setContentsMargins(8, 6, 8, 6)
+        banner_layout.addWidget(self.banner_label)
+        self.banner.setVisible(False)
+
+        self.view = QTableView()
+        self.view.setModel(self.proxy)
+        self.view.setSortingEnabled(True)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setWordWrap(False)
+        self.view.setAlternatingRowColors(True)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
+        self.view.doubleClicked.connect(self._double_clicked)
+        vh = self.view.verticalHeader()
+        vh.setVisible(False)
+        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # uniform row heights
+        vh.setDefaultSectionSize(self.fontMetrics().height() + 8)
+        hh = self.view.horizontalHeader()
+        hh.setStretchLastSection(True)
+        hh.setSortIndicatorShown(True)
+        for col, width in _WIDTHS.items():
+            hh.resizeSection(col, width)
+
+        self.empty_profile = EmptyState(
+            "Pick a profile to see instances",
+            "The instances you may connect to, across regions, will appear here, with the "
+            "reason for any you cannot reach.")
+        self.loading = EmptyState("Looking for instances…",
+                                  "Asking EC2 and Systems Manager in each region.")
+        self.empty_none = EmptyState(
+            "No instances found",
+            "No EC2 instances or managed nodes in the selected regions. Try "
+            "“All enabled regions”.", "Search all enabled regions")
+        self.empty_none.action.connect(self._search_all)
+        self.empty_filtered = EmptyState(
+            "Nothing matches", "Every instance is hidden by the filter or by “Only what I "
+            "can connect to”.", "Show all")
+        self.empty_filtered.action.connect(self.show_all)
+        self.error_state = EmptyState("Could not list instances", "", "Retry")
+        self.error_state.action.connect(self.refresh)
+        self.stack = QStackedWidget()
+        for widget in (self.view, self.empty_profile, self.loading, self.empty_none,
+                       self.empty_filtered, self.error_state):
+            self.stack.addWidget(widget)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(second)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.stack, 1)
+        for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved,
+                       self.proxy.modelReset, self.proxy.layoutChanged):
+            signal.connect(self._update_state)
+
+    # --- profiles & regions -----------------------------------------------------------------
+    def set_profiles(self, names: Sequence[str]) -> None:
+        current = self.profile_box.currentText()
+        self.profile_box.blockSignals(True)
+        self.profile_box.clear()
+        self.profile_box.addItems(list(names))
+        if current in names:
+            self.profile_box.setCurrentText(current)
+        self.profile_box.blockSignals(False)
+        self._update_state()
+
+    @property
+    def profile(self) -> str:
+        return self.profile_box.currentText()
+
+    def set_profile(self, name: str) -> None:
+        self.profile_box.setCurrentText(name)
+
+    def _profile_picked(self, name: str) -> None:
+        self.cancel()
+        self.model.clear()
+        self.region_errors.clear()
+        self._show_errors()
+        self.profile_changed.emit(name)
+        self._update_state()
+
+    def set_regions(self, regions: Sequence[str] = (), all_regions: bool = False) -> None:
+        """Choose what the next refresh searches (one region, or all enabled ones)."""
+        if all_regions:
+            self.region_box.setCurrentText(ALL_REGIONS)
+        elif regions:
+            if self.region_box.findText(regions[0]) < 0:
+                self.region_box.addItem(regions[0])
+            self.region_box.setCurrentText(regions[0])
+        else:
+            self.region_box.setCurrentText(DEFAULT_REGION)
+
+    def _search_all(self) -> None:
+        self.set_regions(all_regions=True)
+        self.refresh()
+
+    # --- discovery --------------------------------------------------------------------------
+    def refresh(self) -> None:
+        profile = self.profile
+        if not profile:
+            self._update_state()
+            return
+        self.cancel()
+        choice = self.region_box.currentText()
+        regions = () if choice in (DEFAULT_REGION, ALL_REGIONS) else (choice,)
+        self.model.clear()
+        self.region_errors.clear()
+        self._show_errors()
+        self.regions_total = self.regions_done = 0
+        factory = self._factory(profile)
+        task = self.runner.submit(_discover_job, factory, regions, choice == ALL_REGIONS,
+                                  self.permission_cache, name="discover")
+        self.task = task
+        task.progress.connect(lambda item, t=task: self._on_progress(t, item))
+        task.result.connect(lambda inv, t=task: self._on_done(t, None))
+        task.error.connect(lambda exc, t=task: self._on_done(t, exc))
+        self.progress.setRange(0, 0)  # busy until the region count is known
+        self._set_busy(True)
+
+    def _factory(self, profile: str) -> Callable[[], Any]:
+        session_for = self.session_for
+        return lambda: session_for(profile)
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            self.task = None
+        self._set_busy(False)
+
+    @property
+    def busy(self) -> bool:
+        return self.task is not None
+
+    def _on_progress(self, task: Task, item: object) -> None:
+        if task is not self.task:
+            return  # a cancelled refresh still reporting
+        if isinstance(item, tuple) and item and item[0] == "regions":
+            self.regions_total = len(item[1])
+            self.progress.setRange(0, max(1, self.regions_total))
+            self.progress.setValue(0)
+            return
+        if not isinstance(item, RegionResult):
+            return
+        self.regions_done += 1
+        self.progress.setValue(self.regions_done)
+        if item.error is not None:
+            message, hint = error_text(item.error)
+            self.region_errors[item.region] = f"{message} {hint}".strip()
+            self._show_errors()
+        else:
+            self.model.add_rows(item.rows)
+        self._update_state()
+
+    def _on_done(self, task: Task, exc: object) -> None:
+        if task is not self.task:
+            return
+        self.task = None
+        self._set_busy(False)
+        if isinstance(exc, BaseException):
+            message, hint = error_text(exc)
+            self.error_state.set_text("Could not list instances", f"{message}\n{hint}".strip())
+        else:
+            self.last_refreshed = time.time()
+            self.refreshed_label.setText(
+                "Last refreshed " + time.strftime("%H:%M:%S", time.localtime(self.last_refreshed)))
+        self._failed = isinstance(exc, BaseException)
+        self._update_state()
+
+    def _set_busy(self, busy: bool) -> None:
+        self.cancel_button.setVisible(busy)
+        self.progress.setVisible(busy)
+        self.refresh_button.setEnabled(not busy)
+        self._update_state()
+
+    def _show_errors(self) -> None:
+        if not self.region_errors:
+            self.banner.setVisible(False)
+            self.banner_label.setText("")
+            return
+        lines = [f"{len(self.region_errors)} region(s) could not be searched; the others "
+                 "are listed below."]
+        lines += [f"{region}: {text}" for region, text in sorted(self.region_errors.items())]
+        self.banner_label.setText("\n".join(lines))
+        self.banner.setVisible(True)
+
+    # --- presentation -----------------------------------------------------------------------
+    _failed = False
+
+    def _update_state(self, *_: object) -> None:
+        total, shown = self.model.rowCount(), self.proxy.rowCount()
+        self.count_label.setText(f"{shown} of {total} shown" if total else "")
+        if not self.profile:
+            page: QWidget = self.empty_profile
+        elif total:
+            page = self.view if shown else self.empty_filtered
+        elif self.busy:
+            page = self.loading
+        elif self._failed:
+            page = self.error_state
+        elif self.region_errors and len(self.region_errors) >= self.regions_done > 0:
+            self.error_state.set_text("Could not list instances",
+                                      "No region could be searched; see the messages above.")
+            page = self.error_state
+        elif self.last_refreshed is None:
+            self.empty_none.set_text("Press Refresh to list instances",
+                                     f"Profile “{self.profile}” is selected.")
+            page = self.empty_none
+        else:
+            self.empty_none.set_text("No instances found",
+                                     "No EC2 instances or managed nodes in the selected "
+                                     "regions. Try “All enabled regions”.")
+            page = self.empty_none
+        if self.stack.currentWidget() is not page:
+            self.stack.setCurrentWidget(page)
+
+    def show_all(self) -> None:
+        self.filter_edit.clear()
+        self.proxy.show_all()
+
+    # --- rows & actions ---------------------------------------------------------------------
+    def row_for(self, index: QModelIndex) -> InstanceRow | None:
+        row = index.data(im.ROW_ROLE) if index.isValid() else None
+        return row if isinstance(row, InstanceRow) else None
+
+    def selected_row(self) -> InstanceRow | None:
+        indexes = self.view.selectionModel().selectedRows()
+        return self.row_for(indexes[0]) if indexes else None
+
+    def _double_clicked(self, index: QModelIndex) -> None:
+        row = self.row_for(index)
+        if row is None:
+            return
+        if index.column() == im.COL_FAV:
+            self.toggle_favourite(row)
+            return
+        default = "rdp" if row.platform.lower().startswith("windows") else "shell"
+        if row.capabilities.can(default) or row.capabilities.can("shell"):
+            self.action_requested.emit(default if row.capabilities.can(default) else "shell", row)
+
+    def build_menu(self, row: InstanceRow) -> QMenu:
+        menu = QMenu(self)
+        title = menu.addAction(menu_text(row.name or row.instance_id))
+        title.setEnabled(False)
+        menu.addSeparator()
+        for key, label, action in ACTIONS:
+            cap = row.capabilities.get(action)
+            if not cap.ok and cap.reason == "not offered for this platform":
+                continue
+            item = menu.addAction(label if cap.ok else f"{label} (unavailable)")
+            item.setEnabled(cap.ok)
+            item.setData(key)
+            if not cap.ok:
+                item.setStatusTip(menu_text(cap.reason))
+                item.setToolTip(im.plain_tooltip(cap.reason))
+            item.triggered.connect(lambda _=False, k=key, r=row: self.action_requested.emit(k, r))
+        menu.setToolTipsVisible(True)
+        menu.addSeparator()
+        copies = (("Copy instance ID", row.instance_id), ("Copy private IP", row.private_ip),
+                  ("Copy name", row.name))
+        for label, value in copies:
+            copy = menu.addAction(label)
+            copy.setEnabled(bool(value))
+            copy.triggered.connect(lambda _=False, v=value: _copy(v))
+        menu.addSeparator()
+        fav = QAction("Remove from favourites" if self.model.is_favourite(row)
+                      else "Add to favourites", menu)
+        fav.triggered.connect(lambda _=False, r=row: self.toggle_favourite(r))
+        menu.addAction(fav)
+        return menu
+
+    def _context_menu(self, pos: QPoint) -> None:
+        row = self.row_for(self.view.indexAt(pos))
+        if row is not None:
+            self.build_menu(row).popup(self.view.viewport().mapToGlobal(pos))
+
+    # --- favourites -------------------------------------------------------------------------
+    def _load_favourites(self) -> set[tuple[str, str]]:
+        doc = self.favourites_store.load()
+        out: set[tuple[str, str]] = set()
+        for item in doc.get("instances", []):
+            if (isinstance(item, list) and len(item) == 2
+                    and all(isinstance(x, str) for x in item)):
+                out.add((item[0], item[1]))
+        return out
+
+    def toggle_favourite(self, row: InstanceRow) -> None:
+        self.model.set_favourite(row, not self.model.is_favourite(row))
+        self.favourites_store.save(
+            {"instances": [list(k) for k in sorted(self.model.favourites)]})
+
+
+def _copy(text: str) -> None:
+    QGuiApplication.clipboard().setText(text)
+
+
+def _new_session(profile: str) -> Any:
+    from app.core.aws.session import new_session
+
+    return new_session(profile)
+
+
+def _discover_job(factory: Callable[[], Any], regions: Sequence[str], all_regions: bool,
+                  cache: PermissionCache, *, progress: Callable[[object], None],
+                  cancel: Any) -> Any:
+    """Runs on a worker: session, regions, then discovery streaming one region at a time."""
+    from app.core.aws.inventory import discover, resolve_regions
+
+    session = factory()
+    chosen = resolve_regions(session, regions, all_regions)
+    progress(("regions", chosen))
+    return discover(session, chosen, progress=progress, cancel=cancel, permissions=cache)
