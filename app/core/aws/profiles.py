@@ -123,8 +123,9 @@ class ProfileSet:
     problems: tuple[ConfigFileError, ...]
     config_path: Path
     credentials_path: Path
-    config_snapshot: Snapshot
-    credentials_snapshot: Snapshot
+    # repr=False: the credentials file's text holds secrets.
+    config_snapshot: Snapshot = field(repr=False)
+    credentials_snapshot: Snapshot = field(repr=False)
     active: str | None = None  # AWS_PROFILE, or "default" when that exists
     _by_name: Mapping[str, Profile] = field(default_factory=dict, repr=False, compare=False)
     _secrets: Mapping[str, Mapping[str, str]] = field(default_factory=dict, repr=False,
@@ -211,7 +212,8 @@ def parse_ini(path: Path, text: str, problems: list[ConfigFileError]) -> list[_S
             if not stripped.endswith("]") or len(stripped) < 3:
                 problems.append(ConfigFileError(path, "broken section header", number,
                                                 "A section header looks like [profile NAME]."))
-                current, last_key = None, None
+                # Its settings are read into a throw-away section: one problem, not many.
+                current, last_key = _Section("", number), None
                 continue
             name = stripped[1:-1]
             if name in seen:
