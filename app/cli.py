@@ -19,6 +19,10 @@ VERBS: dict[str, str] = {
     "doctor": "check prerequisites (AWS CLI, session-manager-plugin, OpenSSH, keyring, terminals)",
     "credentials": "print a profile's credentials for credential_process (AWS CLI, SDKs)",
     "profiles": "list AWS profiles with their kind, region and credential state",
+    "proxy": "ssh ProxyCommand over SSM: start a session and bridge ssh to the instance",
+    "session": "open an SSM shell session on this terminal",
+    "sessions": "list active or recent SSM sessions (merged with Gangway's history)",
+    "ssh-config": "print, install or uninstall the Gangway block in ~/.ssh/config",
 }
 
 

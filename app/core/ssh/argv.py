@@ -18,6 +18,11 @@ from app.core.errors import GangwayError
 _HOST_RE = re.compile(r"[A-Za-z0-9_.-]{1,253}")
 _USER_RE = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.\\@-]{0,63}")
 _OPT_KEY_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+# Options that run a local program or replace Gangway's proxy: never accepted as extras.
+FORBIDDEN_OPTIONS = frozenset({
+    "proxycommand", "proxyjump", "localcommand", "permitlocalcommand", "knownhostscommand",
+    "match", "include", "pkcs11provider", "securitykeyprovider", "proxyusefdpass",
+})
 
 
 class SshArgumentError(GangwayError):
@@ -94,6 +99,10 @@ def check_option(opt: str) -> str:
     if not _OPT_KEY_RE.fullmatch(key) or ("=" not in opt and " " not in opt.strip()):
         raise SshArgumentError(f"{opt!r} is not an ssh option.",
                                "Write it as Key=Value, e.g. ServerAliveInterval=30.")
+    if key.lower() in FORBIDDEN_OPTIONS:
+        raise SshArgumentError(f"The ssh option {key} is not allowed here.",
+                               "It would run a program on this computer; Gangway sets the "
+                               "proxy itself.")
     return opt.strip()
 
 

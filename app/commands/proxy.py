@@ -1,0 +1,26 @@
+"""`gangway proxy`: the built-in ssh ProxyCommand (`ProxyCommand <gangway> proxy ... %h %p`).
+
+stdin/stdout belong to ssh: nothing is ever printed there. Errors are one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", required=True, help="AWS profile to use")
+    parser.add_argument("--region", help="region of the instance (default: the profile's)")
+    parser.add_argument("--document", default="AWS-StartSSHSession",
+                        help="SSM document (default: AWS-StartSSHSession)")
+    parser.add_argument("--reason", help="reason recorded with the session (audit)")
+    parser.add_argument("host", help="instance id (i-..., mi-...) or its Name tag (ssh's %%h)")
+    parser.add_argument("port", type=int, help="port on the instance (ssh's %%p)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from app.core.aws import proxy
+
+    req = proxy.ProxyRequest(profile=args.profile, region=args.region, host=args.host,
+                             port=args.port, document=args.document, reason=args.reason)
+    return proxy.run(req, history=proxy.default_history())

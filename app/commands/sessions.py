@@ -1,0 +1,51 @@
+"""`gangway sessions`: active (or recent) SSM sessions, merged with Gangway's own history."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", default="default", help="AWS profile (default: default)")
+    parser.add_argument("--region", help="region (default: the profile's)")
+    parser.add_argument("--history", action="store_true",
+                        help="ended sessions instead of active ones")
+    parser.add_argument("--terminate", metavar="SESSION_ID",
+                        help="terminate one of your active sessions")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from app.commands.table import format_table
+    from app.core.aws import ssm_sessions
+    from app.core.aws.proxy import default_history, session_for
+    from app.core.aws.session import client
+
+    session = session_for(args.profile, args.region)
+    ssm = client(session, "ssm", args.region or session.region_name)
+    if args.terminate:
+        ssm_sessions.terminate_session(ssm, args.terminate)
+        print(f"Terminated {args.terminate}.")
+        return 0
+    state = "History" if args.history else "Active"
+    remote = ssm_sessions.describe_sessions(ssm, state)
+    local = [r for r in default_history().records()
+             if r.profile == args.profile and (r.ended != "") == args.history]
+    rows = ssm_sessions.merge(remote, local)
+    if args.history:
+        rows = [r for r in rows if not r.active]
+    else:
+        rows = [r for r in rows if r.active or (r.local and not r.ended and r.status == "Local")]
+    if args.json:
+        print(json.dumps([ssm_sessions.record_as_dict(r) for r in rows], indent=2))
+        return 0
+    if not rows:
+        print("No active sessions." if not args.history else "No recent sessions.")
+        return 0
+    table = [(r.start.strftime("%Y-%m-%d %H:%M:%S") if r.start else "", r.session_id, r.target,
+              r.status, r.document, r.reason, r.ended) for r in rows]
+    print(format_table(("Started", "Session", "Target", "Status", "Document", "Reason",
+                        "Ended"), table))
+    return 0

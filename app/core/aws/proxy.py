@@ -1,0 +1,226 @@
+"""`gangway proxy` and `gangway session`: StartSession with boto3, then the plugin, then cleanup.
+
+Under ssh (ProxyCommand) stdin/stdout are ssh's channel: this module never reads stdin or
+writes stdout; the plugin inherits both. Errors become one line on stderr (in the verb).
+
+    code = run(ProxyRequest(profile="prod", region=None, host="web-1.prod", port=22))
+
+The pieces (`resolve_target`, `run_plugin`) are reused by a tunnel supervisor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from app.core.aws import ssm_sessions
+from app.core.aws.session import client, translate
+from app.core.errors import AwsError, GangwayError, PluginNotFoundError
+
+if TYPE_CHECKING:
+    import boto3
+
+INSTANCE_ID = re.compile(r"(?:i-[0-9a-f]{8}(?:[0-9a-f]{9})?|mi-[0-9a-f]{17})")
+_LIVE_STATES = ["pending", "running", "stopping", "stopped"]
+
+
+@dataclass(frozen=True)
+class ProxyRequest:
+    profile: str
+    region: str | None
+    host: str  # instance id, or a Name tag (resolved)
+    port: int | None = 22  # None: not an SSH session (a shell or a custom document)
+    document: str | None = ssm_sessions.SSH_DOCUMENT
+    parameters: Mapping[str, Sequence[str]] | None = None
+    reason: str | None = None
+
+
+def _session_for(profile: str, region: str | None) -> boto3.Session:
+    """The one seam where credentials come from: Gangway's CredentialService.
+
+    Cached temporary credentials from the keyring first; for a profile Gangway manages (MFA,
+    roles) on a cache miss, the running window is asked over IPC (it shows its MFA dialog),
+    else a standalone MFA dialog. SSO and plain profiles use botocore's own chain.
+    """
+    from app.core.aws import mfa
+    from app.core.aws.credentials import CredentialService
+    from app.core.aws.resolve import managed
+    from app.core.paths import Paths
+    from app.core.secrets import open_secret_store
+
+    service = CredentialService(open_secret_store(), prompt=mfa.dialog_prompt)
+    prof = service.profile(profile)
+    if managed(prof) and service.cached(profile) is None:
+        paths = Paths.default()
+        with mfa.profile_lock(paths, profile):
+            if service.cached(profile) is None:
+                creds = mfa.ask_window(paths, profile)
+                if creds is not None:
+                    service.remember(profile, creds)
+    return service.session(profile, region=region)
+
+
+session_for = _session_for  # the public name other verbs use
+
+
+def resolve_target(session: boto3.Session, region: str, host: str) -> str:
+    """An instance id for `host`: itself if it is one, else the instance whose Name tag it is.
+
+    EC2 first (DescribeInstances, tag:Name), then hybrid nodes (DescribeInstanceInformation,
+    tag:Name). Several matches -> prefer running ones; still several -> an error listing them.
+    `host` is only ever an API filter value, never shell text.
+    """
+    if INSTANCE_ID.fullmatch(host):
+        return host
+    found: dict[str, str] = {}
+    try:
+        ec2 = client(session, "ec2", region)
+        pages = ec2.get_paginator("describe_instances").paginate(Filters=[
+            {"Name": "tag:Name", "Values": [host]},
+            {"Name": "instance-state-name", "Values": _LIVE_STATES}])
+        for page in pages:
+            for res in page.get("Reservations", []):
+                for inst in res.get("Instances", []):
+                    found[inst["InstanceId"]] = inst.get("State", {}).get("Name", "")
+        if not found:
+            ssm = client(session, "ssm", region)
+            pages = ssm.get_paginator("describe_instance_information").paginate(
+                Filters=[{"Key": "tag:Name", "Values": [host]}])
+            for page in pages:
+                for info in page.get("InstanceInformationList", []):
+                    found[info["InstanceId"]] = str(info.get("PingStatus", ""))
+    except GangwayError:
+        raise
+    except Exception as exc:
+        raise translate(exc, f"Looking up the instance named {host!r}") from exc
+    if len(found) > 1:
+        running = {i: s for i, s in found.items() if s in ("running", "Online")}
+        found = running if len(running) == 1 else found
+    if not found:
+        raise AwsError(f"No instance named {host!r} in {region}.",
+                       "Use the instance id, or check the region (--region) and the Name tag.")
+    if len(found) > 1:
+        ids = ", ".join(f"{i} ({s})" for i, s in sorted(found.items()))
+        raise AwsError(f"Several instances are named {host!r} in {region}: {ids}.",
+                       "Use the instance id instead of the name.")
+    return next(iter(found))
+
+
+def _plugin_path() -> str:
+    from app.core.aws import plugin
+
+    info = plugin.require_plugin()
+    if info.version != "unknown" and info.version_tuple <= ssm_sessions.LAST_PLUGIN_WITHOUT_ENV:
+        # Older plugins take the response (with its token) only on argv: never do that.
+        raise PluginNotFoundError(
+            f"session-manager-plugin {info.version} is too old to receive the session "
+            "securely (it needs the token on its command line).", plugin.install_hint())
+    return str(info.path)
+
+
+def _exit_code(returncode: int) -> int:
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def run_plugin(argv: Sequence[str], env: Mapping[str, str], *,
+               interactive: bool | None = None,
+               on_start: Callable[[subprocess.Popen[bytes]], None] | None = None) -> int:
+    """Run the plugin with inherited stdin/stdout; returns its exit code (128+N if killed).
+
+    SIGTERM and SIGHUP are forwarded to it. SIGINT too, except when `interactive` (a shell
+    on a terminal): there the terminal already delivers Ctrl-C to the plugin, which sends it
+    to the remote side, so this process ignores SIGINT, SIGQUIT and SIGTSTP like the AWS CLI.
+    """
+    if interactive is None:
+        interactive = sys.stdin is not None and sys.stdin.isatty()
+    proc = subprocess.Popen(list(argv), env=dict(env))
+    if on_start is not None:
+        on_start(proc)
+
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        with contextlib.suppress(OSError):
+            proc.send_signal(signum)
+
+    forwarded = [signal.SIGTERM]
+    ignored: list[signal.Signals] = []
+    if sys.platform != "win32":
+        forwarded.append(signal.SIGHUP)
+        if interactive:
+            ignored += [signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP]
+        else:
+            forwarded.append(signal.SIGINT)
+    elif not interactive:
+        forwarded.append(signal.SIGINT)
+    previous: dict[signal.Signals, Any] = {}
+    for sig in forwarded:
+        previous[sig] = signal.signal(sig, forward)
+    for sig in ignored:
+        previous[sig] = signal.signal(sig, signal.SIG_IGN)
+    try:
+        while True:
+            try:
+                return _exit_code(proc.wait())
+            except KeyboardInterrupt:  # Windows delivers Ctrl-C as this
+                forward(signal.SIGINT, None)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def run(req: ProxyRequest, *, history: ssm_sessions.SessionHistory | None = None) -> int:
+    """Start the session, run the plugin until it exits, terminate the session, record it."""
+    plugin_path = _plugin_path()
+    session = _session_for(req.profile, req.region)
+    region = req.region or session.region_name or "us-east-1"
+    target = resolve_target(session, region, req.host)
+    ssm = client(session, "ssm", region)
+    params = dict(req.parameters or {})
+    if req.port is not None:
+        params.setdefault("portNumber", [str(req.port)])
+    document = req.document or ""
+    key = None
+    try:
+        started = ssm_sessions.start_session(ssm, target, req.document, params or None,
+                                             req.reason)
+    except GangwayError as exc:
+        if history is not None:
+            k = history.record_start(profile=req.profile, region=region, target=target,
+                                     document=document, reason=req.reason or "")
+            history.record_end(k, f"error: {exc.one_line()}")
+        raise
+    if history is not None:
+        key = history.record_start(profile=req.profile, region=region, target=target,
+                                   document=document, reason=req.reason or "",
+                                   session_id=started.session_id)
+    creds = session.get_credentials()
+    env = ssm_sessions.plugin_env(started, creds)
+    code = 1
+    ended = "error: the plugin did not start"
+    try:
+        code = run_plugin(ssm_sessions.plugin_argv(plugin_path, started), env)
+        ended = f"exit {code}"
+    except OSError as exc:
+        ended = f"error: {exc}"
+        raise PluginNotFoundError(f"Could not run session-manager-plugin: {exc}") from exc
+    finally:
+        # Best effort: the session may already be gone, the network may be down.
+        with contextlib.suppress(Exception):
+            ssm_sessions.terminate_session(ssm, started.session_id)
+        if history is not None and key is not None:
+            with contextlib.suppress(Exception):
+                history.record_end(key, ended)
+    return code
+
+
+def default_history() -> ssm_sessions.SessionHistory:
+    from app.core.paths import Paths
+
+    return ssm_sessions.SessionHistory(Paths.default().data_dir)
+

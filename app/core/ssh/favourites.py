@@ -1,0 +1,68 @@
+"""Favourite instances (the Instances pane's star) as ssh aliases for the managed config block.
+
+The pane stores `<data_dir>/favourites.json` as `{"instances": [[region, instance_id], ...]}`.
+Names come from AWS (the Name tag); they are hostile and are sanitised by `config_block`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from app.core.aws.session import client, translate
+from app.core.ssh.config_block import Alias
+
+
+def load_favourites(data_dir: Path) -> list[tuple[str, str]]:
+    """(region, instance_id) pairs; an unreadable file means no favourites."""
+    try:
+        doc = json.loads((data_dir / "favourites.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    items = doc.get("instances", []) if isinstance(doc, dict) else []
+    return [(str(i[0]), str(i[1])) for i in items
+            if isinstance(i, list) and len(i) == 2 and all(isinstance(x, str) for x in i)]
+
+
+def names_for(session: Any, favourites: Iterable[tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """instance_id -> (region, Name tag) from DescribeInstances / DescribeInstanceInformation."""
+    by_region: dict[str, list[str]] = defaultdict(list)
+    for region, iid in favourites:
+        by_region[region].append(iid)
+    out: dict[str, tuple[str, str]] = {}
+    for region, ids in by_region.items():
+        ec2_ids = [i for i in ids if i.startswith("i-")]
+        try:
+            if ec2_ids:
+                pages = client(session, "ec2", region).get_paginator(
+                    "describe_instances").paginate(Filters=[
+                        {"Name": "instance-id", "Values": ec2_ids}])
+                for page in pages:
+                    for res in page.get("Reservations", []):
+                        for inst in res.get("Instances", []):
+                            tags = {t["Key"]: t["Value"] for t in inst.get("Tags", [])}
+                            if tags.get("Name"):
+                                out[inst["InstanceId"]] = (region, tags["Name"])
+            hybrid = [i for i in ids if i.startswith("mi-")]
+            if hybrid:
+                pages = client(session, "ssm", region).get_paginator(
+                    "describe_instance_information").paginate(
+                        Filters=[{"Key": "InstanceIds", "Values": hybrid}])
+                for page in pages:
+                    for info in page.get("InstanceInformationList", []):
+                        if info.get("Name"):
+                            out[info["InstanceId"]] = (region, str(info["Name"]))
+        except Exception as exc:
+            raise translate(exc, f"Reading favourite names in {region}") from exc
+    return out
+
+
+def aliases(names: dict[str, tuple[str, str]],
+            proxy_for_region: Callable[[str], str | None]) -> list[Alias]:
+    """Alias per named favourite; `proxy_for_region` gives a ProxyCommand for a region that
+    differs from the default one (or None to use the default)."""
+    return [Alias(name, iid, proxy_for_region(region))
+            for iid, (region, name) in sorted(names.items(), key=lambda kv: kv[1][1])]
