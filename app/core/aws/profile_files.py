@@ -49,6 +49,9 @@ class _Doc:
             self.updater.read_string(text)
         except Exception as exc:  # configparser errors carry the line number
             lineno = getattr(exc, "lineno", None)
+            errors = getattr(exc, "errors", None)
+            if lineno is None and errors:
+                lineno = errors[0][0]
             raise ConfigFileError(self.path, f"cannot be edited safely ({_first_line(exc)}); "
                                   "nothing was changed", lineno,
                                   "Fix the line named above, then retry.") from exc
@@ -76,9 +79,9 @@ class _Doc:
         section = self.section_for(name)
         if section is None:
             header = self.header_for(name)
-            if self.updater.sections():
-                last = self.updater[self.updater.sections()[-1]]
-                _end_with_blank(last)
+            if self.updater.sections() and not str(self.updater).endswith("\n\n"):
+                # Keep a blank line between the previous section and the new one.
+                self.updater[self.updater.sections()[-1]].add_after.space(1)
             self.updater.add_section(header)
             section = self.updater[header]
             self.changed = True
@@ -95,7 +98,7 @@ class _Doc:
         for key, value in values.items():
             if value is None:
                 if section.has_option(key):
-                    section.remove_option(key)
+                    del section[key]
                     self.changed = True
             elif not section.has_option(key) or section[key].value != value:
                 if section.has_option(key):
@@ -119,13 +122,6 @@ def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def _end_with_blank(section: Any) -> None:
-    """Keep a blank line between the previous section and a new one."""
-    text = str(section)
-    if not text.endswith("\n\n"):
-        if not text.endswith("\n"):
-            section.add_line("\n")
-        section.add_line("\n")
 
 
 def _append_option(section: Any, key: str, value: str) -> None:
