@@ -29,7 +29,7 @@ region = eu-west-1
 # inline block comment
 cli_pager =
 
-[profile work]  
+[profile work]
 region = us-east-1
 unknown_key = kept as is
 ; semicolon comment
