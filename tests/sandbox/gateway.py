@@ -78,8 +78,7 @@ class Gateway:
         cred, verdict = self.state.lookup(req.scope.access_key_id)
         # A temporary key is only valid together with its own session token.
         if (
-            verdict == "ok"
-            and cred is not None
+            cred is not None
             and cred.session_token is not None
             and req.headers.get("x-amz-security-token") != cred.session_token
         ):
