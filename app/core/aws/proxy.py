@@ -131,12 +131,14 @@ def _exit_code(returncode: int) -> int:
 
 def run_plugin(argv: Sequence[str], env: Mapping[str, str], *,
                interactive: bool | None = None,
-               on_start: Callable[[subprocess.Popen[bytes]], None] | None = None) -> int:
+               on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
+               seen: list[int] | None = None) -> int:
     """Run the plugin with inherited stdin/stdout; returns its exit code (128+N if killed).
 
     SIGTERM and SIGHUP are forwarded to it. SIGINT too, except when `interactive` (a shell
     on a terminal): there the terminal already delivers Ctrl-C to the plugin, which sends it
     to the remote side, so this process ignores SIGINT, SIGQUIT and SIGTSTP like the AWS CLI.
+    Signals forwarded are appended to `seen` (ssh sends SIGHUP when it closes the channel).
     """
     if interactive is None:
         interactive = sys.stdin is not None and sys.stdin.isatty()
@@ -145,6 +147,8 @@ def run_plugin(argv: Sequence[str], env: Mapping[str, str], *,
         on_start(proc)
 
     def forward(signum: int, _frame: FrameType | None) -> None:
+        if seen is not None:
+            seen.append(signum)
         with contextlib.suppress(OSError):
             proc.send_signal(signum)
 
@@ -203,9 +207,14 @@ def run(req: ProxyRequest, *, history: ssm_sessions.SessionHistory | None = None
     env = ssm_sessions.plugin_env(started, creds)
     code = 1
     ended = "error: the plugin did not start"
+    seen: list[int] = []
     try:
-        code = run_plugin(ssm_sessions.plugin_argv(plugin_path, started), env)
+        code = run_plugin(ssm_sessions.plugin_argv(plugin_path, started), env, seen=seen)
         ended = f"exit {code}"
+        if seen:
+            # ssh hangs up its ProxyCommand when the connection ends: a normal ending.
+            names = ", ".join(signal.Signals(s).name for s in dict.fromkeys(seen))
+            ended = f"closed ({names})"
     except OSError as exc:
         ended = f"error: {exc}"
         raise PluginNotFoundError(f"Could not run session-manager-plugin: {exc}") from exc

@@ -41,7 +41,7 @@ class Style(Enum):
 @dataclass(frozen=True)
 class Alias:
     """A favourite: `Host <name>` -> `HostName <instance_id>`, with its own ProxyCommand
-    when it needs a different region or profile (`proxy_command`, None = the default one)."""
+    when it needs a different region or profile (`proxy_command`, None = the block's one)."""
 
     name: str
     instance_id: str
@@ -102,9 +102,10 @@ def render(proxy_command: str, aliases: Iterable[Alias] = ()) -> Rendered:
             skipped.append(Skipped(alias.name, f"{alias.instance_id!r} is not an instance id"))
             continue
         seen.add(safe)
-        lines += [f"Host {safe}", f"  HostName {alias.instance_id}"]
-        if alias.proxy_command:
-            lines.append(f"  ProxyCommand {_one_line(alias.proxy_command)}")
+        # `Host i-* mi-*` is matched against the name typed (the alias), not the HostName,
+        # so each alias carries its ProxyCommand itself.
+        lines += [f"Host {safe}", f"  HostName {alias.instance_id}",
+                  f"  ProxyCommand {_one_line(alias.proxy_command or proxy_command)}"]
     lines += [f"Host {INSTANCE_PATTERNS}", f"  ProxyCommand {_one_line(proxy_command)}"]
     return Rendered("\n".join(lines) + "\n", tuple(skipped))
 
