@@ -98,15 +98,23 @@ def _role_source(service: CredentialService, profiles: ProfileSet, profile: Prof
 
 def _sts(base: Credentials, region: str | None) -> Any:
     import boto3
+    from botocore.config import Config
 
-    from app.core.aws.session import client
+    from app.core.aws.session import CONNECT_TIMEOUT, READ_TIMEOUT, translate
 
     session = boto3.Session(aws_access_key_id=base.access_key_id,
                             aws_secret_access_key=base.secret_access_key,
                             aws_session_token=base.session_token,
                             region_name=region or os.environ.get("AWS_REGION")
                             or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
-    return client(session, "sts")
+    # Few retries: an MFA code is single-use and the user is waiting on a dialog; a dead
+    # network should say so in seconds, not after the general policy's backoff.
+    cfg = Config(retries={"max_attempts": 2, "mode": "standard"},
+                 connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT)
+    try:
+        return session.client("sts", config=cfg)
+    except Exception as exc:
+        raise translate(exc, "Connecting to STS") from exc
 
 
 def _from_sts(doc: dict[str, Any]) -> Credentials:
