@@ -1,0 +1,128 @@
+"""The sessions table: AWS's active and recent sessions merged with Gangway's history.
+
+Rows are frozen `SessionRecord`s from core. Target shows the instance name (when the
+Instances pane knows it) and id; every string from AWS or history is displayed as data only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+from app.core.aws.ssm_sessions import SessionRecord
+
+COL_TIME = 0
+COL_PROFILE = 1
+COL_TARGET = 2
+COL_DOCUMENT = 3
+COL_REASON = 4
+COL_SESSION = 5
+COL_STATUS = 6
+_HEADERS = ("Started", "Profile", "Target", "Document", "Reason", "Session ID", "Status")
+
+ROW_ROLE = Qt.ItemDataRole.UserRole + 1
+SORT_ROLE = Qt.ItemDataRole.UserRole + 2
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+def time_text(when: datetime | None) -> str:
+    if when is None:
+        return ""
+    local = when.astimezone() if when.tzinfo else when
+    return local.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def status_text(rec: SessionRecord) -> str:
+    """What state it is in, or how it ended."""
+    if rec.active:
+        return "Active" if rec.status in ("Local", "Connected") else rec.status
+    if rec.ended:
+        return f"Ended ({rec.ended})"
+    return rec.status or "Ended"
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class SessionsModel(QAbstractTableModel):
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.rows: list[SessionRecord] = []
+        self.names: dict[str, str] = {}
+
+    def set_rows(self, rows: Iterable[SessionRecord]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def set_names(self, names: Mapping[str, str]) -> None:
+        """Instance id -> Name tag, for the Target column."""
+        self.names = dict(names)
+        if self.rows:
+            self.dataChanged.emit(self.index(0, COL_TARGET),
+                                  self.index(len(self.rows) - 1, COL_TARGET))
+
+    def record(self, row: int) -> SessionRecord:
+        return self.rows[row]
+
+    def target_text(self, rec: SessionRecord) -> str:
+        name = one_line(self.names.get(rec.target, ""))
+        return f"{name} ({rec.target})" if name else rec.target
+
+    # --- QAbstractTableModel -------------------------------------------------------------
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(_HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
+                and 0 <= section < len(_HEADERS)):
+            return _HEADERS[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return None
+        rec = self.rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(rec, col)
+        if role == Qt.ItemDataRole.ToolTipRole and col in (COL_TARGET, COL_REASON, COL_STATUS):
+            # Qt guesses rich text in tooltips; a leading plain-text marker is not enough,
+            # so hostile text is escaped.
+            import html
+
+            return ("<p style='white-space:pre-wrap'>"
+                    + html.escape(self._display(rec, col)) + "</p>")
+        if role == SORT_ROLE:
+            if col == COL_TIME:
+                return rec.start.timestamp() if rec.start else 0.0
+            return self._display(rec, col).lower()
+        if role == ROW_ROLE:
+            return rec
+        return None
+
+    def _display(self, rec: SessionRecord, col: int) -> str:
+        if col == COL_TIME:
+            return time_text(rec.start)
+        if col == COL_PROFILE:
+            return one_line(rec.profile)
+        if col == COL_TARGET:
+            return self.target_text(rec)
+        if col == COL_DOCUMENT:
+            return rec.document
+        if col == COL_REASON:
+            return one_line(rec.reason)
+        if col == COL_SESSION:
+            return rec.session_id
+        if col == COL_STATUS:
+            return status_text(rec)
+        return ""

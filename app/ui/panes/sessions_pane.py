@@ -1,0 +1,310 @@
+"""The Sessions pane: active and recent SSM sessions, merged with Gangway's own history.
+
+A refresh asks `ssm:DescribeSessions` (Active and History) on a worker and merges the result
+with `<data_dir>/sessions.json` (what Gangway started, with the reason and how it ended).
+Your own active sessions (started by Gangway, or owned by your identity) can be terminated.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.aws.ssm_sessions import SessionRecord
+from app.ui.errors import error_text
+from app.ui.models import sessions_model as sm
+from app.ui.models.sessions_model import SessionsModel
+from app.ui.tasks import Task, TaskRunner
+from app.ui.widgets.empty_state import EmptyState
+
+HISTORY_ITEMS = 100
+_WIDTHS = {sm.COL_TIME: 150, sm.COL_PROFILE: 100, sm.COL_TARGET: 240, sm.COL_DOCUMENT: 170,
+           sm.COL_REASON: 160, sm.COL_SESSION: 200}
+
+
+@dataclass(frozen=True)
+class SessionList:
+    records: tuple[SessionRecord, ...]
+    caller_arn: str
+    region: str
+
+
+def load_sessions(session_for: Callable[[str], Any], profile: str, data_dir: Path
+                  ) -> SessionList:
+    """Worker: AWS's active + recent sessions, merged with Gangway's history for `profile`."""
+    from app.core.aws import ssm_sessions
+    from app.core.aws.session import client, translate
+
+    session = session_for(profile)
+    region = session.region_name or "us-east-1"
+    ssm = client(session, "ssm", region)
+    try:
+        caller = str(client(session, "sts", region).get_caller_identity()["Arn"])
+    except Exception as exc:
+        raise translate(exc, "Checking who you are") from exc
+    remote = (ssm_sessions.describe_sessions(ssm, "Active")
+              + ssm_sessions.describe_sessions(ssm, "History", max_items=HISTORY_ITEMS))
+    local = [r for r in ssm_sessions.SessionHistory(data_dir).records() if r.profile == profile]
+    return SessionList(tuple(ssm_sessions.merge(remote, local)), caller, region)
+
+
+def terminate(session_for: Callable[[str], Any], profile: str, region: str,
+              session_id: str) -> str:
+    from app.core.aws.session import client
+    from app.core.aws.ssm_sessions import terminate_session
+
+    terminate_session(client(session_for(profile), "ssm", region), session_id)
+    return session_id
+
+
+def _new_session(profile: str) -> Any:
+    from app.core.aws.session import new_session
+
+    return new_session(profile)
+
+
+class SessionsFilter(QSortFilterProxyModel):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setFilterKeyColumn(-1)
+        self.setSortRole(sm.SORT_ROLE)
+
+
+class SessionsPane(QWidget):
+    refreshed = Signal()
+    terminated = Signal(str)
+
+    def __init__(self, runner: TaskRunner, data_dir: Path,
+                 session_for: Callable[[str], Any] | None = None,
+                 profiles: Sequence[str] = (), parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.data_dir = data_dir
+        self.session_for = session_for or _new_session
+        self.task: Task | None = None
+        self.caller_arn = ""
+        self.region = ""
+        self.failed: str | None = None
+        self.last_refreshed: float | None = None
+        self.confirm_box: QMessageBox | None = None
+        self.model = SessionsModel(self)
+        self.proxy = SessionsFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self._build()
+        self.set_profiles(profiles)
+
+    def _build(self) -> None:
+        self.profile_box = QComboBox()
+        self.profile_box.setMinimumWidth(160)
+        self.profile_box.currentTextChanged.connect(lambda _t: self.refresh())
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.clicked.connect(self.refresh)
+        self.terminate_button = QPushButton("Terminate…")
+        self.terminate_button.setEnabled(False)
+        self.terminate_button.setToolTip("End one of your own active sessions")
+        self.terminate_button.clicked.connect(self.ask_terminate)
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter by target, reason, session id, status…")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
+        self.filter_edit.textChanged.connect(self._update_state)
+        self.status = QLabel()
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status.setStyleSheet("color: palette(placeholder-text);")
+        top = QHBoxLayout()
+        profile_label = QLabel("Profile")
+        top.addWidget(profile_label)
+        top.addWidget(self.profile_box)
+        top.addWidget(self.refresh_button)
+        top.addWidget(self.filter_edit, 1)
+        top.addWidget(self.terminate_button)
+        top.addWidget(self.status)
+
+        self.view = QTableView()
+        self.view.setModel(self.proxy)
+        self.view.setSortingEnabled(True)
+        self.view.sortByColumn(sm.COL_TIME, Qt.SortOrder.DescendingOrder)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setWordWrap(False)
+        self.view.setAlternatingRowColors(True)
+        self.view.verticalHeader().setVisible(False)
+        hh = self.view.horizontalHeader()
+        hh.setStretchLastSection(True)
+        for col, width in _WIDTHS.items():
+            hh.resizeSection(col, width)
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.view.selectionModel().selectionChanged.connect(self._update_buttons)
+
+        self.empty = EmptyState(
+            "No sessions yet",
+            "Active and recent Session Manager sessions (shells, SSH, tunnels) will appear "
+            "here, with who started them, when, and how they ended.", "Refresh")
+        self.empty.action.connect(self.refresh)
+        self.no_profile = EmptyState("Pick a profile to see sessions",
+                                     "Sessions are listed per AWS profile and region.")
+        self.loading = EmptyState("Loading sessions…",
+                                  "Asking Session Manager for active and recent sessions.")
+        self.error_state = EmptyState("Could not list sessions", "", "Retry")
+        self.error_state.action.connect(self.refresh)
+        self.nothing_matches = EmptyState("Nothing matches",
+                                          "No session matches the filter.", "Clear filter")
+        self.nothing_matches.action.connect(self.filter_edit.clear)
+        self.stack = QStackedWidget()
+        for w in (self.view, self.empty, self.no_profile, self.loading, self.error_state,
+                  self.nothing_matches):
+            self.stack.addWidget(w)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.stack, 1)
+
+    # --- profiles ------------------------------------------------------------------------
+    def set_profiles(self, names: Sequence[str]) -> None:
+        current = self.profile_box.currentText()
+        self.profile_box.blockSignals(True)
+        self.profile_box.clear()
+        self.profile_box.addItems(list(names))
+        if current in names:
+            self.profile_box.setCurrentText(current)
+        self.profile_box.blockSignals(False)
+        self._update_state()
+
+    @property
+    def profile(self) -> str:
+        return self.profile_box.currentText()
+
+    def set_profile(self, name: str) -> None:
+        if self.profile_box.findText(name) < 0:
+            self.profile_box.addItem(name)
+        self.profile_box.setCurrentText(name)
+
+    def set_names(self, names: dict[str, str]) -> None:
+        self.model.set_names(names)
+
+    # --- refresh -------------------------------------------------------------------------
+    def refresh(self) -> Task | None:
+        profile = self.profile
+        if not profile:
+            self._update_state()
+            return None
+        if self.task is not None:
+            self.task.cancel()
+        task = self.runner.submit(load_sessions, self.session_for, profile, self.data_dir,
+                                  name="sessions")
+        self.task = task
+        task.result.connect(lambda res, t=task: self._loaded(t, res))
+        task.error.connect(lambda exc, t=task: self._loaded(t, exc))
+        self.refresh_button.setEnabled(False)
+        self._update_state()
+        return task
+
+    def _loaded(self, task: Task, result: object) -> None:
+        if task is not self.task:
+            return  # superseded by a newer refresh
+        self.task = None
+        self.refresh_button.setEnabled(True)
+        if isinstance(result, SessionList):
+            self.failed = None
+            self.caller_arn, self.region = result.caller_arn, result.region
+            self.model.set_rows(result.records)
+            self.last_refreshed = time.time()
+            active = sum(1 for r in result.records if r.active)
+            self.status.setText(f"{active} active · refreshed "
+                                + time.strftime("%H:%M:%S", time.localtime(self.last_refreshed)))
+        else:
+            exc = result if isinstance(result, BaseException) else RuntimeError(str(result))
+            message, hint = error_text(exc)
+            self.failed = f"{message}\n{hint}".strip()
+            self.error_state.set_text("Could not list sessions", self.failed)
+        self._update_state()
+        self.refreshed.emit()
+
+    def _update_state(self, *_: object) -> None:
+        if not self.profile:
+            page: QWidget = self.no_profile
+        elif self.failed is not None and self.task is None:
+            page = self.error_state
+        elif self.model.rowCount():
+            page = self.view if self.proxy.rowCount() else self.nothing_matches
+        elif self.task is not None:
+            page = self.loading
+        else:
+            page = self.empty
+        self.stack.setCurrentWidget(page)
+        self._update_buttons()
+
+    # --- terminate -----------------------------------------------------------------------
+    def selected(self) -> SessionRecord | None:
+        rows = self.view.selectionModel().selectedRows()
+        if not rows:
+            return None
+        rec = rows[0].data(sm.ROW_ROLE)
+        return rec if isinstance(rec, SessionRecord) else None
+
+    def is_own(self, rec: SessionRecord) -> bool:
+        return rec.local or bool(self.caller_arn and rec.owner == self.caller_arn)
+
+    def _update_buttons(self, *_: object) -> None:
+        rec = self.selected()
+        ok = rec is not None and rec.active and self.is_own(rec) and not rec.session_id.startswith(
+            "local-")
+        self.terminate_button.setEnabled(ok)
+
+    def ask_terminate(self) -> None:
+        rec = self.selected()
+        if rec is None or not self.is_own(rec):
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "Terminate session",
+                          f"Terminate session {rec.session_id} on "
+                          f"{self.model.target_text(rec)}?",
+                          QMessageBox.StandardButton.Cancel, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setInformativeText("Whoever is using it is disconnected at once.")
+        yes = box.addButton("Terminate", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.buttonClicked.connect(
+            lambda b, r=rec: self.terminate(r) if b is yes else None)
+        self.confirm_box = box
+        box.open()
+
+    def terminate(self, rec: SessionRecord) -> Task:
+        region = rec.region or self.region
+        task = self.runner.submit(terminate, self.session_for, self.profile, region,
+                                  rec.session_id, name="terminate")
+        task.result.connect(lambda sid: (self.terminated.emit(sid), self.refresh()))
+        task.error.connect(self._terminate_failed)
+        self.terminate_button.setEnabled(False)
+        return task
+
+    def _terminate_failed(self, exc: object) -> None:
+        message, hint = error_text(exc if isinstance(exc, BaseException)
+                                   else RuntimeError(str(exc)))
+        self.status.setText(f"Terminate failed: {message}")
+        box = QMessageBox(QMessageBox.Icon.Warning, "Gangway", message,
+                          QMessageBox.StandardButton.Ok, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setInformativeText(hint)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        self.confirm_box = box
+        box.open()

@@ -1,0 +1,274 @@
+"""Turn "this action on this instance row" into a terminal running the session.
+
+    actions = SessionActions(tasks, paths, settings, parent=window)
+    instances_pane.action_requested.connect(actions.trigger)
+    actions.install_shortcuts(view, current_row=pane.current_row)
+
+Dialogs open window-modal with `open()` (never `exec()`), so the event loop keeps running;
+the terminal is found and started in a TaskRunner worker (a PATH scan and a fork are not the
+GUI thread's job). The command is built by `app.core.sessions_launch` as an argv list; the
+instance name is only ever a window title.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox, QWidget
+
+from app.core import quoting
+from app.core.aws.capabilities import Action as Capability
+from app.core.aws.inventory import InstanceRow
+from app.core.aws.plugin import require_plugin
+from app.core.errors import GangwayError
+from app.core.paths import Paths
+from app.core.procs import which
+from app.core.sessions_launch import Action, SessionRequest, Target, command_argv, launch
+from app.core.ssh.proxycommand import Mode
+from app.core.store import JsonStore
+from app.core.terminals import start
+from app.ui.errors import error_text
+from app.ui.session_settings import LaunchSettings
+from app.ui.ssh_prefs import SshPrefs, SshPrefsStore
+from app.ui.tasks import Task, TaskRunner
+
+log = logging.getLogger(__name__)
+
+# The actions the Instances pane emits that this module handles.
+SHELL, SHELL_REASON, SSH, SFTP, SCP, COPY_SSH = (
+    "shell", "shell-reason", "ssh", "sftp", "scp", "copy-ssh")
+HANDLED = (SHELL, SHELL_REASON, SSH, SFTP, SCP, COPY_SSH)
+_CAPABILITY = {SHELL: Capability.SHELL, SHELL_REASON: Capability.SHELL, SSH: Capability.SSH,
+               SFTP: Capability.SFTP, SCP: Capability.SCP, COPY_SSH: Capability.SSH}
+_LABEL = {SHELL: "a shell", SHELL_REASON: "a shell", SSH: "SSH", SFTP: "SFTP", SCP: "SCP",
+          COPY_SSH: "SSH"}
+# Shortcuts on the instances view (Enter opens the default action, a shell).
+SHORTCUTS: tuple[tuple[str, str], ...] = (
+    ("Return", SHELL), ("Enter", SHELL), ("Ctrl+Shift+R", SHELL_REASON),
+    ("Ctrl+Shift+S", SSH), ("Ctrl+Shift+F", SFTP), ("Ctrl+Shift+U", SCP),
+    ("Ctrl+Shift+C", COPY_SSH),
+)
+
+
+@dataclass(frozen=True)
+class Launched:
+    """A terminal that was started; `proc` is kept so tests and the bench can wait for it."""
+
+    request: SessionRequest
+    argv: tuple[str, ...]
+    pid: int
+    proc: subprocess.Popen[bytes]
+
+
+def target_of(row: InstanceRow, profile: str) -> Target:
+    return Target(row.instance_id, row.region, profile, name=row.name)
+
+
+def check_capability(action: str, row: InstanceRow) -> None:
+    """Refuse early, with the reason discovery found (stopped, agent too old, denied)."""
+    cap = _CAPABILITY.get(action)
+    if cap is None or row.capabilities.can(cap):
+        return
+    who = f"{row.name} ({row.instance_id})" if row.name else row.instance_id
+    why = row.capabilities.why_not(cap)
+    hint = ("Update the SSM agent on the instance." if "too old" in why else
+            "Start the instance, or check its SSM agent and your permissions.")
+    raise GangwayError(f"{_LABEL[action]} is not possible on {who}: {why}.", hint)
+
+
+def start_terminal(req: SessionRequest, settings: LaunchSettings,
+                   gangway: Sequence[str] | None = None) -> Launched:
+    """Worker side: check the tools this launch needs, then start the terminal."""
+    uses_plugin = req.action is Action.SHELL or req.mode is Mode.BUILTIN
+    if uses_plugin:
+        require_plugin()
+    elif which("aws") is None:
+        raise GangwayError("The AWS CLI (aws) was not found on PATH, and AWS CLI mode needs it.",
+                           "Install the AWS CLI v2, or switch to the built-in mode in "
+                           "Settings > Terminal.")
+    spec = launch(req, choice=settings.terminal or None, template=settings.template or None,
+                  gangway=gangway)
+    proc = start(spec)
+    log.info("started terminal pid %d for %s on %s", proc.pid, req.action.value,
+             req.target.instance_id)
+    return Launched(req, spec.argv, proc.pid, proc)
+
+
+def default_gangway() -> list[str] | None:
+    """This Gangway as a command: the venv's `gangway` console script when it is the one on
+    PATH next to this interpreter (a short, readable ProxyCommand), else the core's default."""
+    import sys
+    from pathlib import Path
+
+    if getattr(sys, "frozen", False):
+        return None
+    found = which("gangway")
+    if found is not None and found.parent == Path(sys.executable).parent:
+        return [str(found)]
+    return None
+
+
+def display_command(argv: Sequence[str], env: dict[str, str],
+                    system: str | None = None) -> str:
+    """A command line the user can paste into their shell (POSIX or PowerShell)."""
+    system = system or platform.system()
+    if system == "Windows":
+        sets = "".join(f"$env:{k}={quoting.powershell_quote(v)}; " for k, v in env.items())
+        return sets + quoting.powershell_command(list(argv))
+    sets = "".join(f"{k}={quoting.posix_quote(v)} " for k, v in env.items())
+    return sets + quoting.posix_join(argv)
+
+
+class SessionActions(QObject):
+    """Handles `action_requested(action, row)`; emits what happened, shows errors plainly."""
+
+    launched = Signal(object)  # Launched
+    failed = Signal(object)  # exception
+    copied = Signal(str)
+
+    def __init__(self, tasks: TaskRunner, paths: Paths, settings: JsonStore,
+                 parent: QWidget | None = None, *,
+                 profile: Callable[[InstanceRow], str] | None = None,
+                 gangway: Sequence[str] | None = None) -> None:
+        super().__init__(parent)
+        self.tasks = tasks
+        self.paths = paths
+        self.settings_store = settings
+        self.prefs = SshPrefsStore(paths.data_dir)
+        self.parent_widget = parent
+        self.profile_of = profile or (lambda _row: "default")
+        self.gangway = list(gangway) if gangway else default_gangway()
+        self.dialog: QWidget | None = None  # the dialog currently open (tests drive it)
+        self.error_box: QMessageBox | None = None
+        self.shortcuts: list[QShortcut] = []
+
+    # --- entry points --------------------------------------------------------------------
+
+    def settings(self) -> LaunchSettings:
+        return LaunchSettings.load(self.settings_store)
+
+    def trigger(self, action: str, row: InstanceRow) -> None:
+        """Slot for the Instances pane. Unknown actions (tunnels, RDP) are left to others."""
+        if action not in HANDLED:
+            return
+        try:
+            check_capability(action, row)
+            if action == COPY_SSH:
+                self.copy_ssh_command(row)
+            elif action in (SHELL, SHELL_REASON):
+                if action == SHELL_REASON or self.settings().ask_reason:
+                    self._ask_reason(row)
+                else:
+                    self.launch(self.request(Action.SHELL, row))
+            elif action in (SSH, SFTP):
+                self._open_ssh_dialog(action, row)
+            elif action == SCP:
+                self._open_scp_dialog(row)
+        except Exception as exc:
+            self.show_error(exc)
+
+    def request(self, action: Action, row: InstanceRow, *, prefs: SshPrefs | None = None,
+                reason: str | None = None) -> SessionRequest:
+        """The core request for `row`, with the remembered ssh choices and current mode."""
+        profile = self.profile_of(row)
+        target = target_of(row, profile)
+        mode = self.settings().mode
+        if action is Action.SHELL:
+            return SessionRequest(action, target, mode=mode, reason=reason or None)
+        if prefs is None:
+            prefs = self.prefs.get(profile, row.region, row.instance_id)
+        return SessionRequest(action, target, mode=mode, ssh=prefs.validate(),
+                              reason=reason or None, remote_command=tuple(prefs.remote_command))
+
+    def launch(self, req: SessionRequest) -> Task:
+        """Start the terminal in a worker; `launched` or an error dialog follows."""
+        task = self.tasks.submit(start_terminal, req, self.settings(), self.gangway,
+                                 name=f"launch {req.action.value}")
+        task.result.connect(self.launched.emit)
+        task.error.connect(self.show_error)
+        return task
+
+    def copy_ssh_command(self, row: InstanceRow) -> str:
+        req = self.request(Action.SSH, row)
+        argv, env = command_argv(req, gangway=self.gangway)
+        text = display_command(argv, env)
+        QGuiApplication.clipboard().setText(text)
+        self.copied.emit(text)
+        return text
+
+    # --- dialogs ---------------------------------------------------------------------------
+
+    def _ask_reason(self, row: InstanceRow) -> None:
+        dlg = QInputDialog(self.parent_widget)
+        dlg.setWindowTitle("Reason for this session")
+        dlg.setLabelText("Reason (recorded by Session Manager for audit; optional):")
+        dlg.setTextEchoMode(QLineEdit.EchoMode.Normal)
+        dlg.setWindowModality(Qt.WindowModality.WindowModal)
+        dlg.textValueSelected.connect(
+            lambda text: self.launch(self.request(Action.SHELL, row, reason=text.strip())))
+        self.dialog = dlg
+        dlg.open()
+
+    def _open_ssh_dialog(self, action: str, row: InstanceRow) -> None:
+        from app.ui.dialogs.ssh_options_dialog import SshOptionsDialog
+
+        profile = self.profile_of(row)
+        dlg = SshOptionsDialog(self, row, profile, Action.SFTP if action == SFTP else Action.SSH,
+                               self.prefs.get(profile, row.region, row.instance_id),
+                               parent=self.parent_widget)
+        dlg.launch_requested.connect(self._ssh_dialog_accepted)
+        self.dialog = dlg
+        dlg.open()
+
+    def _ssh_dialog_accepted(self, row: InstanceRow, prefs: SshPrefs, req: SessionRequest
+                             ) -> None:
+        self.prefs.put(req.target.profile, row.region, row.instance_id, prefs)
+        self.launch(req)
+
+    def _open_scp_dialog(self, row: InstanceRow) -> None:
+        from app.ui.dialogs.scp_dialog import ScpDialog
+
+        dlg = ScpDialog(self, row, self.parent_widget)
+        self.dialog = dlg
+        dlg.open()
+
+    def show_error(self, exc: object) -> None:
+        """Like app.ui.errors.show_error, but window-modal and non-blocking."""
+        if not isinstance(exc, BaseException):
+            exc = GangwayError(str(exc))
+        message, hint = error_text(exc)
+        box = QMessageBox(QMessageBox.Icon.Warning, "Gangway", message,
+                          QMessageBox.StandardButton.Ok, self.parent_widget)
+        box.setTextFormat(Qt.TextFormat.PlainText)  # messages quote hostile names
+        if hint:
+            box.setInformativeText(hint)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.error_box = box
+        box.open()
+        self.failed.emit(exc)
+
+    # --- keyboard --------------------------------------------------------------------------
+
+    def install_shortcuts(self, view: QWidget,
+                          current_row: Callable[[], InstanceRow | None]) -> list[QShortcut]:
+        """Enter = shell, Ctrl+Shift+S = SSH, ... on `view` (the instances table)."""
+        made = []
+        for keys, action in SHORTCUTS:
+            sc = QShortcut(QKeySequence(keys), view)
+            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            sc.activated.connect(lambda a=action: self._shortcut(a, current_row))
+            made.append(sc)
+        self.shortcuts += made
+        return made
+
+    def _shortcut(self, action: str, current_row: Callable[[], InstanceRow | None]) -> None:
+        row = current_row()
+        if row is not None:
+            self.trigger(action, row)
