@@ -20,7 +20,6 @@ from app.core.aws.profiles import load_profiles
 from app.core.errors import CancelledError, SsoLoginRequiredError
 from app.core.secrets import MemoryStore
 
-
 GANGWAY_IDENTITY = (
     "from app.core.aws.credentials import CredentialService; "
     "from app.core.secrets import MemoryStore; "
