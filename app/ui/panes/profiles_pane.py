@@ -1,0 +1,490 @@
+"""The Profiles pane: every AWS profile, its state, and the actions on it.
+
+Everything that touches files, the keyring or AWS runs in a task; the pane only shows the
+last `ProfilesView` it was given. Problems in the files are listed in a banner (file:line:
+message) above the profiles that could be read. A write refused because the file changed on
+disk offers a Reload instead of overwriting. Messages are plain text: profile names are
+user input and may look like markup.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.aws.credentials import CredentialService, CredentialState
+from app.core.aws.profile_view import (
+    ProfileRow,
+    ProfilesView,
+    expiring,
+    load_view,
+    state_text,
+    with_identity,
+)
+from app.core.aws.profile_writer import ProfileWriter, validate_name
+from app.core.aws.profiles import ProfileKind, ProfileSet
+from app.core.errors import FileChangedError, ProfileError
+from app.ui.dialogs.profile_editor import EditorResult, open_editor
+from app.ui.errors import error_text
+from app.ui.mfa_broker import MfaBroker
+from app.ui.models.profiles_model import COL_NAME, SORT_ROLE, ProfilesModel
+from app.ui.tasks import TaskRunner
+from app.ui.widgets.empty_state import EmptyState
+
+log = logging.getLogger(__name__)
+TICK_MS = 30_000
+KEYRING_NOTICE = ("No OS keyring is available: temporary credentials stay in this window's "
+                  "memory only and are gone when Gangway quits. Protect keys needs a keyring "
+                  "(GNOME Keyring, KWallet, Keychain or Credential Manager).")
+
+
+def _plain(text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def _banner(name: str, colour: str) -> tuple[QFrame, QVBoxLayout]:
+    frame = QFrame()
+    frame.setObjectName(name)
+    frame.setStyleSheet(f"QFrame#{name} {{ background: {colour}; border-radius: 4px; }}"
+                        f"QFrame#{name} QLabel {{ color: #222; }}")
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(10, 6, 10, 6)
+    frame.hide()
+    return frame, layout
+
+
+class ProfilesPane(QWidget):
+    loaded = Signal()  # a new view is on screen (tests and scenes wait for it)
+    operation_failed = Signal(object)  # the exception, after it is shown
+
+    def __init__(self, service: CredentialService, writer: ProfileWriter, tasks: TaskRunner,
+                 broker: MfaBroker, keyring_real: bool = True,
+                 notify: Callable[[str, str], None] | None = None,
+                 sso_login: Callable[[QWidget, ProfilesView, str | None], None] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.service, self.writer, self.tasks, self.broker = service, writer, tasks, broker
+        self.keyring_real = keyring_real
+        self.notify = notify
+        self.sso_login = sso_login
+        self.view: ProfilesView | None = None
+        self._notified: set[tuple[str, datetime]] = set()
+        self._pending_select: str | None = None
+
+        self.toolbar = QToolBar()
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.actions_by_name: dict[str, QAction] = {}
+        for key, text, slot in (
+                ("new", "New", self.new_profile), ("edit", "Edit", self.edit_profile),
+                ("duplicate", "Duplicate", self.duplicate_profile),
+                ("rename", "Rename", self.rename_profile), ("delete", "Delete", self.delete_profile),
+                (None, "", None),
+                ("protect", "Protect keys", self.protect_keys),
+                ("restore", "Restore keys", self.restore_keys), (None, "", None),
+                ("mfa", "Enter MFA code", self.enter_mfa), ("sso", "SSO login", self.start_sso),
+                ("identity", "Check identity", self.check_identity), (None, "", None),
+                ("reload", "Reload", self.reload)):
+            if key is None:
+                self.toolbar.addSeparator()
+                continue
+            action = QAction(text, self)
+            action.triggered.connect(lambda _=False, s=slot: s())
+            self.toolbar.addAction(action)
+            self.actions_by_name[key] = action
+
+        self.keyring_label = _plain(KEYRING_NOTICE)
+        self.keyring_frame, lay = _banner("keyringNotice", "#fdf1d6")
+        lay.addWidget(self.keyring_label)
+        self.keyring_frame.setVisible(not keyring_real)
+
+        self.problems_frame, lay = _banner("problems", "#fde2dd")
+        self.problems_title = _plain("Some lines of your AWS files could not be read. Every "
+                                     "other profile is listed below.")
+        font = self.problems_title.font()
+        font.setBold(True)
+        self.problems_title.setFont(font)
+        self.problems_label = _plain()
+        self.problems_label.setObjectName("problemsText")
+        lay.addWidget(self.problems_title)
+        lay.addWidget(self.problems_label)
+
+        self.changed_frame, lay = _banner("fileChanged", "#fdf1d6")
+        row = QHBoxLayout()
+        self.changed_label = _plain()
+        self.changed_reload = QPushButton("Reload")
+        self.changed_reload.clicked.connect(self.reload)
+        row.addWidget(self.changed_label, 1)
+        row.addWidget(self.changed_reload, 0, Qt.AlignmentFlag.AlignVCenter)
+        lay.addLayout(row)
+
+        self.message_label = _plain()
+        self.message_label.setObjectName("message")
+        self.message_label.hide()
+
+        self.model = ProfilesModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.proxy.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(COL_NAME, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.verticalHeader().hide()
+        self.table.setShowGrid(False)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for col, width in enumerate((220, 150, 110, 250)):
+            self.table.setColumnWidth(col, width)
+        self.table.doubleClicked.connect(lambda _i: self.edit_profile())
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self.update_actions())
+
+        self.empty = EmptyState(
+            "No AWS profiles yet",
+            "Profiles from your AWS config and credentials files appear here, with their "
+            "account and how long their credentials stay valid. Create one with your access "
+            "keys, a role or an SSO login.", "New profile")
+        self.empty.action.connect(self.new_profile)
+        self.loading = EmptyState("Reading your AWS profiles…", "")
+        self.stack = QStackedWidget()
+        for w in (self.loading, self.empty, self.table):
+            self.stack.addWidget(w)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 8)
+        layout.addWidget(self.toolbar)
+        for w in (self.keyring_frame, self.problems_frame, self.changed_frame,
+                  self.message_label):
+            layout.addWidget(w)
+        layout.addWidget(self.stack, 1)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self.tick)
+        self.timer.start()
+        self.update_actions()
+
+    # --- loading -----------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        self.changed_frame.hide()
+        task = self.tasks.submit(load_view, self.service, name="load-profiles")
+        task.result.connect(self.set_view)
+        task.error.connect(self._failed)
+
+    def set_view(self, view: ProfilesView) -> None:
+        selected = self._pending_select or self.selected_name()
+        self._pending_select = None
+        self.view = view
+        self.model.set_rows(view.rows)
+        problems = [str(p.message) for p in view.problems]
+        self.problems_label.setText("\n".join(problems))
+        self.problems_frame.setVisible(bool(problems))
+        if not view.rows:
+            self.empty.set_text(
+                "No AWS profiles yet" if not problems else "No readable profiles",
+                "Profiles from your AWS config and credentials files appear here, with their "
+                "account and how long their credentials stay valid. Create one with your "
+                "access keys, a role or an SSO login." if not problems else
+                "The problems above kept every profile from being read. Fix the lines named "
+                "there, then Reload, or create a new profile.")
+        self.stack.setCurrentWidget(self.table if view.rows else self.empty)
+        if selected:
+            self.select(selected)
+        self.update_actions()
+        self.tick()
+        self.loaded.emit()
+
+    def tick(self, now: datetime | None = None) -> None:
+        """Every 30 s: re-word remaining times; warn once before credentials expire."""
+        now = now or datetime.now(UTC)
+        self.model.tick(now)
+        if self.notify is None:
+            return
+        for row in expiring(self.model.rows(), now):
+            key = (row.name, row.status.expires or now)
+            if key not in self._notified:
+                self._notified.add(key)
+                self.notify(f"Credentials for {row.name} expire soon",
+                            f"{state_text(row.status, now)}. Enter a new MFA code before then "
+                            "to keep tunnels and sessions running.")
+
+    # --- selection ---------------------------------------------------------------------------
+
+    def selected_row(self) -> ProfileRow | None:
+        indexes = self.table.selectionModel().selectedRows()
+        if not indexes:
+            return None
+        return self.model.row_at(self.proxy.mapToSource(indexes[0]).row())
+
+    def selected_name(self) -> str | None:
+        row = self.selected_row()
+        return row.name if row is not None else None
+
+    def select(self, name: str) -> bool:
+        source = self.model.row_of(name)
+        if source < 0:
+            return False
+        index = self.proxy.mapFromSource(self.model.index(source, 0))
+        self.table.selectionModel().select(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows)
+        self.table.scrollTo(index)
+        return True
+
+    def update_actions(self) -> None:
+        row = self.selected_row()
+        kind = row.profile.kind if row else None
+        has = row is not None
+        enable = {
+            "new": True, "reload": True, "edit": has, "duplicate": has, "rename": has,
+            "delete": has,
+            "protect": has and row is not None and row.profile.has_plaintext_keys
+            and kind in (ProfileKind.STATIC, ProfileKind.STATIC_MFA) and self.keyring_real,
+            "restore": kind is ProfileKind.PROTECTED,
+            "mfa": has and row is not None and row.status.state in (
+                CredentialState.NEEDS_MFA, CredentialState.EXPIRED, CredentialState.VALID_UNTIL)
+            and kind is not ProfileKind.SSO,
+            "sso": self.sso_login is not None and (not has or kind is ProfileKind.SSO),
+            "identity": has and row is not None and row.status.state is not CredentialState.BROKEN,
+        }
+        for key, action in self.actions_by_name.items():
+            action.setEnabled(bool(enable.get(key, False)))
+        if not self.keyring_real:
+            self.actions_by_name["protect"].setToolTip(KEYRING_NOTICE)
+
+    def _context_menu(self, pos: Any) -> None:
+        menu = QMenu(self)
+        for key in ("edit", "duplicate", "rename", "delete", None, "protect", "restore", None,
+                    "mfa", "sso", "identity"):
+            if key is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(self.actions_by_name[key])
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+
+    # --- messages ----------------------------------------------------------------------------
+
+    def show_message(self, text: str, error: bool = False) -> None:
+        self.message_label.setStyleSheet("color: #c0392b;" if error else "")
+        self.message_label.setText(text)
+        self.message_label.setVisible(bool(text))
+
+    def _failed(self, exc: BaseException) -> None:
+        message, hint = error_text(exc)
+        if isinstance(exc, FileChangedError):
+            self.changed_label.setText(f"{message} {hint}".strip())
+            self.changed_frame.show()
+        else:
+            self.show_message(f"{message} {hint}".strip(), error=True)
+        self.operation_failed.emit(exc)
+
+    # --- writes ------------------------------------------------------------------------------
+
+    def _write(self, fn: Callable[..., ProfileSet], *args: Any, select: str | None = None,
+               done: str = "") -> None:
+        if self.view is None:
+            return
+        self.show_message("")
+        task = self.tasks.submit(fn, self.view.profiles, *args, name=getattr(fn, "__name__", ""))
+
+        def ok(_result: object) -> None:
+            self._pending_select = select
+            if done:
+                self.show_message(done)
+            self.reload()
+
+        task.result.connect(ok)
+        task.error.connect(self._failed)
+
+    def new_profile(self) -> None:
+        view = self.view
+        names = [r.name for r in view.rows] if view else []
+        sessions = list(view.profiles.sso_sessions.values()) if view else []
+        open_editor(self, names, sessions, None, self._create)
+
+    def _create(self, result: EditorResult) -> None:
+        self._write(self.writer.create, result.name, result.config, result.credentials,
+                    select=result.name, done=f"Created profile {result.name}.")
+
+    def edit_profile(self) -> None:
+        row, view = self.selected_row(), self.view
+        if row is None or view is None:
+            return
+        old = row.name
+        writer = self.writer
+
+        def save(result: EditorResult) -> None:
+            def edit(profiles: ProfileSet) -> ProfileSet:
+                if result.name != old:
+                    profiles = writer.rename(profiles, old, result.name)
+                return writer.update(profiles, result.name, result.config, result.credentials)
+
+            self._write(edit, select=result.name, done=f"Saved profile {result.name}.")
+
+        open_editor(self, [r.name for r in view.rows], list(view.profiles.sso_sessions.values()),
+                    row.profile, save)
+
+    def _ask_name(self, title: str, label: str, default: str,
+                  then: Callable[[str], None]) -> QInputDialog:
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle(title)
+        dialog.setLabelText(label)
+        dialog.setTextValue(default)
+
+        def chosen(name: str) -> None:
+            try:
+                validate_name(name)
+            except ProfileError as exc:
+                self.show_message(exc.message, error=True)
+                return
+            then(name)
+
+        dialog.textValueSelected.connect(chosen)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        self.name_dialog = dialog
+        return dialog
+
+    def duplicate_profile(self) -> None:
+        name = self.selected_name()
+        if name is not None:
+            self._ask_name("Duplicate profile", f"Name for the copy of {name}:",
+                           f"{name}-copy", lambda new: self._write(
+                               self.writer.duplicate, name, new, select=new,
+                               done=f"Copied {name} to {new}."))
+
+    def rename_profile(self) -> None:
+        name = self.selected_name()
+        if name is not None:
+            self._ask_name("Rename profile", f"New name for {name}:", name,
+                           lambda new: new != name and self._write(
+                               self.writer.rename, name, new, select=new,
+                               done=f"Renamed {name} to {new}."))
+
+    def delete_profile(self) -> None:
+        name = self.selected_name()
+        if name is None:
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "Delete profile",
+                          f"Delete the profile {name}?", parent=self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setInformativeText("Its sections are removed from both AWS files (a backup is "
+                               "kept next to them) and its secrets from the keyring.")
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.button(QMessageBox.StandardButton.Yes).setText("Delete")
+
+        def answered(button: Any) -> None:
+            if box.standardButton(button) == QMessageBox.StandardButton.Yes:
+                self._write(self.writer.delete, name, done=f"Deleted profile {name}.")
+
+        box.buttonClicked.connect(answered)
+        box.finished.connect(box.deleteLater)
+        box.open()
+        self.confirm_box = box
+
+    def protect_keys(self) -> None:
+        name = self.selected_name()
+        if name is not None:
+            self._write(self.writer.protect_keys, name, select=name,
+                        done=f"The keys of {name} are now in the OS keyring; the credentials "
+                        "file runs Gangway instead.")
+
+    def restore_keys(self) -> None:
+        name = self.selected_name()
+        if name is not None:
+            self._write(self.writer.unprotect_keys, name, select=name,
+                        done=f"The keys of {name} are back in the credentials file.")
+
+    # --- credentials -------------------------------------------------------------------------
+
+    def enter_mfa(self, name: str | None = None) -> None:
+        name = name or self.selected_name()
+        if name is None:
+            return
+        self.show_message("")
+        task = self.tasks.submit(self.service.get, name, self.broker.prompt, refresh=True,
+                                 name="mfa")
+        task.result.connect(lambda _c: self.reload())
+        task.error.connect(self._failed)
+
+    def check_identity(self) -> None:
+        name = self.selected_name()
+        if name is None:
+            return
+        self.show_message(f"Checking {name} with sts:GetCallerIdentity…")
+        task = self.tasks.submit(self.service.identity, name, self.broker.prompt, refresh=True,
+                                 name="identity")
+
+        def ok(identity: Any) -> None:
+            self.show_message(f"{name}: account {identity.account}, {identity.arn}")
+            if self.view is not None:
+                self.view = with_identity(self.view, name, identity)
+                index = self.model.row_of(name)
+                row = self.view.rows[index] if 0 <= index < len(self.view.rows) else None
+                if row is not None:
+                    self.model.replace_row(row)
+
+        task.result.connect(ok)
+        task.error.connect(self._failed)
+
+    def start_sso(self) -> None:
+        if self.sso_login is not None and self.view is not None:
+            row = self.selected_row()
+            self.sso_login(self, self.view,
+                           row.name if row and row.profile.kind is ProfileKind.SSO else None)
+
+    # --- tray --------------------------------------------------------------------------------
+
+    def tray_section(self, menu: QMenu) -> None:
+        """Per-profile remaining time in the tray menu; a click on one needing MFA asks."""
+        now = datetime.now(UTC)
+        shown = [r for r in self.model.rows() if r.status.state in (
+            CredentialState.VALID_UNTIL, CredentialState.EXPIRED, CredentialState.NEEDS_MFA,
+            CredentialState.NEEDS_SSO_LOGIN)]
+        if not shown:
+            action = menu.addAction("No temporary credentials")
+            action.setEnabled(False)
+            return
+        for row in shown[:15]:
+            # '&' would become a keyboard mnemonic in a menu.
+            text = f"{row.name}: {state_text(row.status, now)}".replace("&", "&&")
+            action = menu.addAction(text)
+            if row.status.state is CredentialState.NEEDS_SSO_LOGIN:
+                action.setEnabled(False)
+            else:
+                action.triggered.connect(lambda _=False, n=row.name: self.enter_mfa(n))

@@ -1,0 +1,224 @@
+"""The Profiles pane with real core services on the sandbox's AWS files and STS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from app.core.aws.credentials import CredentialService
+from app.core.aws.profile_view import load_view
+from app.core.aws.profile_writer import ProfileWriter
+from app.core.aws.profiles import ProfileKind, load_profiles
+from app.core.secrets import MemoryStore
+from app.ui.mfa_broker import MfaBroker
+from app.ui.models.profiles_model import COL_ACCOUNT, COL_NAME, COL_STATE, ProfilesModel
+from app.ui.panes.profiles_pane import KEYRING_NOTICE, ProfilesPane
+from app.ui.tasks import TaskRunner
+
+HOSTILE = '<b>bold</b> & <img src=x> ü'
+
+
+class Env:
+    def __init__(self, qtbot: Any, aws_env: Any, notes: list[tuple[str, str]]) -> None:
+        self.store = MemoryStore()
+        self.service = CredentialService(self.store)
+        self.tasks = TaskRunner()
+        self.broker = MfaBroker(self.service)
+        self.service.prompt = self.broker.prompt
+        self.pane = ProfilesPane(self.service, ProfileWriter(self.store), self.tasks,
+                                 self.broker, keyring_real=self.store.real,
+                                 notify=lambda t, x: notes.append((t, x)))
+        qtbot.addWidget(self.pane)
+        self.pane.resize(1000, 600)
+        self.pane.show()
+        self.qtbot = qtbot
+        self.aws = aws_env
+
+    def reload(self) -> None:
+        with self.qtbot.waitSignal(self.pane.loaded, timeout=15000):
+            self.pane.reload()
+
+    def state(self, name: str) -> str:
+        model = self.pane.model
+        return str(model.data(model.index(model.row_of(name), COL_STATE)))
+
+    def names(self) -> list[str]:
+        return [r.name for r in self.pane.model.rows()]
+
+
+@pytest.fixture
+def notes() -> list[tuple[str, str]]:
+    return []
+
+
+@pytest.fixture
+def env(qtbot: Any, aws_env: Any, notes: list[tuple[str, str]]) -> Env:
+    e = Env(qtbot, aws_env, notes)
+    e.reload()
+    yield e
+    e.broker.cancel_all()
+    e.tasks.shutdown()
+
+
+def test_model_passes_qtmodeltester(qtmodeltester: Any, aws_env: Any) -> None:
+    model = ProfilesModel()
+    view = load_view(CredentialService(MemoryStore()))
+    model.set_rows(view.rows)
+    qtmodeltester.check(model, force_py=True)
+    assert model.rowCount() == len(view.rows) > 5
+
+
+def test_lists_every_sandbox_profile_with_its_state(env: Env) -> None:
+    assert set(env.aws.sandbox.profiles) <= set(env.names())
+    assert env.state("default") == "valid"
+    assert env.state("mfa") == "needs MFA"
+    assert env.state("sso") == "needs SSO login"
+    model = env.pane.model
+    assert model.data(model.index(model.row_of("role"), COL_ACCOUNT)) == "123456789012"
+    assert env.pane.stack.currentWidget() is env.pane.table
+    # MemoryStore: the honest notice, and no Protect keys.
+    assert env.pane.keyring_frame.isVisible()
+    assert env.pane.keyring_label.text() == KEYRING_NOTICE
+    env.pane.select("default")
+    assert not env.pane.actions_by_name["protect"].isEnabled()
+
+
+def test_enter_mfa_code_makes_state_valid_until(env: Env) -> None:
+    assert env.pane.select("mfa")
+    action = env.pane.actions_by_name["mfa"]
+    assert action.isEnabled()
+    action.trigger()
+    env.qtbot.waitUntil(lambda: env.broker.open_dialog("mfa") is not None, timeout=15000)
+    dialog = env.broker.open_dialog("mfa")
+    assert dialog is not None
+    env.qtbot.keyClicks(dialog.code, env.aws.sandbox.totp())
+    with env.qtbot.waitSignal(env.pane.loaded, timeout=20000):
+        env.qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert env.state("mfa").startswith("valid until "), env.state("mfa")
+    assert "left)" in env.state("mfa")
+
+
+def test_check_identity_fills_account_column(env: Env) -> None:
+    env.pane.select("default")
+    env.pane.actions_by_name["identity"].trigger()
+    model = env.pane.model
+    env.qtbot.waitUntil(lambda: "alice" in str(model.data(
+        model.index(model.row_of("default"), COL_ACCOUNT))), timeout=20000)
+    assert str(model.data(model.index(model.row_of("default"), COL_ACCOUNT))).startswith(
+        "123456789012")
+
+
+def test_identity_error_is_worded(env: Env) -> None:
+    env.pane.select("unknown")  # keys STS does not know: InvalidClientTokenId
+    with env.qtbot.waitSignal(env.pane.operation_failed, timeout=20000):
+        env.pane.actions_by_name["identity"].trigger()
+    text = env.pane.message_label.text()
+    assert env.pane.message_label.isVisible() and text
+    assert "Traceback" not in text
+
+
+def test_hostile_names_are_plain_text(env: Env) -> None:
+    with env.aws.config_file.open("a", encoding="utf-8") as f:
+        f.write(f'\n[profile "{HOSTILE}"]\nregion = eu-west-1\n')
+    env.reload()
+    assert HOSTILE in env.names()
+    model = env.pane.model
+    row = model.row_of(HOSTILE)
+    assert model.data(model.index(row, COL_NAME)) == HOSTILE
+    tip = str(model.data(model.index(row, COL_NAME), Qt.ItemDataRole.ToolTipRole))
+    assert "<b>" not in tip and "&lt;b&gt;" in tip  # escaped, shown literally
+    env.pane.select(HOSTILE)
+    env.pane.actions_by_name["delete"].trigger()
+    box = env.pane.confirm_box
+    assert box.textFormat() == Qt.TextFormat.PlainText and HOSTILE in box.text()
+    with env.qtbot.waitSignal(env.pane.loaded, timeout=15000):
+        box.button(QMessageBox.StandardButton.Yes).click()
+    assert HOSTILE not in env.names()
+    assert HOSTILE not in load_profiles()
+
+
+def test_malformed_file_banner_keeps_other_profiles(env: Env) -> None:
+    text = env.aws.config_file.read_text()
+    env.aws.config_file.write_text(text + "\nthis line is broken\n[profile mfa]\nregion = x\n")
+    env.reload()
+    pane = env.pane
+    assert pane.problems_frame.isVisible()
+    problems = pane.problems_label.text()
+    assert pane.problems_label.textFormat() == Qt.TextFormat.PlainText
+    lines = len(text.splitlines())
+    assert f"{env.aws.config_file}:{lines + 2}:" in problems
+    assert "appears twice" in problems
+    assert set(env.aws.sandbox.profiles) <= set(env.names())
+
+
+def test_bad_encoding_is_named_and_profiles_still_load(env: Env) -> None:
+    env.aws.credentials_file.write_bytes(env.aws.credentials_file.read_bytes() + b"\n# \xff\xfe\n")
+    env.reload()
+    assert str(env.aws.credentials_file) in env.pane.problems_label.text()
+    assert "default" in env.names()
+
+
+def test_file_changed_on_disk_is_refused_with_reload(env: Env) -> None:
+    env.aws.config_file.write_text(env.aws.config_file.read_text()
+                                   + "\n[profile added-elsewhere]\nregion = eu-west-1\n")
+    before = env.aws.config_file.read_text()
+    env.pane.select("default")
+    with env.qtbot.waitSignal(env.pane.operation_failed, timeout=15000):
+        env.pane._write(env.pane.writer.duplicate, "default", "copy-of-default")
+    assert env.pane.changed_frame.isVisible()
+    assert "changed by another program" in env.pane.changed_label.text()
+    assert env.aws.config_file.read_text() == before  # nothing was written
+    with env.qtbot.waitSignal(env.pane.loaded, timeout=15000):
+        env.pane.changed_reload.click()
+    assert not env.pane.changed_frame.isVisible()
+    assert "added-elsewhere" in env.names()
+
+
+def test_empty_state_offers_new_profile(qtbot: Any, aws_env: Any, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none-credentials"))
+    e = Env(qtbot, aws_env, [])
+    try:
+        e.reload()
+        assert e.pane.stack.currentWidget() is e.pane.empty
+        assert e.pane.empty.button is not None and e.pane.empty.button.text() == "New profile"
+        assert not e.pane.problems_frame.isVisible()
+    finally:
+        e.tasks.shutdown()
+
+
+def test_expiry_notification_once(env: Env, notes: list[tuple[str, str]]) -> None:
+    env.aws.sandbox.control.expire_credentials(all=True, cap_seconds=240)
+    env.pane.select("mfa")
+    env.pane.enter_mfa()
+    env.qtbot.waitUntil(lambda: env.broker.open_dialog("mfa") is not None, timeout=15000)
+    dialog = env.broker.open_dialog("mfa")
+    assert dialog is not None
+    env.qtbot.keyClicks(dialog.code, env.aws.sandbox.totp())
+    with env.qtbot.waitSignal(env.pane.loaded, timeout=20000):
+        dialog.ok_button.click()
+    env.pane.tick()
+    env.pane.tick()
+    assert len(notes) == 1 and "mfa" in notes[0][0]
+    assert env.service.status("mfa").expires is not None
+
+
+def test_tray_section_lists_remaining_time(env: Env) -> None:
+    from PySide6.QtWidgets import QMenu
+
+    menu = QMenu()
+    env.pane.tray_section(menu)
+    texts = [a.text() for a in menu.actions()]
+    assert "mfa: needs MFA" in texts
+    assert any(t.startswith("sso: needs SSO login") for t in texts)
+
+
+def test_protected_profile_kind_in_list(env: Env) -> None:
+    assert env.pane.view is not None
+    kinds = {r.name: r.profile.kind for r in env.pane.view.rows}
+    assert kinds["mfa"] is ProfileKind.STATIC_MFA
