@@ -83,7 +83,7 @@ class ProfilesPane(QWidget):
     operation_failed = Signal(object)  # the exception, after it is shown
 
     def __init__(self, service: CredentialService, writer: ProfileWriter, tasks: TaskRunner,
-                 broker: MfaBroker, keyring_real: bool = True,
+                 broker: MfaBroker, *, keyring_real: bool = True,
                  notify: Callable[[str, str], None] | None = None,
                  sso_login: Callable[[QWidget, ProfilesView, str | None], None] | None = None,
                  parent: QWidget | None = None) -> None:
@@ -102,7 +102,8 @@ class ProfilesPane(QWidget):
         for key, text, slot in (
                 ("new", "New", self.new_profile), ("edit", "Edit", self.edit_profile),
                 ("duplicate", "Duplicate", self.duplicate_profile),
-                ("rename", "Rename", self.rename_profile), ("delete", "Delete", self.delete_profile),
+                ("rename", "Rename", self.rename_profile),
+                ("delete", "Delete", self.delete_profile),
                 (None, "", None),
                 ("protect", "Protect keys", self.protect_keys),
                 ("restore", "Restore keys", self.restore_keys), (None, "", None),
