@@ -33,14 +33,18 @@ class SshServer:
     log_path: Path
     process: subprocess.Popen[bytes]
 
-    def ssh_base_argv(self) -> list[str]:
+    def known_hosts_line_for(self, port: int, host: str = "127.0.0.1") -> str:
+        """The known_hosts line for this server reached at another address (e.g. a tunnel)."""
+        return f"[{host}]:{port} {self.host_key_pub}"
+
+    def ssh_base_argv(self, known_hosts: Path | None = None) -> list[str]:
         """ssh options that trust exactly this server and use the sandbox client key."""
         return [
             "ssh",
             "-F", "none",
             "-i", str(self.client_key),
             "-o", "IdentitiesOnly=yes",
-            "-o", f"UserKnownHostsFile={self.known_hosts}",
+            "-o", f"UserKnownHostsFile={known_hosts or self.known_hosts}",
             "-o", "StrictHostKeyChecking=yes",
             "-o", "BatchMode=yes",
             "-o", "ConnectTimeout=10",
