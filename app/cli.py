@@ -17,6 +17,7 @@ from app import __version__
 # verb -> one-line help. The module is app.commands.<verb with - as _>.
 VERBS: dict[str, str] = {
     "doctor": "check prerequisites (AWS CLI, session-manager-plugin, OpenSSH, keyring, terminals)",
+    "instances": "list the instances a profile may reach, across regions (table or --json)",
     "credentials": "print a profile's credentials for credential_process (AWS CLI, SDKs)",
     "profiles": "list AWS profiles with their kind, region and credential state",
     "proxy": "ssh ProxyCommand over SSM: start a session and bridge ssh to the instance",
