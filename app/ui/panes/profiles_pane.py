@@ -85,13 +85,13 @@ class ProfilesPane(QWidget):
     def __init__(self, service: CredentialService, writer: ProfileWriter, tasks: TaskRunner,
                  broker: MfaBroker, *, keyring_real: bool = True,
                  notify: Callable[[str, str], None] | None = None,
-                 sso_login: Callable[[QWidget, ProfilesView, str | None], None] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service, self.writer, self.tasks, self.broker = service, writer, tasks, broker
         self.keyring_real = keyring_real
         self.notify = notify
-        self.sso_login = sso_login
+        self.open_browser = True  # the SSO login opens the verification page
+        self.sso_dialog: Any = None
         self.view: ProfilesView | None = None
         self._notified: set[tuple[str, datetime]] = set()
         self._pending_select: str | None = None
@@ -279,7 +279,7 @@ class ProfilesPane(QWidget):
             "mfa": has and row is not None and row.status.state in (
                 CredentialState.NEEDS_MFA, CredentialState.EXPIRED, CredentialState.VALID_UNTIL)
             and kind is not ProfileKind.SSO,
-            "sso": self.sso_login is not None and (not has or kind is ProfileKind.SSO),
+            "sso": not has or kind is ProfileKind.SSO,
             "identity": has and row is not None and row.status.state is not CredentialState.BROKEN,
         }
         for key, action in self.actions_by_name.items():
@@ -464,10 +464,19 @@ class ProfilesPane(QWidget):
         task.error.connect(self._failed)
 
     def start_sso(self) -> None:
-        if self.sso_login is not None and self.view is not None:
-            row = self.selected_row()
-            self.sso_login(self, self.view,
-                           row.name if row and row.profile.kind is ProfileKind.SSO else None)
+        from app.ui.dialogs.sso_login_dialog import SsoLoginDialog
+
+        if self.view is None:
+            return
+        row = self.selected_row()
+        dialog = SsoLoginDialog(self.tasks, self.writer, self.view.profiles,
+                                row.name if row and row.profile.kind is ProfileKind.SSO
+                                else None, open_browser=self.open_browser, parent=self)
+        dialog.logged_in.connect(self.reload)
+        dialog.profiles_changed.connect(self.reload)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        self.sso_dialog = dialog
 
     # --- tray --------------------------------------------------------------------------------
 

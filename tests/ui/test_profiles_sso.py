@@ -1,0 +1,101 @@
+"""SSO login from the Profiles pane against the sandbox's SSO-OIDC and portal endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.core.aws import sso
+from app.core.aws.credentials import CredentialService
+from app.core.aws.profile_writer import ProfileWriter
+from app.core.aws.profiles import load_profiles
+from app.core.secrets import MemoryStore
+from app.ui.dialogs.sso_login_dialog import SsoLoginDialog
+from app.ui.mfa_broker import MfaBroker
+from app.ui.panes.profiles_pane import ProfilesPane
+from app.ui.tasks import TaskRunner
+
+
+@pytest.fixture
+def pane(qtbot: Any, aws_env: Any) -> ProfilesPane:
+    store = MemoryStore()
+    service = CredentialService(store)
+    tasks = TaskRunner()
+    p = ProfilesPane(service, ProfileWriter(store), tasks, MfaBroker(service),
+                     keyring_real=False)
+    p.open_browser = False  # no browser in tests: the sandbox approves the code instead
+    qtbot.addWidget(p)
+    with qtbot.waitSignal(p.loaded, timeout=15000):
+        p.reload()
+    yield p
+    tasks.shutdown()
+
+
+def _state(pane: ProfilesPane, name: str) -> str:
+    model = pane.model
+    return str(model.data(model.index(model.row_of(name), 4)))
+
+
+def _login(qtbot: Any, pane: ProfilesPane, aws_env: Any) -> SsoLoginDialog:
+    pane.actions_by_name["sso"].trigger()
+    dialog = pane.sso_dialog
+    assert isinstance(dialog, SsoLoginDialog)
+    dialog.go.click()
+    qtbot.waitUntil(lambda: bool(dialog.code_label.text()), timeout=15000)
+    assert dialog.code_label.textFormat() == Qt.TextFormat.PlainText
+    assert dialog.url_label.text().startswith("http")
+    assert aws_env.sandbox.control.approve_device_code(user_code=dialog.code_label.text())
+    return dialog
+
+
+def test_sso_login_for_profile_then_create_profiles(qtbot: Any, pane: ProfilesPane,
+                                                    aws_env: Any) -> None:
+    assert _state(pane, "sso") == "needs SSO login"
+    pane.select("sso")
+    dialog = _login(qtbot, pane, aws_env)
+    assert dialog.session.currentData() == "sandbox"
+    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 2, timeout=30000)
+    assert dialog.roles.rowCount() == 3
+    roles = {dialog.roles.item(i, 2).text() for i in range(dialog.roles.rowCount())}
+    assert roles == {"AdministratorAccess", "ReadOnly", "PowerUser"}
+    # The CLI's cache file, in the CLI's format.
+    token = sso.read_token(sso.SsoConfig(aws_env.sandbox.sso_start_url, "us-east-1", "sandbox"))
+    assert token is not None and token["accessToken"]
+    for i in range(1, dialog.roles.rowCount()):
+        dialog.roles.item(i, 0).setCheckState(Qt.CheckState.Unchecked)
+    first = dialog.roles.item(0, 0).text()
+    dialog.roles.item(0, 0).setText("sso prod ü")
+    with qtbot.waitSignal(pane.loaded, timeout=15000):
+        dialog.go.click()
+    created = load_profiles().get("sso prod ü")
+    assert created is not None and created.get("sso_session") == "sandbox", first
+    assert _state(pane, "sso").startswith("valid until")
+    assert "sso prod ü" in [r.name for r in pane.model.rows()]
+
+
+def test_sso_new_session_needs_url(qtbot: Any, pane: ProfilesPane) -> None:
+    pane.table.clearSelection()
+    pane.actions_by_name["sso"].trigger()
+    dialog = pane.sso_dialog
+    dialog.session.setCurrentIndex(dialog.session.count() - 1)
+    dialog.new_name.setText("corp")
+    dialog.new_url.setText("ftp://nope")
+    dialog.go.click()
+    assert "https://" in dialog.status.text()
+    assert dialog.pages.currentIndex() == 0 and dialog.isVisible()
+    dialog.reject()
+
+
+def test_sso_cancel_while_waiting(qtbot: Any, pane: ProfilesPane) -> None:
+    pane.select("sso")
+    pane.actions_by_name["sso"].trigger()
+    dialog = pane.sso_dialog
+    dialog.go.click()
+    qtbot.waitUntil(lambda: bool(dialog.code_label.text()), timeout=15000)
+    task = dialog.task
+    assert task is not None
+    dialog.reject()
+    qtbot.waitUntil(lambda: task.finished, timeout=20000)
+    assert task.cancelled
