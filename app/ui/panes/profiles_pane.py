@@ -92,6 +92,7 @@ class ProfilesPane(QWidget):
         self.notify = notify
         self.open_browser = True  # the SSO login opens the verification page
         self.sso_dialog: Any = None
+        self.editor: Any = None
         self.view: ProfilesView | None = None
         self._notified: set[tuple[str, datetime]] = set()
         self._pending_select: str | None = None
@@ -335,7 +336,7 @@ class ProfilesPane(QWidget):
         view = self.view
         names = [r.name for r in view.rows] if view else []
         sessions = list(view.profiles.sso_sessions.values()) if view else []
-        open_editor(self, names, sessions, None, self._create)
+        self.editor = open_editor(self, names, sessions, None, self._create)
 
     def _create(self, result: EditorResult) -> None:
         self._write(self.writer.create, result.name, result.config, result.credentials,
@@ -356,8 +357,8 @@ class ProfilesPane(QWidget):
 
             self._write(edit, select=result.name, done=f"Saved profile {result.name}.")
 
-        open_editor(self, [r.name for r in view.rows], list(view.profiles.sso_sessions.values()),
-                    row.profile, save)
+        self.editor = open_editor(self, [r.name for r in view.rows],
+                                  list(view.profiles.sso_sessions.values()), row.profile, save)
 
     def _ask_name(self, title: str, label: str, default: str,
                   then: Callable[[str], None]) -> QInputDialog:
