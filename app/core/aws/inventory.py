@@ -159,10 +159,11 @@ def _check(cancel: threading.Event | None) -> None:
         raise CancelledError()
 
 
-def fetch_ec2(ec2: Any, cancel: threading.Event | None = None) -> list[dict[str, Any]]:
+def fetch_ec2(ec2: Any, cancel: threading.Event | None = None,
+              page_size: int = EC2_PAGE) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     pages = ec2.get_paginator("describe_instances").paginate(
-        PaginationConfig={"PageSize": EC2_PAGE})
+        PaginationConfig={"PageSize": page_size})
     for page in pages:
         _check(cancel)
         for reservation in page.get("Reservations", []):
@@ -170,12 +171,12 @@ def fetch_ec2(ec2: Any, cancel: threading.Event | None = None) -> list[dict[str,
     return out
 
 
-def fetch_ssm(ssm: Any, cancel: threading.Event | None = None) -> tuple[list[dict[str, Any]],
-                                                                       dict[str, TagSet]]:
+def fetch_ssm(ssm: Any, cancel: threading.Event | None = None,
+              page_size: int = SSM_PAGE) -> tuple[list[dict[str, Any]], dict[str, TagSet]]:
     """Managed nodes, plus the tags of hybrid ones (EC2 has no record of those)."""
     nodes: list[dict[str, Any]] = []
     for page in ssm.get_paginator("describe_instance_information").paginate(
-            PaginationConfig={"PageSize": SSM_PAGE}):
+            PaginationConfig={"PageSize": page_size}):
         _check(cancel)
         nodes.extend(page.get("InstanceInformationList", []))
     hybrid_tags: dict[str, TagSet] = {}
@@ -288,8 +289,13 @@ def discover(
     cancel: threading.Event | None = None,
     permissions: PermissionCache | None = None,
     check_permissions: bool = True,
+    page_sizes: tuple[int, int] = (EC2_PAGE, SSM_PAGE),
 ) -> Inventory:
-    """Discover `regions` in parallel; `progress` gets each RegionResult as it completes."""
+    """Discover `regions` in parallel; `progress` gets each RegionResult as it completes.
+
+    `session` is a boto3 Session or a zero-argument factory (called once, in this thread).
+    `page_sizes` (EC2, SSM) exist for tests that need many pages from a small fleet.
+    """
     sess = session() if callable(session) else session
     cache = permissions if permissions is not None else PermissionCache()
     inventory = Inventory()
@@ -370,8 +376,8 @@ def discover(
         if sts is not None:
             pending[pool.submit(resolve_principal, sts)] = ("principal", "", None)
         for name, (ec2, ssm) in clients.items():
-            pending[pool.submit(fetch_ec2, ec2, cancel)] = ("ec2", name, None)
-            pending[pool.submit(fetch_ssm, ssm, cancel)] = ("ssm", name, None)
+            pending[pool.submit(fetch_ec2, ec2, cancel, page_sizes[0])] = ("ec2", name, None)
+            pending[pool.submit(fetch_ssm, ssm, cancel, page_sizes[1])] = ("ssm", name, None)
         for st in states.values():
             if st.error is not None:
                 advance(st)

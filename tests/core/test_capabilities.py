@@ -1,0 +1,86 @@
+"""Capabilities from platform, state, ping, agent version and permission; each 'no' says why."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.core.aws.capabilities import (
+    REMOTE_HOST_MIN_AGENT,
+    SSH_MIN_AGENT,
+    Action,
+    capabilities_for,
+)
+from app.core.aws.permissions import Access, Permission
+
+ALLOWED = Permission(Access.ALLOWED)
+
+
+def caps(**kw):
+    base = dict(platform="Linux", state="running", managed=True, ping_status="Online",
+                agent_version="3.3.1142.0", permission=ALLOWED)
+    base.update(kw)
+    return capabilities_for(**base)
+
+
+def test_current_linux_agent_can_do_everything_linux_offers():
+    c = caps()
+    assert set(c.allowed) == {Action.SHELL, Action.SSH, Action.SFTP, Action.SCP,
+                              Action.PORT_FORWARD, Action.REMOTE_PORT_FORWARD}
+    assert not c.can(Action.RDP)
+    assert c.why_not(Action.RDP) == "not offered for this platform"
+    assert c.connectable
+
+
+@pytest.mark.parametrize("agent", ["2.3.612.0", "2.2.800.0", ""])
+def test_agent_too_old_for_ssh_still_gets_a_shell(agent):
+    c = caps(agent_version=agent)
+    assert c.can(Action.SHELL)
+    for action in (Action.SSH, Action.SFTP, Action.SCP):
+        assert not c.can(action)
+        assert "too old" in c.why_not(action) and SSH_MIN_AGENT in c.why_not(action)
+
+
+def test_ssh_threshold_is_inclusive():
+    assert caps(agent_version=SSH_MIN_AGENT).can(Action.SSH)
+    assert caps(agent_version=REMOTE_HOST_MIN_AGENT).can(Action.REMOTE_PORT_FORWARD)
+
+
+@pytest.mark.parametrize("agent", ["3.0.1124.0", "2.3.1319.0", "3.1.1373.9"])
+def test_remote_host_forwarding_needs_3_1_1374(agent):
+    c = caps(agent_version=agent)
+    assert c.can(Action.SSH) and c.can(Action.PORT_FORWARD)
+    assert not c.can(Action.REMOTE_PORT_FORWARD)
+    assert REMOTE_HOST_MIN_AGENT in c.why_not(Action.REMOTE_PORT_FORWARD)
+
+
+def test_windows_offers_shell_and_rdp_not_ssh():
+    c = caps(platform="Windows")
+    assert c.can(Action.SHELL) and c.can(Action.RDP) and c.can(Action.PORT_FORWARD)
+    assert not c.can(Action.SSH)
+    assert c.why_not(Action.SSH) == "not offered for this platform"
+
+
+@pytest.mark.parametrize(("kw", "needle"), [
+    ({"state": "stopped", "ping_status": "ConnectionLost"}, "stopped"),
+    ({"ping_status": "ConnectionLost"}, "ConnectionLost"),
+    ({"ping_status": "Inactive", "state": ""}, "Inactive"),
+    ({"managed": False, "ping_status": "", "agent_version": ""}, "not managed"),
+    ({"permission": Permission(Access.DENIED, "no policy allows it")}, "denied by policy"),
+])
+def test_every_no_says_why(kw, needle):
+    c = caps(**kw)
+    assert not c.connectable
+    for item in c.items:
+        assert not item.ok
+        assert needle in item.reason
+
+
+def test_unknown_permission_does_not_block():
+    c = caps(permission=Permission(Access.UNKNOWN, "simulation not allowed"))
+    assert c.connectable and c.can(Action.SSH)
+
+
+def test_junk_agent_version_is_treated_as_too_old_not_an_error():
+    c = caps(agent_version="not-a-version")
+    assert c.can(Action.SHELL)
+    assert not c.can(Action.SSH)

@@ -1,0 +1,137 @@
+"""Permission verdicts from iam:SimulatePrincipalPolicy, grouped by tag set and cached."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import pytest
+
+from app.core.aws.inventory import discover
+from app.core.aws.permissions import Access, PermissionCache, simulatable_arn
+from app.core.aws.session import new_session
+
+ACCT = "123456789012"
+
+
+@pytest.mark.parametrize(("caller", "expected"), [
+    (f"arn:aws:iam::{ACCT}:user/alice", f"arn:aws:iam::{ACCT}:user/alice"),
+    (f"arn:aws:iam::{ACCT}:role/ops", f"arn:aws:iam::{ACCT}:role/ops"),
+    (f"arn:aws:sts::{ACCT}:assumed-role/gangway-operator/botocore-session-1",
+     f"arn:aws:iam::{ACCT}:role/gangway-operator"),
+    (f"arn:aws-cn:sts::{ACCT}:assumed-role/ops/me", f"arn:aws-cn:iam::{ACCT}:role/ops"),
+])
+def test_caller_arn_becomes_a_simulatable_principal(caller, expected):
+    assert simulatable_arn(caller) == (expected, "")
+
+
+@pytest.mark.parametrize(("caller", "why"), [
+    (f"arn:aws:iam::{ACCT}:root", "root"),
+    (f"arn:aws:sts::{ACCT}:federated-user/bob", "federated"),
+    ("not an arn", "unexpected caller ARN"),
+    (f"arn:aws:sts::{ACCT}:assumed-role/", "cannot simulate"),
+])
+def test_principals_that_cannot_be_simulated_say_why(caller, why):
+    arn, reason = simulatable_arn(caller)
+    assert arn is None
+    assert why in reason
+
+
+def _by_id(inventory):
+    return {r.instance_id: r for r in inventory.rows}
+
+
+def test_jumpbox_rule_allows_only_jumpbox_tagged_instances(aws_env):
+    fleet = aws_env.sandbox.fleet
+    inv = discover(new_session("jumpbox-only"), list(fleet.regions))
+    rows = _by_id(inv)
+    for node in fleet.ec2():
+        row = rows[node.instance_id]
+        if not node.managed:
+            assert row.permission.access is Access.UNKNOWN
+            continue
+        if node.tags.get("Purpose") == "jumpbox":
+            assert row.permission.access is Access.ALLOWED, node.name
+        else:
+            assert row.permission.access is Access.DENIED, node.name
+            assert "ssm:StartSession" in row.permission.reason
+    connectable = {r.instance_id for r in inv.rows if r.connectable and not r.hybrid}
+    expected = {n.instance_id for n in fleet.ec2() if n.tags.get("Purpose") == "jumpbox"
+                and n.ping == "Online" and n.state == "running"}
+    assert connectable == expected
+    assert rows[fleet.by_name("bastion").instance_id].connectable
+    web = rows[fleet.by_name("web-1.prod").instance_id]
+    assert not web.connectable
+    assert "denied by policy" in web.capabilities.why_not("shell")
+
+
+@pytest.mark.xfail(strict=True, reason="sandbox gap: the gateway does not answer "
+                   "ssm:ListTagsForResource for hybrid (mi-) nodes, so their tags are unknown")
+def test_hybrid_node_tags_feed_the_simulation(aws_env):
+    fleet = aws_env.sandbox.fleet
+    inv = discover(new_session("jumpbox-only"), list(fleet.regions))
+    jump = _by_id(inv)["mi-0abcdef0123456789"]
+    assert jump.tag("Purpose") == "jumpbox"
+    assert jump.permission.access is Access.ALLOWED
+
+
+def test_instances_are_grouped_by_the_tag_keys_policies_use(aws_env):
+    """One probe, then one call per (region, Purpose value) group (chunks of 100 ARNs)."""
+    fleet = aws_env.sandbox.fleet
+    inv = discover(new_session("jumpbox-only"), list(fleet.regions))
+    groups = Counter((n.region, n.tags.get("Purpose")) for n in fleet.nodes
+                     if n.managed and not n.hybrid)
+    for n in fleet.nodes:
+        if n.hybrid:  # no tags known for hybrid nodes in the sandbox (see xfail above)
+            groups[(n.region, None)] += 1
+    expected_calls = 1 + sum(math.ceil(c / 100) for c in groups.values())
+    assert inv.simulate_calls == expected_calls
+    assert inv.simulate_calls < len(fleet.managed()) / 5
+
+
+def test_cache_answers_a_second_refresh_without_calls(aws_env):
+    fleet = aws_env.sandbox.fleet
+    cache = PermissionCache()
+    first = discover(new_session("jumpbox-only"), list(fleet.regions), permissions=cache)
+    second = discover(new_session("jumpbox-only"), list(fleet.regions), permissions=cache)
+    assert first.simulate_calls > 0
+    assert second.simulate_calls == 0
+    assert {(r.instance_id, r.permission) for r in first.rows} == \
+        {(r.instance_id, r.permission) for r in second.rows}
+
+
+def test_simulation_not_allowed_means_unknown_with_reason(aws_env):
+    sb = aws_env.sandbox
+    sb.control.set_simulate_rule(sb.identities["default"].arn, {"deny_simulate": True})
+    inv = discover(new_session("default"), ["us-east-1"])
+    managed = [r for r in inv.rows if r.managed]
+    assert managed
+    assert all(r.permission.access is Access.UNKNOWN for r in managed)
+    assert "iam:SimulatePrincipalPolicy" in inv.permission_note
+    assert all("SimulatePrincipalPolicy" in r.permission.reason for r in managed)
+    # Unknown is not a refusal: Online instances stay connectable.
+    online = [r for r in managed if r.ping_status == "Online" and r.state == "running"]
+    assert online and all(r.connectable for r in online)
+
+
+def test_explicit_deny_is_reported_as_such(aws_env):
+    sb = aws_env.sandbox
+    sb.control.set_simulate_rule(sb.identities["default"].arn, {"explicit_deny": True})
+    inv = discover(new_session("default"), ["eu-west-1"])
+    managed = [r for r in inv.rows if r.managed]
+    assert managed and all(r.permission.access is Access.DENIED for r in managed)
+    assert all("explicitly denied" in r.permission.reason for r in managed)
+    assert not any(r.connectable for r in inv.rows)
+
+
+def test_assumed_role_is_simulated_as_its_role(aws_env):
+    sb = aws_env.sandbox
+    sb.control.set_simulate_rule(sb.operator_role_arn, {"allow_tags": {"Environment": ["prod"]}})
+    inv = discover(new_session("role"), ["us-east-1"])
+    assert inv.principal is not None
+    assert ":assumed-role/gangway-operator/" in inv.principal.caller_arn
+    assert inv.principal.arn == sb.operator_role_arn
+    for row in inv.rows:
+        if row.managed and not row.hybrid:
+            want = Access.ALLOWED if row.tag("Environment") == "prod" else Access.DENIED
+            assert row.permission.access is want, row.name
