@@ -29,16 +29,24 @@ PROXY_HELPER = Path(__file__).resolve().parents[1] / "sandbox" / "proxy_helper.p
 pytestmark = [pytest.mark.e2e, pytest.mark.linux_only, pytest.mark.needs_program("ssh")]
 
 
-def _start(sandbox: Sandbox, name: str, document: str, parameters: dict[str, list[str]]) -> tuple[dict[str, Any], str]:
+def _start(
+    sandbox: Sandbox, name: str, document: str, parameters: dict[str, list[str]]
+) -> tuple[dict[str, Any], str]:
     ssm = boto3.Session(profile_name="default").client("ssm", region_name="us-east-1")
     target = sandbox.fleet.by_name(name).instance_id
     resp = ssm.start_session(Target=target, DocumentName=document, Parameters=parameters)
     return {k: resp[k] for k in ("SessionId", "TokenValue", "StreamUrl")}, target
 
 
-def test_ssh_over_ssm_session_to_real_sshd(aws_env: AwsEnv, sandbox: Sandbox, sshd: SshServer, tmp_path: Path) -> None:
+def test_ssh_over_ssm_session_to_real_sshd(
+    aws_env: AwsEnv, sandbox: Sandbox, sshd: SshServer, tmp_path: Path
+) -> None:
     response, target = _start(sandbox, "web-1.prod", "AWS-StartSSHSession", {"portNumber": ["22"]})
-    request = {"Target": target, "DocumentName": "AWS-StartSSHSession", "Parameters": {"portNumber": ["22"]}}
+    request = {
+        "Target": target,
+        "DocumentName": "AWS-StartSSHSession",
+        "Parameters": {"portNumber": ["22"]},
+    }
     plugin_args = tmp_path / "plugin-args.json"
     plugin_args.write_text(
         json.dumps(
@@ -59,13 +67,23 @@ def test_ssh_over_ssm_session_to_real_sshd(aws_env: AwsEnv, sandbox: Sandbox, ss
     nonce = secrets.token_hex(6)
     argv = [
         *sshd.ssh_base_argv(),
-        "-o", f"ProxyCommand={proxy_command}",
-        "-p", str(sshd.port),
+        "-o",
+        f"ProxyCommand={proxy_command}",
+        "-p",
+        str(sshd.port),
         "127.0.0.1",  # the host key is pinned for [127.0.0.1]:port in the sandbox known_hosts
         f"echo proof-{nonce}-$((40+2))",
     ]
     env = dict(os.environ, AWS_SSM_START_SESSION_RESPONSE=json.dumps(response))
-    result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        argv,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"proof-{nonce}-42"
 
@@ -77,9 +95,14 @@ def test_ssh_over_ssm_session_to_real_sshd(aws_env: AwsEnv, sandbox: Sandbox, ss
     assert session["Target"] == target and session["DocumentName"] == "AWS-StartSSHSession"
 
 
-def test_port_forwarding_session_to_sshd(aws_env: AwsEnv, sandbox: Sandbox, sshd: SshServer) -> None:
+def test_port_forwarding_session_to_sshd(
+    aws_env: AwsEnv, sandbox: Sandbox, sshd: SshServer
+) -> None:
     response, target = _start(
-        sandbox, "bastion", "AWS-StartPortForwardingSession", {"portNumber": ["22"], "localPortNumber": ["0"]}
+        sandbox,
+        "bastion",
+        "AWS-StartPortForwardingSession",
+        {"portNumber": ["22"], "localPortNumber": ["0"]},
     )
     env = dict(os.environ, AWS_SSM_START_SESSION_RESPONSE=json.dumps(response))
     plugin = subprocess.Popen(
@@ -103,7 +126,9 @@ def test_port_forwarding_session_to_sshd(aws_env: AwsEnv, sandbox: Sandbox, sshd
         deadline = time.monotonic() + 15
         while port is None and time.monotonic() < deadline:
             line = plugin.stdout.readline().decode()
-            if line.startswith("Port ") and line.rstrip().endswith(f"opened for sessionId {response['SessionId']}."):
+            if line.startswith("Port ") and line.rstrip().endswith(
+                f"opened for sessionId {response['SessionId']}."
+            ):
                 port = int(line.split()[1])
         assert port, "the plugin never announced its local port"
         assert plugin.stdout.readline() == b"Waiting for connections...\n"
@@ -111,12 +136,20 @@ def test_port_forwarding_session_to_sshd(aws_env: AwsEnv, sandbox: Sandbox, sshd
         known_hosts.write_text(sshd.known_hosts_line_for(port) + "\n")
         argv = [
             *sshd.ssh_base_argv(known_hosts=known_hosts),
-            "-p", str(port),
+            "-p",
+            str(port),
             "127.0.0.1",
             "echo forwarded-$((20+1))",
         ]
         for _ in range(2):  # the listener keeps serving new connections
-            result = subprocess.run(argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+            result = subprocess.run(
+                argv,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                stdin=subprocess.DEVNULL,
+                check=False,
+            )
             assert result.returncode == 0, result.stderr
             assert result.stdout.strip() == "forwarded-21"
     finally:

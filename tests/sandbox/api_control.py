@@ -25,7 +25,11 @@ def _ok(payload: Any = None, status: int = 200) -> Reply:
 
 
 def _err(status: int, message: str) -> Reply:
-    return Reply(status, json.dumps({"ok": False, "error": message}).encode(), {"Content-Type": "application/json"})
+    return Reply(
+        status,
+        json.dumps({"ok": False, "error": message}).encode(),
+        {"Content-Type": "application/json"},
+    )
 
 
 def handle(gw: Gateway, req: Request) -> Reply:
@@ -91,7 +95,11 @@ def handle(gw: Gateway, req: Request) -> Reply:
         return _ok()
     if route == "faults":
         fault = Fault(
-            body["region"], body.get("service", "*"), body["code"], body.get("message"), body.get("count")
+            body["region"],
+            body.get("service", "*"),
+            body["code"],
+            body.get("message"),
+            body.get("count"),
         )
         with st.lock:
             st.faults.append(fault)
@@ -111,8 +119,14 @@ def handle(gw: Gateway, req: Request) -> Reply:
         return _err(404, "no such managed node")
     if route == "sessions":
         with st.lock:
-            return _ok({"sessions": [{**session_json(s), "Region": s.region, "Parameters": s.parameters}
-                                     for s in st.sessions.values()]})
+            return _ok(
+                {
+                    "sessions": [
+                        {**session_json(s), "Region": s.region, "Parameters": s.parameters}
+                        for s in st.sessions.values()
+                    ]
+                }
+            )
     if route == "session":
         return _session_lookup(gw, req.query)
     if route == "session/closed":
@@ -129,11 +143,17 @@ def handle(gw: Gateway, req: Request) -> Reply:
             }
         return _ok()
     if route == "sso/approve":
-        return _ok({"approved": api_sso.approve(gw, body.get("user_code"), body.get("device_code"))})
+        return _ok(
+            {"approved": api_sso.approve(gw, body.get("user_code"), body.get("device_code"))}
+        )
     if route == "sso/verify":
         # What a browser opening verificationUriComplete does: approve and say so.
         approved = api_sso.approve(gw, req.query.get("user_code"))
-        text = "<html><body>Request approved</body></html>" if approved else "<html>Unknown code</html>"
+        text = (
+            "<html><body>Request approved</body></html>"
+            if approved
+            else "<html>Unknown code</html>"
+        )
         return Reply(200 if approved else 404, text.encode(), {"Content-Type": "text/html"})
     if route == "sso/accounts":
         with st.lock:
@@ -149,7 +169,9 @@ def _load_fleet(gw: Gateway, fleet: Fleet) -> None:
             gw.state.node_tags[node.instance_id] = dict(node.tags)
             if node.managed:
                 ping_at = now - (30 + i % 300 if node.ping == "Online" else 86400 + i * 60)
-                gw.state.ssm_nodes.setdefault(node.region, {})[node.instance_id] = node.ssm_info(ping_at)
+                gw.state.ssm_nodes.setdefault(node.region, {})[node.instance_id] = node.ssm_info(
+                    ping_at
+                )
 
 
 def _expire(gw: Gateway, body: dict[str, Any]) -> Reply:
@@ -167,7 +189,11 @@ def _expire(gw: Gateway, body: dict[str, Any]) -> Reply:
                 continue
             if body.get("principal") not in (None, cred.principal_arn, cred.caller_arn):
                 continue
-            if body.get("access_key_id") is None and body.get("principal") is None and not body.get("all"):
+            if (
+                body.get("access_key_id") is None
+                and body.get("principal") is None
+                and not body.get("all")
+            ):
                 continue
             cred.expires_at = time.time() + in_seconds
             count += 1
@@ -191,7 +217,9 @@ def _session_lookup(gw: Gateway, q: dict[str, str]) -> Reply:
             host, port = str(params.get("host", "")), str(params.get("portNumber", ""))
             dest = st.port_map.get(f"{host}:{port}") or {"host": host, "port": int(port or 0)}
         elif s.document in ("AWS-StartSSHSession", "AWS-StartPortForwardingSession"):
-            port = str(params.get("portNumber", "22" if s.document == "AWS-StartSSHSession" else "80"))
+            port = str(
+                params.get("portNumber", "22" if s.document == "AWS-StartSSHSession" else "80")
+            )
             dest = st.port_map.get(f"{s.target}:{port}") or st.port_map.get(f"*:{port}")
         node = next((n.get(s.target) for n in st.ssm_nodes.values() if s.target in n), None)
         return _ok(

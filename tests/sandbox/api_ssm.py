@@ -49,7 +49,9 @@ def _validation(message: str) -> Reply:
     return json_error(400, "ValidationException", message)
 
 
-def _page(items: list[Any], req_body: dict[str, Any], default: int, maximum: int, field: str) -> Reply | tuple[list[Any], str | None]:
+def _page(
+    items: list[Any], req_body: dict[str, Any], default: int, maximum: int, field: str
+) -> Reply | tuple[list[Any], str | None]:
     max_results = req_body.get("MaxResults", default)
     if not isinstance(max_results, int) or max_results > maximum:
         return _validation(
@@ -69,7 +71,9 @@ def _page(items: list[Any], req_body: dict[str, Any], default: int, maximum: int
     page = items[start : start + max_results]
     nxt = None
     if start + max_results < len(items):
-        nxt = base64.b64encode(json.dumps({"offset": start + max_results, "field": field}).encode()).decode()
+        nxt = base64.b64encode(
+            json.dumps({"offset": start + max_results, "field": field}).encode()
+        ).decode()
     return page, nxt
 
 
@@ -98,7 +102,9 @@ def _describe_instance_information(gw: Gateway, req: Request) -> Reply:
         filters.append((f["Key"], f["Values"]))
     for f in body.get("InstanceInformationFilterList") or []:
         if f["key"] not in _INFO_FILTERS:
-            return json_error(400, "InvalidInstanceInformationFilterValue", f"Invalid filter key {f['key']}")
+            return json_error(
+                400, "InvalidInstanceInformationFilterValue", f"Invalid filter key {f['key']}"
+            )
         filters.append((f["key"], f["valueSet"]))
     for key, values in filters:
         if key.startswith("tag:"):
@@ -152,7 +158,9 @@ def _start_session(gw: Gateway, req: Request) -> Reply:
         tags = dict(gw.state.node_tags.get(target, {}))
     context = {f"ssm:resourceTag/{k}": [v] for k, v in tags.items()}
     resource = _resource_arn(region, target)
-    decision, _ = decide(gw.state.rule_for(req.cred.principal_arn), "ssm:StartSession", resource, context)
+    decision, _ = decide(
+        gw.state.rule_for(req.cred.principal_arn), "ssm:StartSession", resource, context
+    )
     if decision != "allowed":
         return json_error(
             400,
@@ -187,10 +195,14 @@ def _resume_session(gw: Gateway, req: Request) -> Reply:
     with gw.state.lock:
         session = gw.state.sessions.get(session_id)
         if session is None or session.status in ("Terminated", "Failed"):
-            return json_error(400, "DoesNotExistException", f"Session with id {session_id} does not exist.")
+            return json_error(
+                400, "DoesNotExistException", f"Session with id {session_id} does not exist."
+            )
         session.token = base64.b64encode(secrets.token_bytes(96)).decode()
         token = session.token
-    return json_reply(200, {"SessionId": session_id, "TokenValue": token, "StreamUrl": stream_url(gw, session_id)})
+    return json_reply(
+        200, {"SessionId": session_id, "TokenValue": token, "StreamUrl": stream_url(gw, session_id)}
+    )
 
 
 def _terminate_session(gw: Gateway, req: Request) -> Reply:
@@ -222,7 +234,15 @@ def session_json(s: SsmSession) -> dict[str, Any]:
     return out
 
 
-_SESSION_FILTERS = {"InvokedAfter", "InvokedBefore", "Target", "Owner", "Status", "SessionId", "AccessType"}
+_SESSION_FILTERS = {
+    "InvokedAfter",
+    "InvokedBefore",
+    "Target",
+    "Owner",
+    "Status",
+    "SessionId",
+    "AccessType",
+}
 
 
 def _describe_sessions(gw: Gateway, req: Request) -> Reply:

@@ -39,7 +39,9 @@ DEFAULT_ACCOUNTS: list[dict[str, Any]] = [
 
 def _oidc_error(code: str, error: str, description: str, status: int = 400) -> Reply:
     # sso-oidc errors carry OAuth-style members ("error", "error_description").
-    return rest_json_error(status, code, description, {"error": error, "error_description": description})
+    return rest_json_error(
+        status, code, description, {"error": error, "error_description": description}
+    )
 
 
 def handle_oidc(gw: Gateway, req: Request) -> Reply:
@@ -69,12 +71,18 @@ def handle_oidc(gw: Gateway, req: Request) -> Reply:
             return _oidc_error("InvalidClientException", "invalid_client", "Invalid client", 401)
         device_code = secrets.token_urlsafe(32)
         alphabet = string.ascii_uppercase
-        user_code = "".join(secrets.choice(alphabet) for _ in range(4)) + "-" + "".join(
-            secrets.choice(alphabet) for _ in range(4)
+        user_code = (
+            "".join(secrets.choice(alphabet) for _ in range(4))
+            + "-"
+            + "".join(secrets.choice(alphabet) for _ in range(4))
         )
         with st.lock:
             st.device_auths[device_code] = DeviceAuth(
-                device_code, user_code, body["clientId"], body.get("startUrl", ""), time.time() + DEVICE_CODE_TTL
+                device_code,
+                user_code,
+                body["clientId"],
+                body.get("startUrl", ""),
+                time.time() + DEVICE_CODE_TTL,
             )
         verify = f"{gw.url}/_sandbox/sso/verify"
         return json_reply(
@@ -103,26 +111,41 @@ def _create_token(gw: Gateway, body: dict[str, Any]) -> Reply:
         if grant == "urn:ietf:params:oauth:grant-type:device_code":
             auth = st.device_auths.get(body.get("deviceCode", ""))
             if auth is None or auth.consumed:
-                return _oidc_error("InvalidGrantException", "invalid_grant", "Invalid grant provided")
+                return _oidc_error(
+                    "InvalidGrantException", "invalid_grant", "Invalid grant provided"
+                )
             if auth.expires_at < time.time():
-                return _oidc_error("ExpiredTokenException", "expired_token", "Device code has expired")
+                return _oidc_error(
+                    "ExpiredTokenException", "expired_token", "Device code has expired"
+                )
             if not auth.approved:
                 return _oidc_error(
-                    "AuthorizationPendingException", "authorization_pending", "Authorization is pending"
+                    "AuthorizationPendingException",
+                    "authorization_pending",
+                    "Authorization is pending",
                 )
             auth.consumed = True
         elif grant == "refresh_token":
             if st.sso_refresh.pop(body.get("refreshToken", ""), None) is None:
-                return _oidc_error("InvalidGrantException", "invalid_grant", "Invalid refresh token")
+                return _oidc_error(
+                    "InvalidGrantException", "invalid_grant", "Invalid refresh token"
+                )
         else:
-            return _oidc_error("UnsupportedGrantTypeException", "unsupported_grant_type", f"{grant}")
+            return _oidc_error(
+                "UnsupportedGrantTypeException", "unsupported_grant_type", f"{grant}"
+            )
         access = "sbx-at-" + secrets.token_urlsafe(32)
         refresh = "sbx-rt-" + secrets.token_urlsafe(32)
         st.sso_tokens[access] = time.time() + ACCESS_TOKEN_TTL
         st.sso_refresh[refresh] = body["clientId"]
     return json_reply(
         200,
-        {"accessToken": access, "tokenType": "Bearer", "expiresIn": ACCESS_TOKEN_TTL, "refreshToken": refresh},
+        {
+            "accessToken": access,
+            "tokenType": "Bearer",
+            "expiresIn": ACCESS_TOKEN_TTL,
+            "refreshToken": refresh,
+        },
         content_type="application/json",
     )
 

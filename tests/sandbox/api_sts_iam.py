@@ -84,7 +84,9 @@ def _get_session_token(gw: Gateway, req: Request) -> Reply:
     if isinstance(mfa, Reply):
         return mfa
     duration = int(req.form.get("DurationSeconds") or 43200)
-    return _issue(gw, req, duration, cred.principal_arn, cred.caller_arn, cred.user_id, mfa, cred.user_name)
+    return _issue(
+        gw, req, duration, cred.principal_arn, cred.caller_arn, cred.user_id, mfa, cred.user_name
+    )
 
 
 def _assume_role(gw: Gateway, req: Request) -> Reply:
@@ -158,7 +160,9 @@ def _issue(
     if "assumed-role" in caller_arn:
         text = re.sub(r"<Arn>[^<]*</Arn>", f"<Arn>{escape(caller_arn)}</Arn>", text)
         text = re.sub(
-            r"<AssumedRoleId>[^<]*</AssumedRoleId>", f"<AssumedRoleId>{escape(user_id)}</AssumedRoleId>", text
+            r"<AssumedRoleId>[^<]*</AssumedRoleId>",
+            f"<AssumedRoleId>{escape(user_id)}</AssumedRoleId>",
+            text,
         )
     return xml_reply(200, text)
 
@@ -173,7 +177,9 @@ def _principal_exists(gw: Gateway, arn: str) -> bool:
         return any(u.arn == arn for u in gw.state.users.values())
 
 
-def decide(rule: dict[str, Any], action: str, resource: str, context: dict[str, list[str]]) -> tuple[str, list[str]]:
+def decide(
+    rule: dict[str, Any], action: str, resource: str, context: dict[str, list[str]]
+) -> tuple[str, list[str]]:
     """The sandbox's policy: returns (EvalDecision, MissingContextValues)."""
     if rule.get("explicit_deny"):
         return "explicitDeny", []
@@ -221,7 +227,9 @@ def _simulate(gw: Gateway, req: Request) -> Reply:
             return query_error("iam", 400, "InvalidInput", f"Invalid ARN: {source}")
         name = source.rsplit("/", 1)[-1]
         kind = "role" if ":role/" in source else "user"
-        return query_error("iam", 404, "NoSuchEntity", f"The {kind} with name {name} cannot be found.")
+        return query_error(
+            "iam", 404, "NoSuchEntity", f"The {kind} with name {name} cannot be found."
+        )
     actions = members(req.form, "ActionNames")
     resources = members(req.form, "ResourceArns") or ["*"]
     context = _context_entries(req.form)

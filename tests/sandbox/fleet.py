@@ -45,30 +45,109 @@ HOSTILE_NAMES = (
 
 # Well-known nodes tests look up by name: (name, region, platform, state, ping, agent, extra tags)
 KNOWN: tuple[tuple[str, str, str, str, str | None, str, dict[str, str]], ...] = (
-    ("web-1.prod", "us-east-1", "Linux", "running", "Online", LATEST_AGENT, {"Environment": "prod"}),
-    ("web-2.prod", "eu-west-1", "Linux", "running", "Online", LATEST_AGENT, {"Environment": "prod"}),
-    ("bastion", "us-east-1", "Linux", "running", "Online", LATEST_AGENT,
-     {"Purpose": "jumpbox", "Environment": "prod"}),
-    ("bastion-eu", "eu-west-1", "Linux", "running", "Online", "3.2.2303.0",
-     {"Purpose": "jumpbox", "Environment": "staging"}),
-    ("db-1.staging", "ap-southeast-2", "Linux", "running", "Online", LATEST_AGENT,
-     {"Environment": "staging"}),
-    ("win-1.prod", "us-east-1", "Windows", "running", "Online", LATEST_AGENT, {"Environment": "prod"}),
-    ("old-agent-ssh", "us-east-1", "Linux", "running", "Online", "2.3.612.0",
-     {"Environment": "staging"}),
-    ("old-agent-remote", "us-east-1", "Linux", "running", "Online", "3.0.1124.0",
-     {"Environment": "staging"}),
-    ("offline-1", "us-east-1", "Linux", "running", "ConnectionLost", LATEST_AGENT,
-     {"Environment": "prod"}),
-    ("stopped-1", "us-east-1", "Linux", "stopped", "ConnectionLost", LATEST_AGENT,
-     {"Environment": "prod"}),
+    (
+        "web-1.prod",
+        "us-east-1",
+        "Linux",
+        "running",
+        "Online",
+        LATEST_AGENT,
+        {"Environment": "prod"},
+    ),
+    (
+        "web-2.prod",
+        "eu-west-1",
+        "Linux",
+        "running",
+        "Online",
+        LATEST_AGENT,
+        {"Environment": "prod"},
+    ),
+    (
+        "bastion",
+        "us-east-1",
+        "Linux",
+        "running",
+        "Online",
+        LATEST_AGENT,
+        {"Purpose": "jumpbox", "Environment": "prod"},
+    ),
+    (
+        "bastion-eu",
+        "eu-west-1",
+        "Linux",
+        "running",
+        "Online",
+        "3.2.2303.0",
+        {"Purpose": "jumpbox", "Environment": "staging"},
+    ),
+    (
+        "db-1.staging",
+        "ap-southeast-2",
+        "Linux",
+        "running",
+        "Online",
+        LATEST_AGENT,
+        {"Environment": "staging"},
+    ),
+    (
+        "win-1.prod",
+        "us-east-1",
+        "Windows",
+        "running",
+        "Online",
+        LATEST_AGENT,
+        {"Environment": "prod"},
+    ),
+    (
+        "old-agent-ssh",
+        "us-east-1",
+        "Linux",
+        "running",
+        "Online",
+        "2.3.612.0",
+        {"Environment": "staging"},
+    ),
+    (
+        "old-agent-remote",
+        "us-east-1",
+        "Linux",
+        "running",
+        "Online",
+        "3.0.1124.0",
+        {"Environment": "staging"},
+    ),
+    (
+        "offline-1",
+        "us-east-1",
+        "Linux",
+        "running",
+        "ConnectionLost",
+        LATEST_AGENT,
+        {"Environment": "prod"},
+    ),
+    (
+        "stopped-1",
+        "us-east-1",
+        "Linux",
+        "stopped",
+        "ConnectionLost",
+        LATEST_AGENT,
+        {"Environment": "prod"},
+    ),
     ("unmanaged-1", "us-east-1", "Linux", "running", None, "", {"Environment": "prod"}),
 )
 
 # Hybrid (on-premises) nodes: in SSM only, never in EC2.
 HYBRID: tuple[tuple[str, str, str, str, dict[str, str]], ...] = (
     ("mi-0123456789abcdef0", "us-east-1", "onprem-db", "Online", {"Environment": "prod"}),
-    ("mi-0fedcba9876543210", "eu-west-1", "lab-raspberry", "ConnectionLost", {"Environment": "staging"}),
+    (
+        "mi-0fedcba9876543210",
+        "eu-west-1",
+        "lab-raspberry",
+        "ConnectionLost",
+        {"Environment": "staging"},
+    ),
     ("mi-00000000000000001", "us-east-1", "retired-box", "Inactive", {"Environment": "staging"}),
     ("mi-0abcdef0123456789", "ap-southeast-2", "onprem-jump", "Online", {"Purpose": "jumpbox"}),
 )
@@ -168,7 +247,12 @@ def _platform_details(platform: str, rng: random.Random) -> tuple[str, str]:
     if platform == "Windows":
         return "Microsoft Windows Server 2019 Datacenter", "10.0.17763"
     return rng.choice(
-        (("Amazon Linux", "2023"), ("Amazon Linux", "2"), ("Ubuntu", "22.04"), ("Red Hat Enterprise Linux", "9.3"))
+        (
+            ("Amazon Linux", "2023"),
+            ("Amazon Linux", "2"),
+            ("Ubuntu", "22.04"),
+            ("Red Hat Enterprise Linux", "9.3"),
+        )
     )
 
 
@@ -180,7 +264,9 @@ def plan_fleet(
     nodes: list[Node] = []
     for name, region, platform, state, ping, agent, tags in KNOWN:
         if region in regions:
-            nodes.append(Node("", region, name, {"Name": name, **tags}, platform, state, ping, agent))
+            nodes.append(
+                Node("", region, name, {"Name": name, **tags}, platform, state, ping, agent)
+            )
     hostile = list(HOSTILE_NAMES)
     roles = ("web", "api", "worker", "cache", "db", "batch", "search", "queue")
     i = 0
@@ -214,7 +300,17 @@ def plan_fleet(
     for iid, region, name, ping, tags in HYBRID:
         if region in regions:
             nodes.append(
-                Node(iid, region, name, {"Name": name, **tags}, "Linux", "hybrid", ping, "3.2.2303.0", True)
+                Node(
+                    iid,
+                    region,
+                    name,
+                    {"Name": name, **tags},
+                    "Linux",
+                    "hybrid",
+                    ping,
+                    "3.2.2303.0",
+                    True,
+                )
             )
     for n in nodes:
         n.platform_name, n.platform_version = _platform_details(n.platform, rng)

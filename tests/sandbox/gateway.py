@@ -22,7 +22,12 @@ from .state import Credential, State
 from .wire import Reply, SigScope, parse_form, parse_scope, refuse, service_error
 
 SSO_OIDC_PATHS = ("/client/register", "/device_authorization", "/token")
-SSO_PORTAL_PATHS = ("/assignment/accounts", "/assignment/roles", "/federation/credentials", "/logout")
+SSO_PORTAL_PATHS = (
+    "/assignment/accounts",
+    "/assignment/roles",
+    "/federation/credentials",
+    "/logout",
+)
 
 
 @dataclass
@@ -72,7 +77,9 @@ class Gateway:
                 return api_sso.handle_oidc(self, req)
             if path in SSO_PORTAL_PATHS:
                 return api_sso.handle_portal(self, req)
-            return service_error("ssm", "MissingAuthenticationTokenException", "Missing Authentication Token")
+            return service_error(
+                "ssm", "MissingAuthenticationTokenException", "Missing Authentication Token"
+            )
         service = req.scope.service
         protocol = "ssm" if service not in ("ec2", "sts", "iam") else service
         cred, verdict = self.state.lookup(req.scope.access_key_id)
@@ -112,7 +119,9 @@ class Gateway:
     def forward(self, req: Request) -> Reply:
         """Send the request to moto as-is (keep-alive connection per gateway thread)."""
         headers = {
-            k: v for k, v in req.headers.items() if k not in ("host", "connection", "content-length")
+            k: v
+            for k, v in req.headers.items()
+            if k not in ("host", "connection", "content-length")
         }
         headers["Host"] = f"{self.moto_host}:{self.moto_port}"
         headers["Content-Length"] = str(len(req.body))
@@ -135,7 +144,8 @@ class Gateway:
             out = {
                 k: v
                 for k, v in resp.getheaders()
-                if k.lower() not in ("content-length", "connection", "transfer-encoding", "server", "date")
+                if k.lower()
+                not in ("content-length", "connection", "transfer-encoding", "server", "date")
             }
             return Reply(resp.status, body, out)
         raise RuntimeError("unreachable")

@@ -46,15 +46,25 @@ class Identity:
 
 # Fixed, obviously fake credentials: deterministic so failures are reproducible.
 IDENTITIES = {
-    "default": Identity("default", "alice", "AKIASANDBOXALICE0001", "sandbox/alice/secret/0000000000000000001"),
-    "mfa": Identity("mfa", "bob", "AKIASANDBOXBOBMFA001", "sandbox/bob/secret/00000000000000000000001"),
+    "default": Identity(
+        "default", "alice", "AKIASANDBOXALICE0001", "sandbox/alice/secret/0000000000000000001"
+    ),
+    "mfa": Identity(
+        "mfa", "bob", "AKIASANDBOXBOBMFA001", "sandbox/bob/secret/00000000000000000000001"
+    ),
     "jumpbox-only": Identity(
         "jumpbox-only", "carol", "AKIASANDBOXCAROL0001", "sandbox/carol/secret/00000000000000000001"
     ),
     "expired": Identity(
-        "expired", "alice", "ASIASANDBOXEXPIRED01", "sandbox/expired/secret/000000000000000001", "sandbox-expired-token"
+        "expired",
+        "alice",
+        "ASIASANDBOXEXPIRED01",
+        "sandbox/expired/secret/000000000000000001",
+        "sandbox-expired-token",
     ),
-    "unknown": Identity("unknown", None, "AKIASANDBOXUNKNOWN01", "sandbox/unknown/secret/000000000000000001"),
+    "unknown": Identity(
+        "unknown", None, "AKIASANDBOXUNKNOWN01", "sandbox/unknown/secret/000000000000000001"
+    ),
 }
 MFA_SERIAL = f"arn:aws:iam::{ACCOUNT_ID}:mfa/bob"
 MFA_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -90,7 +100,9 @@ class Control:
         """Clear faults, throttles, per-test rules, duration caps and sessions."""
         self.call("reset", {})
 
-    def set_simulate_rule(self, principal_arn: str, rule: dict[str, Any], baseline: bool = False) -> None:
+    def set_simulate_rule(
+        self, principal_arn: str, rule: dict[str, Any], baseline: bool = False
+    ) -> None:
         """Rule keys: allow_tags {Key: [values]}, deny_all, explicit_deny, deny_simulate, actions."""
         self.call("rules", {"principal": principal_arn, "rule": rule, "baseline": baseline})
 
@@ -104,7 +116,14 @@ class Control:
     ) -> None:
         """Make ``service`` (ec2, ssm or *) in ``region`` fail with ``code`` (count=None: until reset)."""
         self.call(
-            "faults", {"region": region, "service": service, "code": code, "message": message, "count": count}
+            "faults",
+            {
+                "region": region,
+                "service": service,
+                "code": code,
+                "message": message,
+                "count": count,
+            },
         )
 
     def throttle(self, region: str, count: int, service: str = "*") -> None:
@@ -133,13 +152,21 @@ class Control:
             payload["cap_seconds"] = cap_seconds
         return int(self.call("expire", payload)["expired"])
 
-    def approve_device_code(self, user_code: str | None = None, device_code: str | None = None) -> bool:
-        return bool(self.call("sso/approve", {"user_code": user_code, "device_code": device_code})["approved"])
+    def approve_device_code(
+        self, user_code: str | None = None, device_code: str | None = None
+    ) -> bool:
+        return bool(
+            self.call("sso/approve", {"user_code": user_code, "device_code": device_code})[
+                "approved"
+            ]
+        )
 
     def sessions(self) -> list[dict[str, Any]]:
         return list(self.call("sessions")["sessions"])
 
-    def map_port(self, port: int, host_port: int, target: str = "*", host: str = "127.0.0.1") -> None:
+    def map_port(
+        self, port: int, host_port: int, target: str = "*", host: str = "127.0.0.1"
+    ) -> None:
         """Route ``target``:``port`` (or remote ``host``:``port`` by name) to a real local port."""
         self.call("ports", {"target": target, "port": port, "host_port": host_port, "host": host})
 
@@ -147,7 +174,11 @@ class Control:
         self.call("ping", {"instance_id": instance_id, "ping": ping})
 
     def register_user(self, name: str, access_key_id: str, secret: str, **extra: Any) -> str:
-        return str(self.call("users", {"name": name, "access_key_id": access_key_id, "secret": secret, **extra})["arn"])
+        return str(
+            self.call(
+                "users", {"name": name, "access_key_id": access_key_id, "secret": secret, **extra}
+            )["arn"]
+        )
 
 
 @dataclass
@@ -185,7 +216,9 @@ class Sandbox:
     def plugin_records(self) -> list[dict[str, Any]]:
         if not self.plugin_log.exists():
             return []
-        return [json.loads(line) for line in self.plugin_log.read_text().splitlines() if line.strip()]
+        return [
+            json.loads(line) for line in self.plugin_log.read_text().splitlines() if line.strip()
+        ]
 
     # --- the standard settings --------------------------------------------------------------
 
@@ -273,7 +306,13 @@ sso_registration_scopes = sso:account:access
         """Create ``home`` with AWS files and XDG dirs; return (and remember) its environment."""
         self.write_aws_files(home)
         env = self.env_for(home)
-        for key in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "GANGWAY_HOME"):
+        for key in (
+            "XDG_CONFIG_HOME",
+            "XDG_DATA_HOME",
+            "XDG_CACHE_HOME",
+            "XDG_STATE_HOME",
+            "GANGWAY_HOME",
+        ):
             Path(env[key]).mkdir(parents=True, exist_ok=True)
         runtime = Path(env["XDG_RUNTIME_DIR"])
         runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -330,7 +369,14 @@ sso_registration_scopes = sso:account:access
         env = cls.scrubbed_environ()
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.sandbox.server", "--state-dir", str(state_dir), "--watch-stdin"],
+            [
+                sys.executable,
+                "-m",
+                "tests.sandbox.server",
+                "--state-dir",
+                str(state_dir),
+                "--watch-stdin",
+            ],
             cwd=ROOT,
             env=env,
             stdin=subprocess.PIPE,  # the server exits when this pipe closes (i.e. when we die)
@@ -350,7 +396,9 @@ sso_registration_scopes = sso:account:access
             control = Control(endpoints["control"])
             t = time.perf_counter()
             _register_identities(control)
-            fleet_json = control.call("fleet", {"size": fleet_size, "regions": list(regions), "seed": seed})
+            fleet_json = control.call(
+                "fleet", {"size": fleet_size, "regions": list(regions), "seed": seed}
+            )
             fleet = Fleet.from_json(fleet_json)
             timings["seed_in_server"] = fleet.seed_seconds
             timings["seed_call"] = time.perf_counter() - t
@@ -362,7 +410,9 @@ sso_registration_scopes = sso:account:access
             plugin_log = workdir / "plugin-invocations.jsonl"
             plugin_log.write_text("")
             timings["total"] = time.perf_counter() - t0
-            sandbox = cls(workdir, endpoints, proc, control, fleet, sshd, plugin_dir, plugin_log, timings)
+            sandbox = cls(
+                workdir, endpoints, proc, control, fleet, sshd, plugin_dir, plugin_log, timings
+            )
             (workdir / "timings.json").write_text(json.dumps(timings, indent=2))
             return sandbox
         except BaseException:
@@ -373,7 +423,9 @@ sso_registration_scopes = sso:account:access
             raise
 
 
-def _wait_for_endpoints(path: Path, proc: subprocess.Popen[bytes], timeout: float, workdir: Path) -> dict[str, Any]:
+def _wait_for_endpoints(
+    path: Path, proc: subprocess.Popen[bytes], timeout: float, workdir: Path
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if path.exists():
@@ -396,7 +448,9 @@ def _register_identities(control: Control) -> None:
         mfa_serial=MFA_SERIAL,
         mfa_secret=MFA_SECRET,
     )
-    carol = control.register_user("carol", ids["jumpbox-only"].access_key_id, ids["jumpbox-only"].secret_access_key)
+    carol = control.register_user(
+        "carol", ids["jumpbox-only"].access_key_id, ids["jumpbox-only"].secret_access_key
+    )
     control.set_simulate_rule(carol, JUMPBOX_RULE, baseline=True)
     expired = ids["expired"]
     control.call(

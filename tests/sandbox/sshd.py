@@ -41,14 +41,22 @@ class SshServer:
         """ssh options that trust exactly this server and use the sandbox client key."""
         return [
             "ssh",
-            "-F", "none",
-            "-i", str(self.client_key),
-            "-o", "IdentitiesOnly=yes",
-            "-o", f"UserKnownHostsFile={known_hosts or self.known_hosts}",
-            "-o", "StrictHostKeyChecking=yes",
-            "-o", "BatchMode=yes",
-            "-o", "ConnectTimeout=10",
-            "-l", self.user,
+            "-F",
+            "none",
+            "-i",
+            str(self.client_key),
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            f"UserKnownHostsFile={known_hosts or self.known_hosts}",
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "ConnectTimeout=10",
+            "-l",
+            self.user,
         ]
 
     def stop(self) -> None:
@@ -77,7 +85,9 @@ def _keygen(path: Path, comment: str) -> None:
 
 def start_sshd(workdir: Path, timeout: float = 10.0) -> SshServer:
     if not Path(SSHD).exists() or shutil.which("ssh-keygen") is None:
-        raise SshdUnavailable(f"{SSHD} or ssh-keygen not installed (apt-get install openssh-server)")
+        raise SshdUnavailable(
+            f"{SSHD} or ssh-keygen not installed (apt-get install openssh-server)"
+        )
     workdir.mkdir(parents=True, exist_ok=True)
     host_key = workdir / "ssh_host_ed25519_key"
     client_key = workdir / "client_ed25519"
@@ -149,7 +159,11 @@ def start_sshd(workdir: Path, timeout: float = 10.0) -> SshServer:
 
 
 def _sftp_server() -> str:
-    for candidate in ("/usr/lib/openssh/sftp-server", "/usr/libexec/openssh/sftp-server", "/usr/libexec/sftp-server"):
+    for candidate in (
+        "/usr/lib/openssh/sftp-server",
+        "/usr/libexec/openssh/sftp-server",
+        "/usr/libexec/sftp-server",
+    ):
         if Path(candidate).exists():
             return candidate
     return "internal-sftp"

@@ -99,7 +99,9 @@ class State:
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # principal ARN -> rule
     baseline_rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # restored per test
     faults: list[Fault] = field(default_factory=list)
-    ssm_nodes: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # region -> id -> info
+    ssm_nodes: dict[str, dict[str, dict[str, Any]]] = field(
+        default_factory=dict
+    )  # region -> id -> info
     node_tags: dict[str, dict[str, str]] = field(default_factory=dict)  # id -> tags
     sessions: dict[str, SsmSession] = field(default_factory=dict)
     port_map: dict[str, dict[str, Any]] = field(default_factory=dict)  # "target:port" -> addr

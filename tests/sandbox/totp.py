@@ -34,5 +34,6 @@ def verify(secret_b32: str, code: str, at: float | None = None, window: int = 1)
         return False
     counter = int((time.time() if at is None else at) // STEP)
     return any(
-        hmac.compare_digest(code_at(secret_b32, counter + d), code) for d in range(-window, window + 1)
+        hmac.compare_digest(code_at(secret_b32, counter + d), code)
+        for d in range(-window, window + 1)
     )

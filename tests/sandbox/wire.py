@@ -76,7 +76,9 @@ def xml_reply(status: int, text: str) -> Reply:
     return Reply(status, text.encode("utf-8"), {"Content-Type": "text/xml"})
 
 
-def json_reply(status: int, payload: Any, content_type: str = "application/x-amz-json-1.1") -> Reply:
+def json_reply(
+    status: int, payload: Any, content_type: str = "application/x-amz-json-1.1"
+) -> Reply:
     rid = request_id()
     return Reply(
         status,
@@ -110,7 +112,9 @@ def json_error(status: int, code: str, message: str) -> Reply:
     return json_reply(status, {"__type": code, "message": message})
 
 
-def rest_json_error(status: int, code: str, message: str, body: dict[str, Any] | None = None) -> Reply:
+def rest_json_error(
+    status: int, code: str, message: str, body: dict[str, Any] | None = None
+) -> Reply:
     payload = body if body is not None else {"message": message}
     reply = json_reply(status, payload, content_type="application/json")
     reply.headers["x-amzn-ErrorType"] = code
@@ -128,7 +132,9 @@ def refuse(protocol_service: str, kind: str) -> Reply:
     if protocol_service == "ec2":
         if kind == "expired":
             return ec2_error(400, "RequestExpired", "Request has expired.")
-        return ec2_error(401, "AuthFailure", "AWS was not able to validate the provided access credentials")
+        return ec2_error(
+            401, "AuthFailure", "AWS was not able to validate the provided access credentials"
+        )
     if protocol_service in ("sts", "iam"):
         if kind == "expired":
             return query_error(protocol_service, 403, "ExpiredToken", EXPIRED_TOKEN)

@@ -14,12 +14,18 @@ NO_RETRY = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 
 
 def client(service: str, profile: str = "default", region: str = "us-east-1", **kw: object):  # type: ignore[no-untyped-def]
-    return boto3.Session(profile_name=profile).client(service, region_name=region, config=NO_RETRY, **kw)
+    return boto3.Session(profile_name=profile).client(
+        service, region_name=region, config=NO_RETRY, **kw
+    )
 
 
 def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:
     e = exc.value.response
-    return e["Error"]["Code"], e["Error"].get("Message", ""), e["ResponseMetadata"]["HTTPStatusCode"]
+    return (
+        e["Error"]["Code"],
+        e["Error"].get("Message", ""),
+        e["ResponseMetadata"]["HTTPStatusCode"],
+    )
 
 
 # --- inventory -------------------------------------------------------------------------------
@@ -31,7 +37,9 @@ def test_describe_instance_information_paginates_over_the_managed_nodes(
 ) -> None:
     ssm = client("ssm", region=region)
     pages = list(ssm.get_paginator("describe_instance_information").paginate())
-    assert len(pages) > 1 and all(len(p["InstanceInformationList"]) <= 10 for p in pages)  # default page 10
+    assert len(pages) > 1 and all(
+        len(p["InstanceInformationList"]) <= 10 for p in pages
+    )  # default page 10
     seen = [i["InstanceId"] for p in pages for i in p["InstanceInformationList"]]
     assert sorted(seen) == sorted(n.instance_id for n in sandbox.fleet.managed(region))
     assert len(seen) == len(set(seen))
@@ -54,7 +62,9 @@ def test_instance_information_fields_filters_and_limits(aws_env: AwsEnv, sandbox
     assert info[hybrid.instance_id]["ResourceType"] == "ManagedInstance"
     assert info[hybrid.instance_id]["Name"] == "onprem-db"
     assert "Name" not in info[web.instance_id]
-    lost = ssm.describe_instance_information(Filters=[{"Key": "PingStatus", "Values": ["ConnectionLost"]}])
+    lost = ssm.describe_instance_information(
+        Filters=[{"Key": "PingStatus", "Values": ["ConnectionLost"]}]
+    )
     assert {i["PingStatus"] for i in lost["InstanceInformationList"]} == {"ConnectionLost"}
     with pytest.raises(ClientError) as exc:
         ssm.describe_instance_information(MaxResults=51)
@@ -86,7 +96,13 @@ def test_ec2_inventory_matches_fleet_and_regions(aws_env: AwsEnv, sandbox: Sandb
 
 def test_hostile_tag_values_survive_the_round_trip(aws_env: AwsEnv, sandbox: Sandbox) -> None:
     names = {n.name for n in sandbox.fleet.nodes}
-    for hostile in ("$(touch /tmp/pwned)", "line1\nline2", "n" * 255, "日本語サーバー", 'say "hello"'):
+    for hostile in (
+        "$(touch /tmp/pwned)",
+        "line1\nline2",
+        "n" * 255,
+        "日本語サーバー",
+        'say "hello"',
+    ):
         assert hostile in names
     node = sandbox.fleet.by_name("line1\nline2")
     ec2 = client("ec2", region=node.region)
@@ -141,7 +157,9 @@ def test_caller_identity_and_role_assumption(aws_env: AwsEnv, sandbox: Sandbox) 
 
 def test_control_api_expires_issued_credentials(aws_env: AwsEnv, sandbox: Sandbox) -> None:
     sts = client("sts")
-    creds = sts.assume_role(RoleArn=sandbox.operator_role_arn, RoleSessionName="short")["Credentials"]
+    creds = sts.assume_role(RoleArn=sandbox.operator_role_arn, RoleSessionName="short")[
+        "Credentials"
+    ]
     session = boto3.Session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
@@ -152,19 +170,28 @@ def test_control_api_expires_issued_credentials(aws_env: AwsEnv, sandbox: Sandbo
     assert sandbox.control.expire_credentials(access_key_id=creds["AccessKeyId"]) == 1
     with pytest.raises(ClientError) as exc:
         ssm.describe_instance_information()
-    assert error_of(exc)[:2] == ("ExpiredTokenException", "The security token included in the request is expired")
+    assert error_of(exc)[:2] == (
+        "ExpiredTokenException",
+        "The security token included in the request is expired",
+    )
     # A temporary key with someone else's session token is not valid.
     forged = boto3.Session(
-        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key="x", aws_session_token="forged"
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key="x",
+        aws_session_token="forged",
     ).client("sts", region_name="us-east-1", config=NO_RETRY)
     with pytest.raises(ClientError) as exc:
         forged.get_caller_identity()
     assert error_of(exc)[0] == "InvalidClientTokenId"
 
 
-def test_duration_seconds_and_cap_are_reflected_in_expiration(aws_env: AwsEnv, sandbox: Sandbox) -> None:
+def test_duration_seconds_and_cap_are_reflected_in_expiration(
+    aws_env: AwsEnv, sandbox: Sandbox
+) -> None:
     sts = client("sts")
-    creds = sts.assume_role(RoleArn=sandbox.operator_role_arn, RoleSessionName="dur", DurationSeconds=900)["Credentials"]
+    creds = sts.assume_role(
+        RoleArn=sandbox.operator_role_arn, RoleSessionName="dur", DurationSeconds=900
+    )["Credentials"]
     import datetime as dt
 
     left = (creds["Expiration"] - dt.datetime.now(dt.UTC)).total_seconds()
@@ -198,7 +225,11 @@ def test_mfa_user_needs_a_valid_code(aws_env: AwsEnv, sandbox: Sandbox) -> None:
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],
     )
-    assert session.client("sts", region_name="us-east-1").get_caller_identity()["Arn"].endswith(":user/bob")
+    assert (
+        session.client("sts", region_name="us-east-1")
+        .get_caller_identity()["Arn"]
+        .endswith(":user/bob")
+    )
     assert session.client("ec2", region_name="us-east-1").describe_instances()["Reservations"]
 
 
@@ -225,7 +256,11 @@ def test_role_whose_trust_requires_mfa(aws_env: AwsEnv, sandbox: Sandbox) -> Non
 
 def _simulate(iam, principal: str, resource: str, tags: dict[str, str] | None):  # type: ignore[no-untyped-def]
     entries = [
-        {"ContextKeyName": f"ssm:resourceTag/{k}", "ContextKeyValues": [v], "ContextKeyType": "string"}
+        {
+            "ContextKeyName": f"ssm:resourceTag/{k}",
+            "ContextKeyValues": [v],
+            "ContextKeyType": "string",
+        }
         for k, v in (tags or {}).items()
     ]
     resp = iam.simulate_principal_policy(
@@ -260,7 +295,10 @@ def test_simulate_rule_decides_by_resource_tag(aws_env: AwsEnv, sandbox: Sandbox
     assert sid.startswith("carol-")
     # Per-test overrides, and the switch that denies the simulation call itself.
     sandbox.control.set_simulate_rule(alice, {"explicit_deny": True})
-    assert _simulate(iam, alice, arn.format(web.instance_id), web.tags)["EvalDecision"] == "explicitDeny"
+    assert (
+        _simulate(iam, alice, arn.format(web.instance_id), web.tags)["EvalDecision"]
+        == "explicitDeny"
+    )
     sandbox.control.set_simulate_rule(carol, {**sandbox_rule(), "deny_simulate": True})
     with pytest.raises(ClientError) as exc:
         _simulate(iam, alice, "*", None)
@@ -308,7 +346,9 @@ def test_throttling_for_the_next_n_calls(aws_env: AwsEnv, sandbox: Sandbox) -> N
     # botocore's own retry absorbs a short burst, as it does against AWS.
     sandbox.control.throttle("us-east-1", 1, service="ssm")
     retrying = boto3.Session(profile_name="default").client(
-        "ssm", region_name="us-east-1", config=Config(retries={"total_max_attempts": 3, "mode": "standard"})
+        "ssm",
+        region_name="us-east-1",
+        config=Config(retries={"total_max_attempts": 3, "mode": "standard"}),
     )
     retrying.describe_instance_information()
 
@@ -327,7 +367,10 @@ def test_session_lifecycle_and_errors(aws_env: AwsEnv, sandbox: Sandbox) -> None
     )
     sid = resp["SessionId"]
     assert sid.startswith("alice-")
-    assert resp["StreamUrl"] == f"ws://127.0.0.1:{sandbox.gateway.rsplit(':', 1)[1]}/v1/data-channel/{sid}?role=publish_subscribe"
+    assert (
+        resp["StreamUrl"]
+        == f"ws://127.0.0.1:{sandbox.gateway.rsplit(':', 1)[1]}/v1/data-channel/{sid}?role=publish_subscribe"
+    )
     active = ssm.describe_sessions(State="Active")["Sessions"]
     assert [s["SessionId"] for s in active] == [sid]
     assert active[0]["Owner"] == "arn:aws:iam::123456789012:user/alice"
@@ -335,7 +378,9 @@ def test_session_lifecycle_and_errors(aws_env: AwsEnv, sandbox: Sandbox) -> None
     assert ssm.resume_session(SessionId=sid)["SessionId"] == sid
     assert ssm.terminate_session(SessionId=sid)["SessionId"] == sid
     assert ssm.describe_sessions(State="Active")["Sessions"] == []
-    history = ssm.describe_sessions(State="History", Filters=[{"key": "Target", "value": web.instance_id}])
+    history = ssm.describe_sessions(
+        State="History", Filters=[{"key": "Target", "value": web.instance_id}]
+    )
     assert history["Sessions"][0]["Status"] == "Terminated" and "EndDate" in history["Sessions"][0]
     with pytest.raises(ClientError) as exc:
         ssm.resume_session(SessionId=sid)
@@ -354,6 +399,10 @@ def test_describe_sessions_paginates(aws_env: AwsEnv, sandbox: Sandbox) -> None:
     ssm = client("ssm")
     web = sandbox.fleet.by_name("web-1.prod")
     ids = {ssm.start_session(Target=web.instance_id)["SessionId"] for _ in range(7)}
-    pages = list(ssm.get_paginator("describe_sessions").paginate(State="Active", PaginationConfig={"PageSize": 3}))
+    pages = list(
+        ssm.get_paginator("describe_sessions").paginate(
+            State="Active", PaginationConfig={"PageSize": 3}
+        )
+    )
     assert [len(p["Sessions"]) for p in pages] == [3, 3, 1]
     assert {s["SessionId"] for p in pages for s in p["Sessions"]} == ids

@@ -21,11 +21,20 @@ from tests.sandbox.sandbox import Sandbox
 PLUGIN = "session-manager-plugin"
 
 
-def run_plugin(*args: str, env: dict[str, str] | None = None, input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([PLUGIN, *args], capture_output=True, timeout=30, env=env, input=input)
+def run_plugin(
+    *args: str, env: dict[str, str] | None = None, input: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [PLUGIN, *args], capture_output=True, timeout=30, env=env, input=input, check=False
+    )
 
 
-def start(sandbox: Sandbox, document: str | None, parameters: dict[str, list[str]] | None = None, name: str = "web-1.prod") -> tuple[dict[str, Any], str]:
+def start(
+    sandbox: Sandbox,
+    document: str | None,
+    parameters: dict[str, list[str]] | None = None,
+    name: str = "web-1.prod",
+) -> tuple[dict[str, Any], str]:
     ssm = boto3.Session(profile_name="default").client("ssm", region_name="us-east-1")
     node = sandbox.fleet.by_name(name)
     kwargs: dict[str, Any] = {"Target": node.instance_id}
@@ -37,8 +46,18 @@ def start(sandbox: Sandbox, document: str | None, parameters: dict[str, list[str
     return {k: resp[k] for k in ("SessionId", "TokenValue", "StreamUrl")}, node.instance_id
 
 
-def plugin_argv(sandbox: Sandbox, target: str, response_arg: str = "AWS_SSM_START_SESSION_RESPONSE") -> list[str]:
-    return [PLUGIN, response_arg, "us-east-1", "StartSession", "default", json.dumps({"Target": target}), sandbox.gateway]
+def plugin_argv(
+    sandbox: Sandbox, target: str, response_arg: str = "AWS_SSM_START_SESSION_RESPONSE"
+) -> list[str]:
+    return [
+        PLUGIN,
+        response_arg,
+        "us-east-1",
+        "StartSession",
+        "default",
+        json.dumps({"Target": target}),
+        sandbox.gateway,
+    ]
 
 
 def test_plugin_is_first_on_path(aws_env: AwsEnv, sandbox: Sandbox) -> None:
@@ -49,12 +68,17 @@ def test_version_and_usage_messages(aws_env: AwsEnv) -> None:
     assert run_plugin("--version").stdout == b"1.2.694.0\n"
     bare = run_plugin()
     assert bare.returncode == 0
-    assert b"The Session Manager plugin was installed successfully. Use the AWS CLI to start a session." in bare.stdout
+    assert (
+        b"The Session Manager plugin was installed successfully. Use the AWS CLI to start a session."
+        in bare.stdout
+    )
     unknown = run_plugin("frobnicate")
     assert b"Unknown operation frobnicate." in unknown.stdout
 
 
-def test_request_parameters_without_target_panics_like_the_real_plugin(aws_env: AwsEnv, sandbox: Sandbox) -> None:
+def test_request_parameters_without_target_panics_like_the_real_plugin(
+    aws_env: AwsEnv, sandbox: Sandbox
+) -> None:
     result = run_plugin("{}", "us-east-1", "StartSession", "default", "{}", sandbox.gateway)
     assert result.returncode == 2
     assert result.stderr.startswith(b"panic: interface conversion: interface {} is nil, not string")
@@ -63,7 +87,9 @@ def test_request_parameters_without_target_panics_like_the_real_plugin(aws_env: 
 def test_invocations_are_recorded_without_secret_values(aws_env: AwsEnv, sandbox: Sandbox) -> None:
     response, target = start(sandbox, "AWS-StartInteractiveCommand", {"command": ["echo recorded"]})
     env = dict(os.environ, AWS_SSM_START_SESSION_RESPONSE=json.dumps(response))
-    result = subprocess.run(plugin_argv(sandbox, target), capture_output=True, timeout=30, env=env)
+    result = subprocess.run(
+        plugin_argv(sandbox, target), capture_output=True, timeout=30, env=env, check=False
+    )
     assert b"recorded" in result.stdout
     [record] = sandbox.plugin_records()
     assert record["argv"][1:] == plugin_argv(sandbox, target)[1:]
@@ -72,10 +98,19 @@ def test_invocations_are_recorded_without_secret_values(aws_env: AwsEnv, sandbox
     assert response["TokenValue"] not in json.dumps(record)
 
 
-def test_interactive_command_runs_and_reports_the_session(aws_env: AwsEnv, sandbox: Sandbox) -> None:
-    response, target = start(sandbox, "AWS-StartInteractiveCommand", {"command": ["echo from-shell-$((6*7))"]})
+def test_interactive_command_runs_and_reports_the_session(
+    aws_env: AwsEnv, sandbox: Sandbox
+) -> None:
+    response, target = start(
+        sandbox, "AWS-StartInteractiveCommand", {"command": ["echo from-shell-$((6*7))"]}
+    )
     # The legacy form: the response JSON itself as argv[1].
-    result = subprocess.run(plugin_argv(sandbox, target, json.dumps(response)), capture_output=True, timeout=30)
+    result = subprocess.run(
+        plugin_argv(sandbox, target, json.dumps(response)),
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
     assert f"Starting session with SessionId: {response['SessionId']}".encode() in result.stdout
     assert b"from-shell-42" in result.stdout
     [s] = [s for s in sandbox.control.sessions() if s["SessionId"] == response["SessionId"]]
@@ -85,14 +120,26 @@ def test_interactive_command_runs_and_reports_the_session(aws_env: AwsEnv, sandb
 def test_shell_session_runs_sh_on_stdin(aws_env: AwsEnv, sandbox: Sandbox) -> None:
     response, target = start(sandbox, None)
     env = dict(os.environ, AWS_SSM_START_SESSION_RESPONSE=json.dumps(response))
-    result = subprocess.run(plugin_argv(sandbox, target), input=b"echo shell-$((1+1))\nexit\n", capture_output=True, timeout=30, env=env)
+    result = subprocess.run(
+        plugin_argv(sandbox, target),
+        input=b"echo shell-$((1+1))\nexit\n",
+        capture_output=True,
+        timeout=30,
+        env=env,
+        check=False,
+    )
     assert b"shell-2" in result.stdout
 
 
 def test_wrong_token_cannot_start(aws_env: AwsEnv, sandbox: Sandbox) -> None:
     response, target = start(sandbox, None)
     response["TokenValue"] = "forged"
-    result = subprocess.run(plugin_argv(sandbox, target, json.dumps(response)), capture_output=True, timeout=30)
+    result = subprocess.run(
+        plugin_argv(sandbox, target, json.dumps(response)),
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
     assert b"Cannot perform start session" in result.stdout
 
 
@@ -147,12 +194,15 @@ def test_remote_host_forwarding_and_termination(aws_env: AwsEnv, sandbox: Sandbo
             with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
                 c.sendall(payload)
                 assert c.recv(100) == payload
-        boto3.Session(profile_name="default").client("ssm", region_name="us-east-1").terminate_session(
-            SessionId=response["SessionId"]
-        )
+        boto3.Session(profile_name="default").client(
+            "ssm", region_name="us-east-1"
+        ).terminate_session(SessionId=response["SessionId"])
         assert proc.wait(timeout=5) == 0  # the plugin notices the session ended
         assert proc.stdout is not None
-        assert f"Connection accepted for session [{response['SessionId']}]".encode() in proc.stdout.read()
+        assert (
+            f"Connection accepted for session [{response['SessionId']}]".encode()
+            in proc.stdout.read()
+        )
     finally:
         proc.kill()
         proc.wait()
@@ -162,7 +212,9 @@ def test_sigterm_ends_a_forwarding_session(aws_env: AwsEnv, sandbox: Sandbox) ->
     sshd = sandbox.sshd
     if sshd is None:
         pytest.skip("sshd not available")
-    response, target = start(sandbox, "AWS-StartPortForwardingSession", {"portNumber": ["22"], "localPortNumber": ["0"]})
+    response, target = start(
+        sandbox, "AWS-StartPortForwardingSession", {"portNumber": ["22"], "localPortNumber": ["0"]}
+    )
     env = dict(os.environ, AWS_SSM_START_SESSION_RESPONSE=json.dumps(response))
     proc = subprocess.Popen(plugin_argv(sandbox, target), stdout=subprocess.PIPE, env=env)
     try:
