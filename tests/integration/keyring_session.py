@@ -1,0 +1,106 @@
+"""A private D-Bus session with a real gnome-keyring-daemon, for keyring integration tests.
+
+Started with a test password on stdin (`--unlock`), under the test's own HOME, and stopped
+(terminated and reaped) at the end; nothing touches the user's real keyring.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PASSWORD = "gangway-test-password"
+
+
+@dataclass
+class KeyringSession:
+    address: str
+    env: dict[str, str]
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def lock(self) -> None:
+        """Lock the default collection, as a screen lock or `seahorse` would."""
+        import secretstorage
+
+        conn = secretstorage.dbus_init()
+        try:
+            secretstorage.get_default_collection(conn).lock()
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(timeout=5)
+        for proc in self.procs:
+            for stream in (proc.stdin, proc.stdout, proc.stderr):
+                if stream is not None:
+                    stream.close()
+
+
+def start(home: Path, base_env: dict[str, str], unlock: bool = True) -> KeyringSession:
+    # No display: a locked collection must fail fast, not wait on a gcr-prompter window.
+    env = {k: v for k, v in base_env.items()
+           if k not in ("DBUS_SESSION_BUS_ADDRESS", "DISPLAY", "WAYLAND_DISPLAY")}
+    env["HOME"] = str(home)
+    runtime = Path(env.setdefault("XDG_RUNTIME_DIR", str(home / ".runtime")))
+    runtime.mkdir(parents=True, exist_ok=True, mode=0o700)
+    dbus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    assert dbus.stdout is not None
+    address = dbus.stdout.readline().decode().strip()
+    session = KeyringSession(address, {**env, "DBUS_SESSION_BUS_ADDRESS": address}, [dbus])
+    try:
+        argv = ["gnome-keyring-daemon", "--foreground", "--components=secrets"]
+        if unlock:
+            argv.append("--unlock")
+        keyring = subprocess.Popen(argv, env=session.env, stdin=subprocess.PIPE,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        session.procs.append(keyring)
+        assert keyring.stdin is not None
+        if unlock:
+            keyring.stdin.write(PASSWORD.encode())
+        keyring.stdin.close()
+        _wait_for_service(session)
+    except BaseException:
+        session.stop()
+        raise
+    return session
+
+
+def _wait_for_service(session: KeyringSession, timeout: float = 15.0) -> None:
+    """Until org.freedesktop.secrets answers on the bus (the daemon registers it late)."""
+    import secretstorage
+    from jeepney.wrappers import DBusErrorResponse
+
+    old = os.environ.get("DBUS_SESSION_BUS_ADDRESS")
+    os.environ["DBUS_SESSION_BUS_ADDRESS"] = session.address
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                conn = secretstorage.dbus_init()
+                try:
+                    if secretstorage.check_service_availability(conn):
+                        return
+                finally:
+                    conn.close()
+            except (secretstorage.exceptions.SecretServiceNotAvailableException,
+                    DBusErrorResponse, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("gnome-keyring-daemon did not come up on the session bus")
+            time.sleep(0.05)
+    finally:
+        if old is None:
+            os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)
+        else:
+            os.environ["DBUS_SESSION_BUS_ADDRESS"] = old
