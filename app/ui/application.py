@@ -18,12 +18,14 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from app import APP_ID, APP_NAME, __version__
+from app.core.aws.credentials import CredentialService
 from app.core.ipc import send as ipc_send
 from app.core.paths import Paths
 from app.core.secrets import backend_info
 from app.core.store import JsonStore
 from app.ui.ipc import IpcServer
 from app.ui.main_window import MainWindow
+from app.ui.mfa_broker import MfaBroker
 from app.ui.resources import app_icon
 from app.ui.tasks import TaskRunner
 from app.ui.tray import Tray
@@ -39,16 +41,14 @@ class Services:
     paths: Paths
     settings: JsonStore
     tasks: TaskRunner
+    credentials: CredentialService | None = None
+    mfa: MfaBroker | None = None
 
 
 def build_panes(services: Services) -> list[tuple[str, QWidget]]:
     """One pane per job; each says honestly what will appear in it."""
     return [
-        ("Profiles", EmptyState(
-            "No AWS profiles yet",
-            "Your AWS profiles (access keys, roles, SSO) from ~/.aws/config and "
-            "~/.aws/credentials will be listed here, with their account and how long their "
-            "credentials stay valid.")),
+        ("Profiles", _profiles_pane(services)),
         ("Instances", EmptyState(
             "Pick a profile to see instances",
             "The instances you may connect to, across regions, will appear here, with the "
@@ -62,6 +62,34 @@ def build_panes(services: Services) -> list[tuple[str, QWidget]]:
             "Active and recent Session Manager sessions (shells, SSH, tunnels) will appear "
             "here, with who started them, when, and how they ended.")),
     ]
+
+
+def _profiles_pane(services: Services) -> QWidget:
+    from app.core.aws.profile_writer import ProfileWriter
+    from app.ui.panes.profiles_pane import ProfilesPane
+
+    if services.credentials is None or services.mfa is None:
+        return EmptyState("No AWS profiles yet", "Profiles are not available in this build.")
+    store = services.credentials.store
+    pane = ProfilesPane(services.credentials, ProfileWriter(store), services.tasks,
+                        services.mfa, keyring_real=store.real)
+    pane.reload()
+    return pane
+
+
+def _credentials(settings: JsonStore, parent: QApplication) -> tuple[CredentialService,
+                                                                     MfaBroker]:
+    """The credential service on the OS keyring (or memory, said plainly) + its GUI prompt."""
+    from app.core.aws.profile_view import durations_from
+    from app.core.secrets import open_secret_store
+
+    service = CredentialService(open_secret_store(), durations=durations_from(settings.load()))
+    broker = MfaBroker(service, parent_widget=lambda: getattr(parent, "window", None),
+                       durations=lambda r: (service.durations.role if r.role_arn
+                                            else service.durations.session_token),
+                       parent=parent)
+    service.prompt = broker.prompt
+    return service, broker
 
 
 class GangwayApplication(QApplication):
@@ -80,6 +108,7 @@ class GangwayApplication(QApplication):
             settings=JsonStore(paths.config_dir / "settings.json"),
             tasks=TaskRunner(parent=self),
         )
+        self.services.credentials, self.services.mfa = _credentials(self.services.settings, self)
         self.tray: Tray | None = Tray(self) if Tray.available() else None
         self.setQuitOnLastWindowClosed(self.tray is None)
         self.window = MainWindow(paths, build_panes(self.services),
@@ -91,7 +120,21 @@ class GangwayApplication(QApplication):
             self.tray.show()
         self.ipc.register("show", self._ipc_show)
         self.ipc.register("ping", lambda _msg, reply: reply({"ok": True, "version": __version__}))
+        self._wire_profiles()
         self.aboutToQuit.connect(self.shutdown)
+
+    def _wire_profiles(self) -> None:
+        from app.ui.mfa_broker import mfa_ipc_handler
+        from app.ui.panes.profiles_pane import ProfilesPane
+
+        service, broker = self.services.credentials, self.services.mfa
+        if service is None or broker is None:
+            return
+        self.ipc.register("mfa", mfa_ipc_handler(service, broker, self.services.tasks))
+        pane = self.window.panes.get("Profiles")
+        if isinstance(pane, ProfilesPane) and self.tray is not None:
+            pane.notify = self.tray.notify
+            self.tray.add_section(pane.tray_section)
 
     def show_window(self) -> None:
         self.window.show()
@@ -105,6 +148,8 @@ class GangwayApplication(QApplication):
 
     def shutdown(self) -> None:
         log.info("shutting down")
+        if self.services.mfa is not None:
+            self.services.mfa.cancel_all()  # release workers waiting for a code
         self.services.tasks.shutdown()
         self.ipc.close()
         if self.tray is not None:

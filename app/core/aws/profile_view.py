@@ -7,11 +7,17 @@ say the same thing as the pane.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from app.core.aws.credentials import CredentialService, CredentialState, CredentialStatus, Identity
+from app.core.aws.credentials import (
+    CredentialService,
+    CredentialState,
+    CredentialStatus,
+    Durations,
+    Identity,
+)
 from app.core.aws.profiles import Profile, ProfileKind, ProfileSet
 from app.core.errors import ConfigFileError
 
@@ -125,3 +131,17 @@ def expiring(rows: Iterable[ProfileRow], now: datetime | None = None,
                 and now < exp <= now + within:
             out.append(row)
     return out
+
+
+def durations_from(settings: Mapping[str, object]) -> Durations:
+    """Temporary-credential durations from the settings document (hours), with defaults."""
+    defaults = Durations()
+
+    def hours(key: str, default: int) -> int:
+        value = settings.get(key)
+        if isinstance(value, (int, float)) and 0.25 <= value <= 36:
+            return int(value * 3600)
+        return default
+
+    return Durations(hours("session_token_hours", defaults.session_token),
+                     hours("role_hours", defaults.role))
