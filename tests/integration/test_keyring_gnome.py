@@ -113,8 +113,8 @@ def test_protect_keys_round_trip_through_real_consumers(aws_env, gnome_keyring,
     assert who.returncode == 0, who.stderr
     assert json.loads(who.stdout)["Arn"].endswith(":user/alice")
     # botocore's own credential-process provider accepts the output.
-    code = ("import botocore.session as s; c = s.Session(profile=%r).get_credentials(); "
-            "print(c.method, c.access_key)" % name)
+    code = (f"import botocore.session as s; c = s.Session(profile={name!r}).get_credentials(); "
+            "print(c.method, c.access_key)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60, check=False)
     assert out.returncode == 0, out.stderr
@@ -132,8 +132,11 @@ def test_protect_keys_round_trip_through_real_consumers(aws_env, gnome_keyring,
     assert profiles.file_keys(name) is not None
     assert KeyringStore().get(KEYS_PREFIX + name) is None
     assert "credential_process" not in (profiles.get(name) or profile).fields
-    who = aws_cli(aws_env, "sts", "get-caller-identity", "--profile", name)
-    assert who.returncode == 0, who.stderr
+    import botocore.session
+
+    back = botocore.session.Session(profile=name).get_credentials()
+    assert back is not None and back.method == "shared-credentials-file"
+    assert back.secret_key == secret
 
 
 def test_cache_hit_prints_temporary_credentials_without_boto3(aws_env, gnome_keyring) -> None:
