@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from PySide6.QtCore import Qt
@@ -47,7 +47,7 @@ def refresh(qtbot: QtBot, pane: SessionsPane) -> None:
 
 def test_model_is_valid_and_shows_hostile_text_as_data(qtbot: QtBot, qtmodeltester) -> None:  # type: ignore[no-untyped-def]
     model = SessionsModel()
-    start = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     model.set_rows([
         SessionRecord("alice-1", "i-0abc", "Connected", start=start, document="AWS-StartSSHSession",
                       reason=HOSTILE_REASON, profile="default", local=True),
