@@ -79,7 +79,7 @@ class Ctx:
 Scene = Callable[[Ctx], "QWidget | None"]
 SCENES: dict[str, Scene] = {}
 # Modules whose import registers more scenes (each feature keeps its scenes next to its tests).
-SCENE_MODULES: list[str] = []
+SCENE_MODULES: list[str] = ["scripts.scenes_profiles"]
 
 
 def scene(name: str) -> Callable[[Scene], Scene]:
@@ -170,7 +170,12 @@ def sandbox_environment(home: Path) -> Iterator[tuple[Any, dict[str, str]]]:
 
     with running_sandbox(home) as (sandbox, env):
         saved = dict(os.environ)
+        os.environ.clear()
         os.environ.update(env)
+        # Keep the virtual display for Qt.
+        for key in ("DISPLAY", "QT_QPA_PLATFORM", CHILD_FLAG, "XAUTHORITY"):
+            if key in saved:
+                os.environ[key] = saved[key]
         try:
             yield sandbox, env
         finally:
@@ -190,7 +195,6 @@ def child(args: argparse.Namespace) -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="gangway-shots-") as tmp:
         home = Path(tmp)
-        os.environ["GANGWAY_HOME"] = str(home / "gangway")
         with sandbox_environment(home) as (sandbox, env):
             from app.core.paths import Paths
             from app.ui.application import GangwayApplication
@@ -229,4 +233,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run from the importable module, so scene modules that import `scripts.screenshots`
+    # register into the same SCENES as the one that runs them.
+    sys.exit(importlib.import_module("scripts.screenshots").main())

@@ -43,8 +43,11 @@ class MainWindow(QMainWindow):
         self.nav.setIconSize(QSize(20, 20))
         self.nav.setFrameShape(QListWidget.Shape.NoFrame)
         self.nav.setStyleSheet(
-            "QListWidget#nav { background: palette(alternate-base); padding-top: 8px; }"
-            "QListWidget#nav::item { padding: 9px 14px; }"
+            "QListWidget#nav { background: palette(alternate-base); padding-top: 8px;"
+            " outline: 0; }"
+            "QListWidget#nav::item { padding: 9px 14px; border: none; }"
+            "QListWidget#nav::item:selected { background: palette(highlight);"
+            " color: palette(highlighted-text); }"
         )
         self.stack = QStackedWidget()
         self.panes: dict[str, QWidget] = {}
