@@ -68,8 +68,7 @@ def test_jumpbox_rule_allows_only_jumpbox_tagged_instances(aws_env):
 @pytest.mark.xfail(strict=True, reason="sandbox gap: the gateway does not answer "
                    "ssm:ListTagsForResource for hybrid (mi-) nodes, so their tags are unknown")
 def test_hybrid_node_tags_feed_the_simulation(aws_env):
-    fleet = aws_env.sandbox.fleet
-    inv = discover(new_session("jumpbox-only"), list(fleet.regions))
+    inv = discover(new_session("jumpbox-only"), ["ap-southeast-2"])
     jump = _by_id(inv)["mi-0abcdef0123456789"]
     assert jump.tag("Purpose") == "jumpbox"
     assert jump.permission.access is Access.ALLOWED
@@ -78,22 +77,25 @@ def test_hybrid_node_tags_feed_the_simulation(aws_env):
 def test_instances_are_grouped_by_the_tag_keys_policies_use(aws_env):
     """One probe, then one call per (region, Purpose value) group (chunks of 100 ARNs)."""
     fleet = aws_env.sandbox.fleet
-    inv = discover(new_session("jumpbox-only"), list(fleet.regions))
-    groups = Counter((n.region, n.tags.get("Purpose")) for n in fleet.nodes
+    region = "us-east-1"
+    inv = discover(new_session("jumpbox-only"), [region])
+    nodes = fleet.in_region(region)
+    groups = Counter((n.region, n.tags.get("Purpose")) for n in nodes
                      if n.managed and not n.hybrid)
-    for n in fleet.nodes:
+    for n in nodes:
         if n.hybrid:  # no tags known for hybrid nodes in the sandbox (see xfail above)
             groups[(n.region, None)] += 1
     expected_calls = 1 + sum(math.ceil(c / 100) for c in groups.values())
     assert inv.simulate_calls == expected_calls
-    assert inv.simulate_calls < len(fleet.managed()) / 5
+    assert inv.simulate_calls < len(fleet.managed(region)) / 5
 
 
 def test_cache_answers_a_second_refresh_without_calls(aws_env):
     fleet = aws_env.sandbox.fleet
     cache = PermissionCache()
-    first = discover(new_session("jumpbox-only"), list(fleet.regions), permissions=cache)
-    second = discover(new_session("jumpbox-only"), list(fleet.regions), permissions=cache)
+    region = fleet.regions[0]
+    first = discover(new_session("jumpbox-only"), [region], permissions=cache)
+    second = discover(new_session("jumpbox-only"), [region], permissions=cache)
     assert first.simulate_calls > 0
     assert second.simulate_calls == 0
     assert {(r.instance_id, r.permission) for r in first.rows} == \

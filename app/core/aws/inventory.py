@@ -36,10 +36,13 @@ from app.core.errors import CancelledError, GangwayError
 
 EC2_PAGE = 1000  # DescribeInstances allows up to 1000
 SSM_PAGE = 50  # DescribeInstanceInformation allows up to 50
+_MAYBE_DISABLED = ("The region may not be enabled for this account (enable it in the AWS "
+                   "console or leave it out); if every region fails, check the profile's keys.")
 _REGION_HINTS = {
-    "AuthFailure": "The region may not be enabled for this account.",
+    "AuthFailure": _MAYBE_DISABLED,
+    "UnrecognizedClientException": _MAYBE_DISABLED,
+    "InvalidClientTokenId": _MAYBE_DISABLED,
     "OptInRequired": "The region is not enabled for this account; enable it or leave it out.",
-    "UnrecognizedClientException": "The region may not be enabled for this account.",
 }
 
 
@@ -261,7 +264,12 @@ def finish(row: InstanceRow, permission: Permission) -> InstanceRow:
 
 def _region_error(region: str, exc: BaseException) -> GangwayError:
     err = aws.translate(exc, f"Region {region}")
-    err.hint = _REGION_HINTS.get(aws.error_code(exc), err.hint)
+    code = aws.error_code(exc)
+    if code in _REGION_HINTS:
+        # In one region among others, a rejected key usually means a disabled region.
+        text = str(getattr(exc, "response", {}).get("Error", {}).get("Message", "")) or code
+        err.message = f"Region {region} refused the request ({code}: {text})"
+        err.hint = _REGION_HINTS[code]
     return err
 
 
@@ -371,8 +379,9 @@ def discover(
         st.rows = finished
         emit(st)
 
-    with ThreadPoolExecutor(max_workers=max(1, max_workers),
-                            thread_name_prefix="discover") as pool:
+    # Not a `with` block: on cancel we return at once and let running calls finish alone.
+    pool = ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="discover")
+    try:
         if sts is not None:
             pending[pool.submit(resolve_principal, sts)] = ("principal", "", None)
         for name, (ec2, ssm) in clients.items():
@@ -437,8 +446,8 @@ def discover(
                     elif failure is None:
                         st.ssm = fut.result()
                     advance(st)
-        if inventory.cancelled:
-            pool.shutdown(wait=False, cancel_futures=True)
+    finally:
+        pool.shutdown(wait=not inventory.cancelled, cancel_futures=True)
     if simulator is not None:
         inventory.simulate_calls = simulator.calls
     inventory.results.sort(key=lambda r: order.index(r.region))
