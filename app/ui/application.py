@@ -57,11 +57,20 @@ def build_panes(services: Services) -> list[tuple[str, QWidget]]:
             "No tunnels saved",
             "Saved tunnels (a local port forwarded to an instance or to a private host such as "
             "an RDS database) will appear here, each with a switch to start and stop it.")),
-        ("Sessions", EmptyState(
-            "No sessions yet",
-            "Active and recent Session Manager sessions (shells, SSH, tunnels) will appear "
-            "here, with who started them, when, and how they ended.")),
+        ("Sessions", _sessions_pane(services)),
     ]
+
+
+def _sessions_pane(services: Services) -> QWidget:
+    from app.ui.panes.sessions_pane import SessionsPane
+
+    creds = services.credentials
+    pane = SessionsPane(services.tasks, services.paths.data_dir, settings=services.settings,
+                        session_for=creds.session if creds is not None else None)
+    if creds is not None:  # reading ~/.aws/config is file I/O: off the GUI thread
+        task = services.tasks.submit(lambda: creds.profiles().names(), name="session profiles")
+        task.result.connect(pane.set_profiles)
+    return pane
 
 
 def _profiles_pane(services: Services) -> QWidget:
@@ -121,6 +130,7 @@ class GangwayApplication(QApplication):
         self.ipc.register("show", self._ipc_show)
         self.ipc.register("ping", lambda _msg, reply: reply({"ok": True, "version": __version__}))
         self._wire_profiles()
+        self._wire_sessions()
         self.aboutToQuit.connect(self.shutdown)
 
     def _wire_profiles(self) -> None:
@@ -135,6 +145,25 @@ class GangwayApplication(QApplication):
         if isinstance(pane, ProfilesPane) and self.tray is not None:
             pane.notify = self.tray.notify
             self.tray.add_section(pane.tray_section)
+
+    def _wire_sessions(self) -> None:
+        """Instances pane actions (menu, double-click, keys) -> terminals; names -> Sessions."""
+        from app.ui.panes.instances_pane import InstancesPane
+        from app.ui.panes.sessions_pane import SessionsPane
+        from app.ui.session_actions import SessionActions
+
+        pane = self.window.panes.get("Instances")
+        if not isinstance(pane, InstancesPane):
+            return
+        actions = SessionActions(self.services.tasks, self.paths, self.services.settings, pane,
+                                 profile=lambda _row: pane.profile)
+        pane.action_requested.connect(actions.trigger)
+        actions.install_shortcuts(pane.view, pane.selected_row)
+        self.session_actions = actions
+        sessions = self.window.panes.get("Sessions")
+        if isinstance(sessions, SessionsPane):
+            pane.model.rowsInserted.connect(lambda *_: sessions.set_names(
+                {r.instance_id: r.name for r in pane.model.rows}))
 
     def show_window(self) -> None:
         self.window.show()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.aws.ssm_sessions import SessionRecord
+from app.core.store import JsonStore
 from app.ui.errors import error_text
 from app.ui.models import sessions_model as sm
 from app.ui.models.sessions_model import SessionsModel
@@ -94,11 +96,13 @@ class SessionsPane(QWidget):
     refreshed = Signal()
     terminated = Signal(str)
 
-    def __init__(self, runner: TaskRunner, data_dir: Path,
+    def __init__(self, runner: TaskRunner, data_dir: Path, *,
                  session_for: Callable[[str], Any] | None = None,
-                 profiles: Sequence[str] = (), parent: QWidget | None = None) -> None:
+                 profiles: Sequence[str] = (), settings: JsonStore | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.runner = runner
+        self.settings = settings
         self.data_dir = data_dir
         self.session_for = session_for or _new_session
         self.task: Task | None = None
@@ -139,6 +143,12 @@ class SessionsPane(QWidget):
         top.addWidget(self.filter_edit, 1)
         top.addWidget(self.terminate_button)
         top.addWidget(self.status)
+        if self.settings is not None:
+            self.settings_button = QPushButton("Terminal settings…")
+            self.settings_button.setToolTip("Which terminal opens sessions, the SSH proxy mode, "
+                                            "and the reason prompt")
+            self.settings_button.clicked.connect(self.open_settings)
+            top.addWidget(self.settings_button)
 
         self.view = QTableView()
         self.view.setModel(self.proxy)
@@ -177,6 +187,21 @@ class SessionsPane(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.stack, 1)
+
+    def open_settings(self) -> QWidget | None:
+        from app.ui.dialogs.terminal_settings import TerminalSettingsDialog
+
+        if self.settings is None:
+            return None
+        dlg = TerminalSettingsDialog(self.runner, self.settings, self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.open()
+        return dlg
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.last_refreshed is None and self.task is None and self.failed is None:
+            self.refresh()  # first look: fetch without making the user press Refresh
 
     # --- profiles ------------------------------------------------------------------------
     def set_profiles(self, names: Sequence[str]) -> None:
