@@ -39,6 +39,9 @@ def handle(gw: Gateway, req: Request) -> Reply:
         "ResumeSession": _resume_session,
         "TerminateSession": _terminate_session,
         "DescribeSessions": _describe_sessions,
+        "ListTagsForResource": _tags_for_managed_instance,
+        "AddTagsToResource": _tags_for_managed_instance,
+        "RemoveTagsFromResource": _tags_for_managed_instance,
     }.get(op)
     if handler is None:
         return gw.forward(req)
@@ -125,6 +128,32 @@ def _describe_instance_information(gw: Gateway, req: Request) -> Reply:
     if nxt:
         out["NextToken"] = nxt
     return json_reply(200, out)
+
+
+def _tags_for_managed_instance(gw: Gateway, req: Request) -> Reply:
+    """Tags of hybrid (mi-) nodes live in SSM, which moto does not know; others go to moto."""
+    assert req.scope is not None
+    body = req.json()
+    if body.get("ResourceType") != "ManagedInstance":
+        return gw.forward(req)
+    op = req.headers.get("x-amz-target", "").removeprefix("AmazonSSM.")
+    node_id = body.get("ResourceId", "")
+    with gw.state.lock:
+        if node_id not in gw.state.ssm_nodes.get(req.scope.region, {}):
+            return json_error(
+                400,
+                "InvalidResourceId",
+                "The resource ID is not valid. Verify the ID and try again.",
+            )
+        tags = gw.state.node_tags.setdefault(node_id, {})
+        if op == "AddTagsToResource":
+            tags.update({t["Key"]: t["Value"] for t in body.get("Tags", [])})
+            return json_reply(200, {})
+        if op == "RemoveTagsFromResource":
+            for key in body.get("TagKeys", []):
+                tags.pop(key, None)
+            return json_reply(200, {})
+        return json_reply(200, {"TagList": [{"Key": k, "Value": v} for k, v in tags.items()]})
 
 
 # --- sessions ----------------------------------------------------------------------------------

@@ -406,3 +406,17 @@ def test_describe_sessions_paginates(aws_env: AwsEnv, sandbox: Sandbox) -> None:
     )
     assert [len(p["Sessions"]) for p in pages] == [3, 3, 1]
     assert {s["SessionId"] for p in pages for s in p["Sessions"]} == ids
+
+
+def test_hybrid_node_tags_come_from_ssm(aws_env: AwsEnv, sandbox: Sandbox) -> None:
+    ssm = client("ssm")
+    node = sandbox.fleet.by_id("mi-0123456789abcdef0")
+    tags = ssm.list_tags_for_resource(ResourceType="ManagedInstance", ResourceId=node.instance_id)[
+        "TagList"
+    ]
+    assert {t["Key"]: t["Value"] for t in tags} == node.tags
+    with pytest.raises(ClientError) as exc:
+        ssm.list_tags_for_resource(
+            ResourceType="ManagedInstance", ResourceId="mi-00000000000000bad"
+        )
+    assert error_of(exc)[0] == "InvalidResourceId"
