@@ -92,7 +92,8 @@ def state_text(status: CredentialStatus, now: datetime | None = None) -> str:
     if state is CredentialState.BROKEN:
         return f"broken: {status.reason}" if status.reason else "broken"
     if state is CredentialState.UNKNOWN:
-        return f"unknown: {status.reason}" if status.reason else "not checked"
+        # Roles without MFA, credential_process, ...: obtained by the AWS tools when used.
+        return f"unknown: {status.reason}" if status.reason else "obtained when used"
     return str(state.value)
 
 

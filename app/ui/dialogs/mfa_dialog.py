@@ -68,7 +68,7 @@ class MfaDialog(QDialog):
 
         self.code = QLineEdit()
         self.code.setObjectName("mfa-code")
-        self.code.setPlaceholderText("123456")
+        self.code.setPlaceholderText("6 digits")
         self.code.setMaxLength(6)
         self.code.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,6}"),
                                                            self.code))
@@ -87,8 +87,7 @@ class MfaDialog(QDialog):
         self.status_label.setStyleSheet("color: palette(placeholder-text);")
         if duration_seconds:
             self.status_label.setText(
-                f"The credentials will last {duration_text(duration_seconds)} "
-                "(change it in Settings).")
+                f"The temporary credentials will last {duration_text(duration_seconds)}.")
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel)

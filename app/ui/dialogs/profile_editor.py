@@ -129,7 +129,7 @@ class ProfileEditor(QDialog):
         self.duration = QSpinBox()
         self.duration.setRange(0, 43200)
         self.duration.setSingleStep(900)
-        self.duration.setSpecialValueText("default (Settings)")
+        self.duration.setSpecialValueText("default (1 hour, see Settings)")
         self.duration.setSuffix(" s")
         raw = fields.get("duration_seconds", "")
         self.duration.setValue(int(raw) if raw.isdigit() else 0)
@@ -170,6 +170,7 @@ class ProfileEditor(QDialog):
         self.pages = QStackedWidget()
         for form in (static, role, sso, proc):
             page = QWidget()
+            form.setContentsMargins(0, 0, 0, 0)
             page.setLayout(form)
             self.pages.addWidget(page)
         self.kind.currentIndexChanged.connect(self._kind_changed)
@@ -208,7 +209,9 @@ class ProfileEditor(QDialog):
         return KIND_STATIC
 
     def _add(self, form: QFormLayout, label: str, widget: QWidget) -> None:
-        form.addRow(label, widget)
+        caption = QLabel(label)
+        caption.setMinimumWidth(130)  # one label column across the head and every kind
+        form.addRow(caption, widget)
         error = QLabel()
         error.setTextFormat(Qt.TextFormat.PlainText)
         error.setWordWrap(True)

@@ -76,7 +76,7 @@ class SsoLoginDialog(QDialog):
         self.token: sso.SsoToken | None = None
         self.device: sso.DeviceAuthorization | None = None
         self.setWindowTitle("SSO login")
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(700)
 
         # Step 1: where.
         self.session = QComboBox()
@@ -135,7 +135,11 @@ class SsoLoginDialog(QDialog):
         # Step 3: accounts and roles.
         self.roles = QTableWidget(0, 3)
         self.roles.setHorizontalHeaderLabels(("Profile name", "Account", "Role"))
-        self.roles.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header = self.roles.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.roles.setWordWrap(False)
         self.roles.verticalHeader().hide()
         choose = QWidget()
         choose_layout = QVBoxLayout(choose)
@@ -177,6 +181,7 @@ class SsoLoginDialog(QDialog):
         message, hint = error_text(exc)
         self._fail(f"{message} {hint}".strip())
         self.go.setEnabled(True)
+        self.go.show()
         self.pages.setCurrentIndex(0 if self.token is None else 2)
 
     # --- steps -------------------------------------------------------------------------------
@@ -224,6 +229,7 @@ class SsoLoginDialog(QDialog):
         self.code_label.setText(device.user_code)
         self.url_label.setText(device.verification_uri)
         self.pages.setCurrentIndex(1)
+        self.go.hide()
         self.status.setText("Waiting for the approval in the browser…")
 
     def _open_browser(self) -> None:
@@ -258,6 +264,7 @@ class SsoLoginDialog(QDialog):
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 self.roles.setItem(i, col, item)
         self.pages.setCurrentIndex(2)
+        self.go.show()
         self.go.setText("Create profiles")
         self.go.setEnabled(bool(pairs))
         self.status.setText(f"{len(pairs)} roles found." if pairs else

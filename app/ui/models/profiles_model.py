@@ -20,6 +20,7 @@ from app.core.aws.profile_view import (
     needs_attention,
     state_text,
 )
+from app.core.aws.profiles import ProfileKind
 from app.ui.models.instances_model import plain_tooltip
 
 COL_NAME = 0
@@ -127,6 +128,8 @@ class ProfilesModel(QAbstractTableModel):
             return row.profile.region or ""
         if col == COL_ACCOUNT:
             return identity_text(row)
+        if row.profile.kind is ProfileKind.NONE and not row.profile.error:
+            return ""  # settings only (region, output): there is nothing to be valid
         return state_text(row.status, self._now)
 
     def _tooltip(self, row: ProfileRow, col: int) -> str:

@@ -161,13 +161,14 @@ class ProfilesPane(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)  # tooltips have it all
         self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         self.table.setShowGrid(False)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in enumerate((220, 150, 110, 250)):
+        for col, width in enumerate((240, 150, 120, 200)):
             self.table.setColumnWidth(col, width)
         self.table.doubleClicked.connect(lambda _i: self.edit_profile())
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -224,11 +225,19 @@ class ProfilesPane(QWidget):
                 "The problems above kept every profile from being read. Fix the lines named "
                 "there, then Reload, or create a new profile.")
         self.stack.setCurrentWidget(self.table if view.rows else self.empty)
+        self._fit_empty_text()
         if selected:
             self.select(selected)
         self.update_actions()
         self.tick()
         self.loaded.emit()
+
+    def _fit_empty_text(self) -> None:
+        # A word-wrapped, centred label gets a one-line height from the layout; give it
+        # the height its text needs at its width so nothing is cut off.
+        label = self.empty.text_label
+        label.setFixedWidth(520)
+        label.setMinimumHeight(label.heightForWidth(520))
 
     def tick(self, now: datetime | None = None) -> None:
         """Every 30 s: re-word remaining times; warn once before credentials expire."""
