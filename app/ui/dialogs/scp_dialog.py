@@ -67,7 +67,7 @@ class ScpDialog(QDialog):
     def __init__(self, actions: SessionActions, row: InstanceRow,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.actions, self.row = actions, row
+        self.owner, self.row = actions, row
         self.profile = actions.profile_of(row)
         self.prefs: SshPrefs = actions.prefs.get(self.profile, row.region, row.instance_id)
         self.process: QProcess | None = None
@@ -153,14 +153,14 @@ class ScpDialog(QDialog):
         # Without a tty nothing can answer a prompt: fail instead of hanging.
         prefs = SshPrefs(self.prefs.user, self.prefs.identity_file, self.prefs.use_agent,
                          self.prefs.port, f"{self.prefs.extra} -o BatchMode=yes".strip())
-        base = self.actions.request(Action.SSH, self.row, prefs=prefs)
+        base = self.owner.request(Action.SSH, self.row, prefs=prefs)
         req = SessionRequest(Action.SCP_UPLOAD if upload else Action.SCP_DOWNLOAD, base.target,
                              mode=base.mode, ssh=base.ssh,
                              scp_sources=tuple(str(Path(s).expanduser()) if upload else s
                                                for s in sources),
                              scp_destination=dest if upload else str(Path(dest).expanduser()))
         self.request = req
-        argv, env = command_argv(req, gangway=self.actions.gangway)
+        argv, env = command_argv(req, gangway=self.owner.gangway)
         # -v for the final "Transferred:" byte count (scp passes it on to ssh).
         return [argv[0], "-v", *argv[1:]], env
 

@@ -53,7 +53,7 @@ class SshOptionsDialog(QDialog):
     def __init__(self, actions: SessionActions, row: InstanceRow, profile: str, action: Action,
                  prefs: SshPrefs, *, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.actions, self.row, self.profile, self.action = actions, row, profile, action
+        self.owner, self.row, self.profile, self.action = actions, row, profile, action
         self.request: SessionRequest | None = None
         verb = "SFTP" if action is Action.SFTP else "SSH"
         self.setWindowTitle(f"{verb} over Session Manager")
@@ -150,9 +150,9 @@ class SshOptionsDialog(QDialog):
         self.key.setEnabled(not agent)
         self.browse.setEnabled(not agent)
         try:
-            req = self.actions.request(self.action, self.row, prefs=self.prefs(),
+            req = self.owner.request(self.action, self.row, prefs=self.prefs(),
                                        reason=self.reason.text().strip() or None)
-            argv, env = command_argv(req, gangway=self.actions.gangway)
+            argv, env = command_argv(req, gangway=self.owner.gangway)
         except Exception as exc:
             message, hint = error_text(exc)
             self.request = None

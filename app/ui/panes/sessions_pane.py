@@ -317,10 +317,14 @@ class SessionsPane(QWidget):
         region = rec.region or self.region
         task = self.runner.submit(terminate, self.session_for, self.profile, region,
                                   rec.session_id, name="terminate")
-        task.result.connect(lambda sid: (self.terminated.emit(sid), self.refresh()))
+        task.result.connect(self._terminated)
         task.error.connect(self._terminate_failed)
         self.terminate_button.setEnabled(False)
         return task
+
+    def _terminated(self, session_id: object) -> None:
+        self.terminated.emit(str(session_id))
+        self.refresh()
 
     def _terminate_failed(self, exc: object) -> None:
         message, hint = error_text(exc if isinstance(exc, BaseException)
