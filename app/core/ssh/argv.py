@@ -111,8 +111,9 @@ def _common(opts: SshOptions) -> list[str]:
     if opts.config_file:
         out += ["-F", opts.config_file]
     if opts.identity_file:
-        # -i is its own argv element, but ssh still expands %-tokens and ~ in it.
-        out += ["-i", opts.identity_file.replace("%", "%%")]
+        # Not -i: ssh checks a -i path literally but later %-expands it, so a `%` in it
+        # cannot be written there. As an option value it is `%%` and quoted, consistently.
+        out += ["-o", f"IdentityFile={config_value(opts.identity_file)}"]
         if opts.identities_only:
             out += ["-o", "IdentitiesOnly=yes"]
     if opts.proxy_command:
@@ -168,8 +169,12 @@ def scp_argv(host: str, opts: SshOptions, sources: Sequence[str], destination: s
         raise SshArgumentError("Nothing to copy.", "Choose at least one file.")
 
     def local(p: str) -> str:
-        return "./" + p if (p.startswith("-") or ":" in p.split("/", maxsplit=1)[0]) and not (
-            len(p) > 1 and p[1] == ":" and p[0].isalpha()) else p
+        # scp reads `x:y` as a remote path and `-x` as an option; a drive path (C:\\ or C:/)
+        # stays as it is.
+        drive = re.match(r"[A-Za-z]:[\\/]", p) is not None
+        if p.startswith("-") or (":" in p.split("/", 1)[0] and not drive):
+            return "./" + p
+        return p
 
     def remote(p: str) -> str:
         if any(c in p for c in "\n\r\0"):
