@@ -1,0 +1,174 @@
+"""The instance table model and its filter proxy, with synthetic rows built by core code."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QTextDocument
+
+from app.core.aws.permissions import Access
+from app.ui.models import instances_model as im
+from app.ui.models.instances_filter import InstancesFilter, parse_terms
+from app.ui.models.instances_model import InstancesModel
+from tests.ui.instances_factory import fleet, make_row
+
+HOSTILE = ("<b>bold</b>", "line1\nline2", "%PATH% & calc", "$(touch /tmp/pwned)",
+           "日本語サーバー", "n" * 255)
+
+
+def _names(model) -> list[str]:
+    return [model.index(i, im.COL_NAME).data() for i in range(model.rowCount())]
+
+
+def test_model_passes_qtmodeltester(qtmodeltester):
+    model = InstancesModel()
+    model.add_rows(fleet(50))
+    qtmodeltester.check(model, force_py=True)
+    model.add_rows(fleet(20, seed=9)[:5])
+    model.sort(im.COL_PRIVATE_IP, Qt.SortOrder.DescendingOrder)
+    qtmodeltester.check(model, force_py=True)
+
+
+def test_proxy_passes_qtmodeltester(qtmodeltester):
+    model = InstancesModel()
+    model.add_rows(fleet(60))
+    proxy = InstancesFilter()
+    proxy.setSourceModel(model)
+    proxy.set_text("prod")
+    qtmodeltester.check(proxy, force_py=True)
+
+
+def test_rows_stream_in_without_reset(qtbot):
+    model = InstancesModel()
+    resets, inserted = [], []
+    model.modelReset.connect(lambda: resets.append(1))
+    model.rowsInserted.connect(lambda _p, a, b: inserted.append((a, b)))
+    rows = fleet(30)
+    model.add_rows(rows[:10])
+    model.add_rows(rows[10:])
+    assert resets == []
+    assert inserted == [(0, 9), (10, 29)]
+    assert model.rowCount() == 30
+    # A region refreshed again replaces its rows instead of duplicating them.
+    model.add_rows(rows[:10])
+    assert model.rowCount() == 30
+
+
+def test_display_text_is_the_raw_hostile_string():
+    model = InstancesModel()
+    model.add_rows([make_row(name, n=i, tags={"Owner": name}) for i, name in enumerate(HOSTILE)])
+    for i, name in enumerate(HOSTILE):
+        row = model.index(i, im.COL_NAME).data(im.ROW_ROLE)
+        assert row.name == name
+        assert model.index(i, im.COL_NAME).data() == name
+        tip = model.index(i, im.COL_NAME).data(Qt.ItemDataRole.ToolTipRole)
+        doc = QTextDocument()
+        doc.setHtml(tip)  # what Qt does with a tooltip it takes for rich text
+        assert doc.toPlainText().replace("\u2029", "\n") == name
+        tags_tip = model.index(i, im.COL_TAGS).data(Qt.ItemDataRole.ToolTipRole)
+        doc.setHtml(tags_tip)
+        assert f"Owner = {name}" in doc.toPlainText().replace("\u2029", "\n")
+
+
+def test_favourites_are_pinned_on_top_in_every_sort_order():
+    rows = fleet(40)
+    fav = rows[25]
+    model = InstancesModel(favourites=[im.row_key(fav)])
+    model.add_rows(rows)
+    for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
+        for col in (im.COL_NAME, im.COL_PRIVATE_IP, im.COL_AGENT, im.COL_ACCESS):
+            model.sort(col, order)
+            assert model.index(0, im.COL_ID).data() == fav.instance_id
+            assert model.index(0, im.COL_FAV).data() == "★"
+    model.sort(im.COL_NAME)
+    names = _names(model)[1:]
+    assert names == sorted(names, key=str.lower)
+    model.set_favourite(fav, False)
+    assert model.index(0, im.COL_FAV).data() == ""
+
+
+def test_sorting_keeps_persistent_indexes():
+    model = InstancesModel()
+    rows = fleet(30)
+    model.add_rows(rows)
+    target = model.index(7, im.COL_NAME)
+    from PySide6.QtCore import QPersistentModelIndex
+    keep = QPersistentModelIndex(target)
+    name = target.data()
+    model.sort(im.COL_NAME, Qt.SortOrder.DescendingOrder)
+    assert keep.isValid() and keep.data() == name
+
+
+def test_parse_terms():
+    assert parse_terms("Web  prod tag:Env=Pro tag:Purpose") == (
+        ("web", "prod"), (("env", "pro"), ("purpose", None)))
+    assert parse_terms("tag:") == (("tag:",), ())
+
+
+def test_filter_matches_name_id_ip_and_tags():
+    rows = [
+        make_row("web-1.prod", n=1, tags={"Environment": "prod"}, public_ip="54.1.2.3"),
+        make_row("db-1.staging", n=2, tags={"Environment": "staging", "Purpose": "db"}),
+        make_row("<b>bold</b>", n=3, tags={"Owner": "o'brien"}),
+        make_row("stopped-1", n=4, state="stopped", ping="ConnectionLost"),
+        make_row("denied-1", n=5, access=Access.DENIED),
+    ]
+    model = InstancesModel()
+    model.add_rows(rows)
+    proxy = InstancesFilter()
+    proxy.setSourceModel(model)
+
+    def shown(text: str) -> set[str]:
+        proxy.set_text(text)
+        return {proxy.index(i, im.COL_NAME).data() for i in range(proxy.rowCount())}
+
+    assert proxy.only_connectable  # on by default
+    assert shown("") == {"web-1.prod", "db-1.staging", "<b>bold</b>"}
+    assert shown("WEB") == {"web-1.prod"}
+    assert shown(rows[1].instance_id) == {"db-1.staging"}
+    assert shown("54.1.2") == {"web-1.prod"}
+    assert shown(rows[2].private_ip) == {"<b>bold</b>"}
+    assert shown("tag:Environment=prod") == {"web-1.prod"}
+    assert shown("tag:environment=STAG") == {"db-1.staging"}
+    assert shown("tag:Purpose") == {"db-1.staging"}
+    assert shown("tag:Owner=o'brien <b>") == {"<b>bold</b>"}
+    assert shown("db tag:Environment=prod") == set()
+    proxy.set_only_connectable(False)
+    assert shown("stopped") == {"stopped-1"}
+    assert shown("denied") == {"denied-1"}
+    assert len(shown("")) == len(rows)
+    proxy.set_only_connectable(True)
+    proxy.set_text("zzz")
+    assert proxy.rowCount() == 0
+    proxy.show_all()
+    assert proxy.rowCount() == len(rows) and not proxy.only_connectable and proxy.text == ""
+
+
+def test_filter_follows_streamed_rows_and_sorting():
+    model = InstancesModel()
+    proxy = InstancesFilter()
+    proxy.setSourceModel(model)
+    proxy.set_text("prod")
+    rows = fleet(200)
+    model.add_rows(rows[:100])
+    model.add_rows(rows[100:])
+    want = {r.instance_id for r in rows if r.connectable and "prod" in im.search_blob(r)}
+    got = {proxy.index(i, im.COL_ID).data() for i in range(proxy.rowCount())}
+    assert got == want
+    proxy.sort(im.COL_NAME, Qt.SortOrder.AscendingOrder)
+    names = [proxy.index(i, im.COL_NAME).data() for i in range(proxy.rowCount())]
+    assert names == sorted(names, key=str.lower)
+    assert {proxy.index(i, im.COL_ID).data() for i in range(proxy.rowCount())} == want
+
+
+def test_access_column_explains_why_not():
+    model = InstancesModel()
+    model.add_rows([make_row("a", n=1, state="stopped", ping="ConnectionLost"),
+                    make_row("b", n=2, ping=""),
+                    make_row("c", n=3, access=Access.DENIED),
+                    make_row("d", n=4, access=Access.UNKNOWN)])
+    texts = [model.index(i, im.COL_ACCESS).data() for i in range(4)]
+    assert texts == ["stopped", "not managed", "denied", "yes (unchecked)"]
+    doc = QTextDocument()
+    doc.setHtml(model.index(2, im.COL_ACCESS).data(Qt.ItemDataRole.ToolTipRole))
+    assert "denied by policy" in doc.toPlainText()
+    assert model.data(QModelIndex()) is None
