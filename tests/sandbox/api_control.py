@@ -42,6 +42,10 @@ def handle(gw: Gateway, req: Request) -> Reply:
     if route == "reset":
         st.reset_test_state()
         return _ok()
+    if route == "signatures":
+        with st.lock:
+            st.verify_signatures = bool(body["verify"])
+        return _ok()
     if route == "users":
         user = User(body["name"], bool(body.get("require_mfa")), body.get("mfa_serial"))
         with st.lock:

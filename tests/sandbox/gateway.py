@@ -3,7 +3,8 @@
 It checks credentials the way AWS does, answers what moto lacks (SSM sessions and inventory,
 IAM policy simulation, MFA, SSO) and forwards the rest to moto unchanged. Routing uses the SigV4
 credential scope (service) plus ``X-Amz-Target`` / ``Action=``, and the SSO paths for the
-bearer-token services. SigV4 *signatures* are not verified: keys and tokens are.
+bearer-token services. SigV4 signatures are verified against the secret of the key (the
+control API can switch that off), but not the request's clock skew.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import api_control, api_ssm, api_sso, api_sts_iam
+from . import api_control, api_ssm, api_sso, api_sts_iam, sigv4
 from .state import Credential, State
 from .wire import Reply, SigScope, parse_form, parse_scope, refuse, service_error
 
@@ -90,6 +91,13 @@ class Gateway:
             and req.headers.get("x-amz-security-token") != cred.session_token
         ):
             verdict = "invalid"
+        if (
+            verdict == "ok"
+            and cred is not None
+            and self.state.verify_signatures
+            and not sigv4.verify(req.method, req.path, req.headers, req.body, cred.secret)
+        ):
+            verdict = "signature"
         if verdict != "ok":
             return refuse(protocol, verdict)
         req.cred = cred

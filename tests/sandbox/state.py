@@ -112,6 +112,7 @@ class State:
     sso_accounts: list[dict[str, Any]] = field(default_factory=list)
     temp_duration_cap: float | None = None  # control API can shorten every new temp credential
     request_count: int = 0
+    verify_signatures: bool = True
 
     def reset_test_state(self) -> None:
         """What the per-test fixture clears: faults, throttles, rules overrides, sessions."""

@@ -127,8 +127,23 @@ INVALID_TOKEN = "The security token included in the request is invalid."
 EXPIRED_TOKEN = "The security token included in the request is expired"
 
 
+BAD_SIGNATURE = (
+    "The request signature we calculated does not match the signature you provided. Check your "
+    "AWS Secret Access Key and signing method. Consult the service documentation for details."
+)
+
+
 def refuse(protocol_service: str, kind: str) -> Reply:
-    """Refuse a request whose key is unknown (``kind='invalid'``) or expired (``'expired'``)."""
+    """Refuse a request whose key is unknown (``kind='invalid'``), expired (``'expired'``) or
+    whose signature does not match its secret (``'signature'``)."""
+    if kind == "signature":
+        if protocol_service == "ec2":
+            return ec2_error(
+                401, "AuthFailure", "AWS was not able to validate the provided access credentials"
+            )
+        if protocol_service in ("sts", "iam"):
+            return query_error(protocol_service, 403, "SignatureDoesNotMatch", BAD_SIGNATURE)
+        return json_error(400, "InvalidSignatureException", BAD_SIGNATURE)
     if protocol_service == "ec2":
         if kind == "expired":
             return ec2_error(400, "RequestExpired", "Request has expired.")

@@ -420,3 +420,20 @@ def test_hybrid_node_tags_come_from_ssm(aws_env: AwsEnv, sandbox: Sandbox) -> No
             ResourceType="ManagedInstance", ResourceId="mi-00000000000000bad"
         )
     assert error_of(exc)[0] == "InvalidResourceId"
+
+
+def test_signature_must_match_the_secret(aws_env: AwsEnv, sandbox: Sandbox) -> None:
+    ident = sandbox.identities["default"]
+    session = boto3.Session(
+        aws_access_key_id=ident.access_key_id, aws_secret_access_key="wrong-secret"
+    )
+    cases = [
+        ("ec2", lambda c: c.describe_instances(), "AuthFailure"),
+        ("ssm", lambda c: c.describe_instance_information(), "InvalidSignatureException"),
+        ("sts", lambda c: c.get_caller_identity(), "SignatureDoesNotMatch"),
+        ("iam", lambda c: c.list_users(), "SignatureDoesNotMatch"),
+    ]
+    for service, call, code in cases:
+        with pytest.raises(ClientError) as exc:
+            call(session.client(service, region_name="us-east-1", config=NO_RETRY))
+        assert error_of(exc)[0] == code, service
