@@ -81,7 +81,7 @@ def _profiles_pane(services: Services) -> QWidget:
         return EmptyState("No AWS profiles yet", "Profiles are not available in this build.")
     store = services.credentials.store
     pane = ProfilesPane(services.credentials, ProfileWriter(store), services.tasks,
-                        services.mfa, keyring_real=store.real)
+                        services.mfa, keyring_real=store.real, settings=services.settings)
     pane.reload()
     return pane
 

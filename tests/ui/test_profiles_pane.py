@@ -222,3 +222,39 @@ def test_protected_profile_kind_in_list(env: Env) -> None:
     assert env.pane.view is not None
     kinds = {r.name: r.profile.kind for r in env.pane.view.rows}
     assert kinds["mfa"] is ProfileKind.STATIC_MFA
+
+
+def test_settings_change_durations_for_the_next_code(qtbot: Any, aws_env: Any,
+                                                     tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from app.core.store import JsonStore
+    from app.ui.dialogs.settings_dialog import SettingsDialog
+
+    settings = JsonStore(tmp_path / "settings.json")
+    e = Env(qtbot, aws_env, [])
+    e.pane.settings = settings
+    try:
+        e.reload()
+        assert e.pane.actions_by_name["settings"].isEnabled()
+        e.pane.actions_by_name["settings"].trigger()
+        dialog = e.pane.settings_dialog
+        assert isinstance(dialog, SettingsDialog)
+        assert dialog.session_hours.value() == 12 and dialog.role_hours.value() == 1
+        dialog.session_hours.setValue(2)
+        dialog.buttons.accepted.emit()
+        assert settings.load()["session_token_hours"] == 2
+        assert e.service.durations.session_token == 2 * 3600
+        e.pane.enter_mfa("mfa")
+        qtbot.waitUntil(lambda: e.broker.open_dialog("mfa") is not None, timeout=15000)
+        mfa = e.broker.open_dialog("mfa")
+        assert mfa is not None
+        qtbot.keyClicks(mfa.code, aws_env.sandbox.totp())
+        with qtbot.waitSignal(e.pane.loaded, timeout=20000):
+            mfa.ok_button.click()
+        expires = e.service.status("mfa").expires
+        assert expires is not None
+        left = (expires - datetime.now(UTC)).total_seconds()
+        assert 3600 < left <= 2 * 3600  # the sandbox honours DurationSeconds
+    finally:
+        e.tasks.shutdown()

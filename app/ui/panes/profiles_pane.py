@@ -45,6 +45,7 @@ from app.core.aws.profile_view import (
 from app.core.aws.profile_writer import ProfileWriter, validate_name
 from app.core.aws.profiles import ProfileKind, ProfileSet
 from app.core.errors import FileChangedError, ProfileError
+from app.core.store import JsonStore
 from app.ui.dialogs.profile_editor import EditorResult, open_editor
 from app.ui.errors import error_text
 from app.ui.mfa_broker import MfaBroker
@@ -85,11 +86,13 @@ class ProfilesPane(QWidget):
     def __init__(self, service: CredentialService, writer: ProfileWriter, tasks: TaskRunner,
                  broker: MfaBroker, *, keyring_real: bool = True,
                  notify: Callable[[str, str], None] | None = None,
+                 settings: JsonStore | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service, self.writer, self.tasks, self.broker = service, writer, tasks, broker
         self.keyring_real = keyring_real
         self.notify = notify
+        self.settings = settings
         self.open_browser = True  # the SSO login opens the verification page
         self.sso_dialog: Any = None
         self.editor: Any = None
@@ -110,7 +113,7 @@ class ProfilesPane(QWidget):
                 ("restore", "Restore keys", self.restore_keys), (None, "", None),
                 ("mfa", "Enter MFA code", self.enter_mfa), ("sso", "SSO login", self.start_sso),
                 ("identity", "Check identity", self.check_identity), (None, "", None),
-                ("reload", "Reload", self.reload)):
+                ("reload", "Reload", self.reload), ("settings", "Settings…", self.open_settings)):
             if key is None:
                 self.toolbar.addSeparator()
                 continue
@@ -281,7 +284,8 @@ class ProfilesPane(QWidget):
         kind = row.profile.kind if row else None
         has = row is not None
         enable = {
-            "new": True, "reload": True, "edit": has, "duplicate": has, "rename": has,
+            "new": True, "reload": True, "settings": self.settings is not None,
+            "edit": has, "duplicate": has, "rename": has,
             "delete": has,
             "protect": has and row is not None and row.profile.has_plaintext_keys
             and kind in (ProfileKind.STATIC, ProfileKind.STATIC_MFA) and self.keyring_real,
@@ -487,6 +491,22 @@ class ProfilesPane(QWidget):
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         self.sso_dialog = dialog
+
+    def open_settings(self) -> None:
+        from app.core.aws.profile_view import durations_from
+        from app.ui.dialogs.settings_dialog import SettingsDialog
+
+        if self.settings is None:
+            return
+        dialog = SettingsDialog(self.settings, self)
+
+        def apply(doc: dict[str, Any]) -> None:
+            self.service.durations = durations_from(doc)  # the next MFA code uses them
+
+        dialog.saved.connect(apply)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        self.settings_dialog = dialog
 
     # --- tray --------------------------------------------------------------------------------
 
