@@ -190,9 +190,12 @@ class SessionActions(QObject):
         """Start the terminal in a worker; `launched` or an error dialog follows."""
         task = self.tasks.submit(start_terminal, req, self.settings(), self.gangway,
                                  name=f"launch {req.action.value}")
-        task.result.connect(self.launched.emit)
+        task.result.connect(self._launched)
         task.error.connect(self.show_error)
         return task
+
+    def _launched(self, launched: object) -> None:
+        self.launched.emit(launched)
 
     def copy_ssh_command(self, row: InstanceRow) -> str:
         req = self.request(Action.SSH, row)
