@@ -157,9 +157,12 @@ def plugin_env(started: StartedSession, credentials: Any | None = None,
 
 
 def describe_sessions(ssm: Any, state: str = "Active", max_items: int = 200,
-                      owner: str | None = None) -> list[SessionRecord]:
-    """DescribeSessions(State=Active|History), following NextToken up to `max_items`."""
-    kwargs: dict[str, Any] = {"State": state, "MaxResults": 50}
+                      owner: str | None = None, page_size: int = 50) -> list[SessionRecord]:
+    """DescribeSessions(State=Active|History), following NextToken up to `max_items`.
+
+    `owner` "Self" lists only the caller's sessions (the ones the user may terminate).
+    """
+    kwargs: dict[str, Any] = {"State": state, "MaxResults": page_size}
     if owner:
         kwargs["Filters"] = [{"key": "Owner", "value": owner}]
     out: list[SessionRecord] = []
