@@ -258,3 +258,46 @@ def test_settings_change_durations_for_the_next_code(qtbot: Any, aws_env: Any,
         assert 3600 < left <= 2 * 3600  # the sandbox honours DurationSeconds
     finally:
         e.tasks.shutdown()
+
+
+def test_duplicate_and_rename_through_the_name_dialog(env: Env) -> None:
+    env.pane.select("role")
+    env.pane.actions_by_name["duplicate"].trigger()
+    dialog = env.pane.name_dialog
+    assert dialog.textValue() == "role-copy"
+    dialog.setTextValue("role copy ü")
+    with env.qtbot.waitSignal(env.pane.loaded, timeout=15000):
+        dialog.accept()
+    copy = load_profiles().get("role copy ü")
+    assert copy is not None and copy.get("role_arn") == env.aws.sandbox.operator_role_arn
+    assert env.pane.selected_name() == "role copy ü"
+
+    env.pane.actions_by_name["rename"].trigger()
+    env.pane.name_dialog.setTextValue("bad\tname")
+    env.pane.name_dialog.accept()
+    assert "tabs" in env.pane.message_label.text()
+    assert "role copy ü" in load_profiles()
+
+    env.pane.actions_by_name["rename"].trigger()
+    env.pane.name_dialog.setTextValue("ops")
+    with env.qtbot.waitSignal(env.pane.loaded, timeout=15000):
+        env.pane.name_dialog.accept()
+    profiles = load_profiles()
+    assert "ops" in profiles and "role copy ü" not in profiles
+    assert "ops" in env.names()
+
+
+def test_network_down_is_worded(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", f"http://127.0.0.1:{port}")
+    env.pane.select("jumpbox-only")
+    with env.qtbot.waitSignal(env.pane.operation_failed, timeout=60000) as blocker:
+        env.pane.actions_by_name["identity"].trigger()
+    from app.core.errors import NetworkError
+
+    assert isinstance(blocker.args[0], NetworkError)
+    assert env.pane.message_label.text().startswith(blocker.args[0].message)
