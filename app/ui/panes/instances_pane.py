@@ -80,6 +80,7 @@ def _plain_label(text: str = "") -> QLabel:
 class InstancesPane(QWidget):
     action_requested = Signal(str, object)  # (action, InstanceRow)
     profile_changed = Signal(str)
+    refreshed = Signal()  # a refresh finished (or failed); not emitted when cancelled
 
     def __init__(self, runner: TaskRunner, paths: Paths,
                  session_for: Callable[[str], Any] | None = None,
@@ -319,6 +320,7 @@ class InstancesPane(QWidget):
                 "Last refreshed " + time.strftime("%H:%M:%S", time.localtime(self.last_refreshed)))
         self._failed = isinstance(exc, BaseException)
         self._update_state()
+        self.refreshed.emit()
 
     def _set_busy(self, busy: bool) -> None:
         self.cancel_button.setVisible(busy)

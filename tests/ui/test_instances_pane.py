@@ -1,0 +1,196 @@
+"""The Instances pane with real discovery against the sandbox (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextDocument
+
+from app.core.aws.inventory import InstanceRow
+from app.core.paths import Paths
+from app.ui.models import instances_model as im
+from app.ui.panes.instances_pane import ALL_REGIONS, InstancesPane, menu_text
+from app.ui.tasks import TaskRunner
+
+
+@pytest.fixture
+def pane(qtbot: Any, aws_env: Any, tmp_path) -> Iterator[InstancesPane]:
+    paths = Paths.for_root(tmp_path / "gw")
+    runner = TaskRunner()
+    widget = InstancesPane(runner, paths, profiles=["default", "jumpbox-only"])
+    qtbot.addWidget(widget)
+    widget.resize(1200, 700)
+    widget.show()
+    yield widget
+    # No worker may outlive the test's AWS settings.
+    runner.shutdown(timeout_ms=30000)
+
+
+def refresh(qtbot: Any, pane: InstancesPane, timeout: int = 60000) -> None:
+    with qtbot.waitSignal(pane.refreshed, timeout=timeout):
+        pane.refresh()
+
+
+def view_rows(pane: InstancesPane) -> list[InstanceRow]:
+    model = pane.view.model()
+    return [model.index(i, 0).data(im.ROW_ROLE) for i in range(model.rowCount())]
+
+
+def test_empty_states_before_anything_is_listed(qtbot, aws_env, tmp_path):
+    bare = InstancesPane(TaskRunner(), Paths.for_root(tmp_path / "x"))
+    qtbot.addWidget(bare)
+    assert bare.stack.currentWidget() is bare.empty_profile
+    bare.refresh()  # no profile: nothing to do, no crash
+    assert not bare.busy
+    bare.set_profiles(["default"])
+    assert bare.stack.currentWidget() is bare.empty_none
+    assert "Refresh" in bare.empty_none.title_label.text()
+
+
+def test_lists_a_region_with_reasons_and_only_connectable_by_default(qtbot, pane, aws_env):
+    fleet = aws_env.sandbox.fleet
+    pane.set_regions(["us-east-1"])
+    refresh(qtbot, pane)
+    assert pane.stack.currentWidget() is pane.view
+    assert pane.model.rowCount() == len(fleet.in_region("us-east-1"))
+    shown = view_rows(pane)
+    assert shown and all(r.connectable for r in shown)
+    assert {r.instance_id for r in shown} == {
+        n.instance_id for n in fleet.in_region("us-east-1")
+        if n.ping == "Online" and n.state in ("running", "hybrid")}
+    assert pane.only_connectable.isChecked()
+    pane.only_connectable.setChecked(False)
+    assert len(view_rows(pane)) == pane.model.rowCount()
+    assert pane.refreshed_label.text().startswith("Last refreshed")
+    assert f"{pane.model.rowCount()} of {pane.model.rowCount()}" in pane.count_label.text()
+
+
+def test_all_regions_stream_in_and_a_failing_region_is_shown_alone(qtbot, pane, aws_env):
+    sb = aws_env.sandbox
+    sb.control.fault_region("eu-west-1", "UnauthorizedOperation", service="ec2",
+                            message="<b>not</b> allowed & denied")
+    inserted: list[int] = []
+    resets: list[int] = []
+    pane.model.rowsInserted.connect(lambda _p, a, b: inserted.append(b - a + 1))
+    pane.model.modelReset.connect(lambda: resets.append(1))
+    pane.set_regions(all_regions=True)
+    assert pane.region_box.currentText() == ALL_REGIONS
+    refresh(qtbot, pane, timeout=120000)
+    fleet = sb.fleet
+    expected = len(fleet.nodes) - len(fleet.in_region("eu-west-1"))
+    assert pane.model.rowCount() == expected
+    assert sum(inserted) == expected and len(inserted) == 2  # one insert per non-empty region
+    assert len(resets) == 1  # the clear at the start of the refresh, never while streaming
+    assert pane.regions_total >= len(fleet.regions)
+    assert pane.progress.value() == pane.regions_total
+    assert not pane.banner.isHidden()
+    text = pane.banner_label.text()
+    assert "eu-west-1" in text and "<b>not</b> allowed & denied" in text
+    assert pane.banner_label.textFormat() == Qt.TextFormat.PlainText
+    assert {r.region for r in pane.model.rows} == {"us-east-1", "ap-southeast-2"}
+
+
+def test_a_single_failing_region_shows_the_error_state(qtbot, pane, aws_env):
+    aws_env.sandbox.control.fault_region("ap-southeast-2", "OptInRequired")
+    pane.set_regions(["ap-southeast-2"])
+    refresh(qtbot, pane)
+    assert pane.stack.currentWidget() is pane.error_state
+    assert "ap-southeast-2" in pane.banner_label.text()
+
+
+def test_hostile_names_show_literally_in_view_tooltip_and_menu(qtbot, pane, aws_env):
+    fleet = aws_env.sandbox.fleet
+    bold = fleet.by_name("<b>bold</b>")
+    pane.set_regions([bold.region])
+    pane.only_connectable.setChecked(False)
+    refresh(qtbot, pane)
+    pane.filter_edit.setText(bold.instance_id)
+    model = pane.view.model()
+    assert model.rowCount() == 1
+    index = model.index(0, im.COL_NAME)
+    assert index.data(Qt.ItemDataRole.DisplayRole) == "<b>bold</b>"
+    doc = QTextDocument()
+    doc.setHtml(index.data(Qt.ItemDataRole.ToolTipRole))
+    assert doc.toPlainText() == "<b>bold</b>"
+    menu = pane.build_menu(index.data(im.ROW_ROLE))
+    assert menu.actions()[0].text() == "<b>bold</b>"
+    assert menu_text("%PATH% & calc") == "%PATH% && calc"
+    assert menu_text("line1\nline2\tx") == "line1 line2 x"
+    for label in (pane.count_label, pane.refreshed_label, pane.empty_filtered.text_label):
+        assert label.textFormat() == Qt.TextFormat.PlainText
+
+
+def test_menu_and_double_click_emit_session_actions(qtbot, pane, aws_env):
+    fleet = aws_env.sandbox.fleet
+    pane.set_regions(["us-east-1"])
+    pane.only_connectable.setChecked(False)
+    refresh(qtbot, pane)
+    rows = {r.name: r for r in pane.model.rows}
+    got: list[tuple[str, str]] = []
+    pane.action_requested.connect(lambda action, row: got.append((action, row.name)))
+
+    def actions(name: str) -> dict[str, Any]:
+        menu = pane.build_menu(rows[name])
+        return {a.data(): a for a in menu.actions() if a.data()}
+
+    web = actions("web-1.prod")
+    assert set(web) == {"shell", "ssh", "sftp", "scp", "port-forward"}
+    assert all(a.isEnabled() for a in web.values())
+    web["ssh"].trigger()
+    old = actions("old-agent-ssh")
+    assert old["shell"].isEnabled() and not old["ssh"].isEnabled()
+    assert "too old" in old["ssh"].statusTip()
+    win = actions("win-1.prod")
+    assert "rdp" in win and "ssh" not in win
+    win["rdp"].trigger()
+    stopped = actions("stopped-1")
+    assert not any(a.isEnabled() for a in stopped.values())
+    # Double-click: the default action for the platform.
+    pane.filter_edit.setText(fleet.by_name("web-1.prod").instance_id)
+    pane._double_clicked(pane.view.model().index(0, im.COL_NAME))
+    assert got == [("ssh", "web-1.prod"), ("rdp", "win-1.prod"), ("shell", "web-1.prod")]
+
+
+def test_favourites_are_pinned_and_persisted(qtbot, pane, aws_env, tmp_path):
+    pane.set_regions(["eu-west-1"])
+    refresh(qtbot, pane)
+    rows = view_rows(pane)
+    target = rows[-1]
+    pane.toggle_favourite(target)
+    assert view_rows(pane)[0].instance_id == target.instance_id
+    stored = json.loads((tmp_path / "gw" / "data" / "favourites.json").read_text())
+    assert stored["instances"] == [["eu-west-1", target.instance_id]]
+    again = InstancesPane(TaskRunner(), Paths.for_root(tmp_path / "gw"), profiles=["default"])
+    qtbot.addWidget(again)
+    assert again.model.is_favourite(target)
+
+
+def test_filter_box_and_show_all_link(qtbot, pane, aws_env):
+    pane.set_regions(["eu-west-1"])
+    refresh(qtbot, pane)
+    pane.filter_edit.setText("tag:Environment=prod web")
+    shown = view_rows(pane)
+    assert shown and all(r.tag("Environment") == "prod" and "web" in r.name for r in shown)
+    pane.filter_edit.setText("no-such-thing-anywhere")
+    assert pane.stack.currentWidget() is pane.empty_filtered
+    pane.empty_filtered.action.emit()
+    assert pane.filter_edit.text() == "" and not pane.only_connectable.isChecked()
+    assert len(view_rows(pane)) == pane.model.rowCount()
+
+
+def test_cancel_stops_a_refresh(qtbot, pane, aws_env):
+    pane.set_regions(all_regions=True)
+    pane.refresh()
+    task = pane.task
+    assert task is not None and pane.busy and not pane.cancel_button.isHidden()
+    pane.cancel()
+    assert task.cancelled
+    assert not pane.busy and pane.cancel_button.isHidden() and pane.refresh_button.isEnabled()
+    qtbot.waitUntil(lambda: task.finished, timeout=30000)
+    qtbot.wait(50)
+    assert pane.stack.currentWidget() is not pane.loading
+    assert pane.model.rowCount() == 0  # a cancelled refresh's late results are ignored
