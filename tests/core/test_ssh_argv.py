@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,9 @@ from app.core.ssh.argv import (
 )
 from app.core.ssh.proxycommand import Mode, Shell
 
-needs_ssh = pytest.mark.skipif(shutil.which("ssh") is None, reason="OpenSSH client missing")
+# These run ssh with POSIX paths and a POSIX shell (the Windows forms are unit-tested below).
+needs_ssh = pytest.mark.skipif(sys.platform == "win32" or shutil.which("ssh") is None,
+                               reason="needs OpenSSH and a POSIX shell")
 
 
 def _ssh_G(argv: list[str]) -> dict[str, list[str]]:

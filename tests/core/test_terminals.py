@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import shlex
+import sys
 from pathlib import Path
 
 import pytest
@@ -136,6 +137,7 @@ def test_launch_spec_picks_choice_then_first_detected() -> None:
         terminals.launch_spec(CMD, found=[], system="Linux")
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="$TERMINAL is a POSIX convention")
 def test_detect_keeps_doctor_contract(monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     fake = tmp_path / "myterm"
     fake.write_text("#!/bin/sh\n")
