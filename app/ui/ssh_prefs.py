@@ -17,15 +17,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.core.ssh.argv import SshArgumentError, SshOptions, check_option, check_port, check_user
+from app.core.ssh.argv import (
+    FORBIDDEN_OPTIONS,
+    SshArgumentError,
+    SshOptions,
+    check_option,
+    check_port,
+    check_user,
+)
 from app.core.store import JsonStore
 
-# ssh_config keywords that execute a program or load code on this machine, or replace the
-# proxy Gangway sets. Lowercase: ssh keywords are case-insensitive.
-FORBIDDEN_OPTIONS = frozenset({
-    "proxycommand", "proxyjump", "localcommand", "permitlocalcommand", "knownhostscommand",
-    "match", "include", "pkcs11provider", "securitykeyprovider", "proxyusefdpass",
-})
 _KEY_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 
 
@@ -52,8 +53,8 @@ def parse_extra_options(text: str) -> tuple[str, ...]:
             raise SshArgumentError(
                 f"{word!r} is not accepted here; only ssh options (-o Key=Value) are.",
                 "Use the fields above for user, key and port.")
-        opt = check_option(word)
-        key = re.split(r"[\s=]", opt, maxsplit=1)[0]
+        opt = check_option(word)  # refuses the FORBIDDEN_OPTIONS too; checked again here
+        key = re.split(r"[\s=]", opt, maxsplit=1)[0]  # in case core's list ever shrinks
         if not _KEY_RE.fullmatch(key) or key.lower() in FORBIDDEN_OPTIONS:
             raise SshArgumentError(
                 f"The ssh option {key} is not allowed here: it could run a program on this "

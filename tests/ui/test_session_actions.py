@@ -100,7 +100,7 @@ def test_ssh_dialog_launches_with_builtin_proxy_and_remembers_choices(
         dlg.connect_button.click()
     argv = wait_for_json(out)["argv"]
     assert argv[0].endswith("ssh")
-    assert ["-i", str(key)] == argv[argv.index("-i"):argv.index("-i") + 2]
+    assert f"IdentityFile={key}" in argv and "IdentitiesOnly=yes" in argv
     assert "User=ec2-user" in argv and "ServerAliveInterval=30" in argv
     assert argv[argv.index("-p") + 1] == "2222"
     proxy = next(a for a in argv if a.startswith("ProxyCommand="))
