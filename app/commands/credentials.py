@@ -36,10 +36,21 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _credentials(name: str) -> Credentials:
-    from app.core.aws.credentials import CredentialService
+    from app.core.aws.credentials import CACHE_PREFIX, Credentials, CredentialService
     from app.core.errors import KeyringUnavailableError
+    from app.core.secrets import SERVICE, open_secret_store, secret_service_get
+
+    # The hot path (every ssh connection): usable cached credentials straight from the
+    # Secret Service, before anything heavier (the keyring library, the profile files).
+    text = secret_service_get(SERVICE, CACHE_PREFIX + name)
+    if text:
+        try:
+            cached = Credentials.from_json(text)
+        except ValueError:
+            cached = None
+        if cached is not None and cached.usable():
+            return cached
     from app.core.paths import Paths
-    from app.core.secrets import open_secret_store
 
     paths = Paths.default()
     try:

@@ -7,9 +7,11 @@ there is no real backend.
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from app.core.errors import KeyringUnavailableError
 
@@ -109,6 +111,9 @@ class KeyringStore:
             "KWallet) is running, then retry.")
 
     def get(self, key: str) -> str | None:
+        fast = secret_service_get(self.service, key)
+        if fast is not None:
+            return fast
         import keyring
 
         try:
@@ -134,6 +139,66 @@ class KeyringStore:
             return  # not there: deleting is idempotent
         except _keyring_errors() as exc:
             raise self._fail(exc) from exc
+
+
+_SECRETS = "org.freedesktop.secrets"
+_SECRETS_PATH = "/org/freedesktop/secrets"
+_DEFAULT_COLLECTION = "/org/freedesktop/secrets/aliases/default"
+
+
+def _fast_path_allowed() -> bool:
+    """Only where reading the Secret Service directly finds exactly what `keyring` would."""
+    if not sys.platform.startswith("linux") or not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        return False
+    chosen = os.environ.get("PYTHON_KEYRING_BACKEND", "")
+    if chosen and "SecretService" not in chosen:
+        return False
+    # A keyringrc.cfg may pick another backend or collection: then ask `keyring` itself.
+    root = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return not os.path.exists(os.path.join(root, "python_keyring", "keyringrc.cfg"))
+
+
+def secret_service_get(service: str, key: str) -> str | None:
+    """Read one item the way keyring's SecretService backend stores it, via D-Bus directly.
+
+    `gangway credentials` runs on every ssh connection; importing keyring, secretstorage and
+    cryptography costs more than the whole lookup. This reads the unlocked default collection
+    over a "plain" session (the local bus is the transport, as with `secret-tool`). Any miss,
+    locked item or error returns None and the caller asks `keyring`, which reports it properly.
+    """
+    if not _fast_path_allowed():
+        return None
+    try:
+        from jeepney import DBusAddress, new_method_call
+        from jeepney.io.blocking import open_dbus_connection
+        from jeepney.wrappers import unwrap_msg
+    except ImportError:
+        return None
+    try:
+        with open_dbus_connection(bus="SESSION") as conn:
+            def call(path: str, iface: str, method: str, sig: str, body: tuple[Any, ...]) -> Any:
+                addr = DBusAddress(path, bus_name=_SECRETS, interface=iface)
+                reply = conn.send_and_get_reply(new_method_call(addr, method, sig, body),
+                                                timeout=2)
+                return unwrap_msg(reply)
+
+            (found,) = call(_DEFAULT_COLLECTION, "org.freedesktop.Secret.Collection",
+                            "SearchItems", "a{ss}", ({"service": service, "username": key},))
+            if not found:
+                return None
+            _, session = call(_SECRETS_PATH, "org.freedesktop.Secret.Service", "OpenSession",
+                              "sv", ("plain", ("s", "")))
+            try:
+                (secrets,) = call(_SECRETS_PATH, "org.freedesktop.Secret.Service",
+                                  "GetSecrets", "aoo", (found[:1], session))
+            finally:
+                call(session, "org.freedesktop.Secret.Session", "Close", "", ())
+            value = secrets.get(found[0])
+            if not value:
+                return None  # locked: keyring will say so
+            return bytes(value[2]).decode("utf-8")
+    except Exception:  # any D-Bus trouble: fall back to keyring, which words it
+        return None
 
 
 def open_secret_store(require_real: bool = False) -> SecretStore:

@@ -14,31 +14,30 @@ The cache-hit path (`cached()`) imports no boto3; `gangway credentials` relies o
 from __future__ import annotations
 
 import json
-import logging
 import re
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from app.core.aws.profiles import Profile, ProfileKind, ProfileSet, load_profiles
 from app.core.errors import (
     CancelledError,
     GangwayError,
     MfaCodeRejectedError,
     MfaRequiredError,
     ProfileError,
-    SsoLoginRequiredError,
 )
 from app.core.secrets import SecretStore
 
+# Kept light at import: the credentials helper imports this module on every cache hit.
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     import boto3
 
-log = logging.getLogger(__name__)
+    from app.core.aws.profiles import Profile, ProfileSet
 
 CACHE_PREFIX = "cache:"
 KEYS_PREFIX = "keys:"
@@ -159,7 +158,7 @@ class CredentialService:
     Thread-safe: call it from worker threads, never from the GUI thread.
     """
 
-    def __init__(self, store: SecretStore, *, loader: Callable[[], ProfileSet] = load_profiles,
+    def __init__(self, store: SecretStore, *, loader: Callable[[], ProfileSet] | None = None,
                  durations: Durations | None = None, prompt: Prompt | None = None) -> None:
         self.store = store
         self.durations = durations or Durations()
@@ -173,7 +172,11 @@ class CredentialService:
 
     def profiles(self) -> ProfileSet:
         """A fresh read of the profile files (cheap: two small files)."""
-        return self._loader()
+        if self._loader is not None:
+            return self._loader()
+        from app.core.aws.profiles import load_profiles
+
+        return load_profiles()
 
     def profile(self, name: str, profiles: ProfileSet | None = None) -> Profile:
         found = (profiles or self.profiles()).get(name)
@@ -239,6 +242,8 @@ class CredentialService:
         """
         if not refresh and (hit := self.cached(name)) is not None:
             return hit
+        from concurrent.futures import Future
+
         with self._lock:
             future = self._inflight.get(name)
             owner = future is None
@@ -325,21 +330,3 @@ def ask_code(prompt: Prompt | None, request: MfaRequest) -> str:
         error = "The code must be 6 digits."
     raise MfaCodeRejectedError(f"No valid MFA code for profile '{request.profile}'.")
 
-
-__all__ = [
-    "CACHE_PREFIX",
-    "KEYS_PREFIX",
-    "CredentialService",
-    "CredentialState",
-    "CredentialStatus",
-    "Credentials",
-    "Durations",
-    "Identity",
-    "MfaRequest",
-    "ProfileKind",
-    "Prompt",
-    "SsoLoginRequiredError",
-    "ask_code",
-    "format_time",
-    "parse_time",
-]
