@@ -301,3 +301,11 @@ def test_network_down_is_worded(env: Env, monkeypatch: pytest.MonkeyPatch) -> No
 
     assert isinstance(blocker.args[0], NetworkError)
     assert env.pane.message_label.text().startswith(blocker.args[0].message)
+
+
+def test_pasted_temporary_keys_are_not_called_valid(env: Env) -> None:
+    assert env.state("expired") == "temporary keys, expiry unknown"
+    env.pane.select("expired")  # STS says the token expired: the check says so plainly
+    with env.qtbot.waitSignal(env.pane.operation_failed, timeout=20000):
+        env.pane.actions_by_name["identity"].trigger()
+    assert "expired" in env.pane.message_label.text().lower()

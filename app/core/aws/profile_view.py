@@ -97,6 +97,18 @@ def state_text(status: CredentialStatus, now: datetime | None = None) -> str:
     return str(state.value)
 
 
+def row_state_text(row: ProfileRow, now: datetime | None = None) -> str:
+    """The state column for a row: like `state_text`, with what only the profile tells."""
+    profile = row.profile
+    if profile.kind is ProfileKind.NONE and not profile.error:
+        return ""  # settings only (region, output): nothing to be valid
+    if row.status.state is CredentialState.VALID and profile.kind is ProfileKind.STATIC \
+            and profile.get("aws_session_token"):
+        # Temporary keys pasted into the file: their expiry is not written anywhere.
+        return "temporary keys, expiry unknown"
+    return state_text(row.status, now)
+
+
 def needs_attention(status: CredentialStatus, now: datetime | None = None) -> bool:
     """Whether the row should stand out (the user must act before using it)."""
     now = now or datetime.now(UTC)

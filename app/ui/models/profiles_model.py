@@ -18,9 +18,8 @@ from app.core.aws.profile_view import (
     identity_text,
     kind_text,
     needs_attention,
-    state_text,
+    row_state_text,
 )
-from app.core.aws.profiles import ProfileKind
 from app.ui.models.instances_model import plain_tooltip
 
 COL_NAME = 0
@@ -128,9 +127,7 @@ class ProfilesModel(QAbstractTableModel):
             return row.profile.region or ""
         if col == COL_ACCOUNT:
             return identity_text(row)
-        if row.profile.kind is ProfileKind.NONE and not row.profile.error:
-            return ""  # settings only (region, output): there is nothing to be valid
-        return state_text(row.status, self._now)
+        return row_state_text(row, self._now)
 
     def _tooltip(self, row: ProfileRow, col: int) -> str:
         if col == COL_NAME:

@@ -39,6 +39,7 @@ from app.core.aws.profile_view import (
     ProfilesView,
     expiring,
     load_view,
+    row_state_text,
     state_text,
     with_identity,
 )
@@ -522,7 +523,7 @@ class ProfilesPane(QWidget):
             return
         for row in shown[:15]:
             # '&' would become a keyboard mnemonic in a menu.
-            text = f"{row.name}: {state_text(row.status, now)}".replace("&", "&&")
+            text = f"{row.name}: {row_state_text(row, now)}".replace("&", "&&")
             action = menu.addAction(text)
             if row.status.state is CredentialState.NEEDS_SSO_LOGIN:
                 action.setEnabled(False)
