@@ -309,3 +309,16 @@ def test_pasted_temporary_keys_are_not_called_valid(env: Env) -> None:
     with env.qtbot.waitSignal(env.pane.operation_failed, timeout=20000):
         env.pane.actions_by_name["identity"].trigger()
     assert "expired" in env.pane.message_label.text().lower()
+
+
+def test_name_dialog_shows_hostile_name_as_plain_text(env: Env) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    with env.aws.config_file.open("a", encoding="utf-8") as f:
+        f.write(f'\n[profile "{HOSTILE}"]\nregion = eu-west-1\n')
+    env.reload()
+    env.pane.select(HOSTILE)
+    env.pane.actions_by_name["rename"].trigger()
+    labels = [w for w in env.pane.name_dialog.findChildren(QLabel) if HOSTILE in w.text()]
+    assert labels and all(w.textFormat() == Qt.TextFormat.PlainText for w in labels)
+    env.pane.name_dialog.reject()

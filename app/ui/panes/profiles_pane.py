@@ -380,6 +380,8 @@ class ProfilesPane(QWidget):
         dialog.setWindowTitle(title)
         dialog.setLabelText(label)
         dialog.setTextValue(default)
+        for text in dialog.findChildren(QLabel):
+            text.setTextFormat(Qt.TextFormat.PlainText)  # the label quotes a profile name
 
         def chosen(name: str) -> None:
             try:
