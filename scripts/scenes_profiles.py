@@ -243,3 +243,17 @@ def sso_login(ctx: Ctx) -> None:
             ctx.save(dialog, "sso-login-roles")
     dialog.reject()
     pane.open_browser = True
+
+
+@scene("settings-durations")
+def settings_durations(ctx: Ctx) -> QWidget | None:
+    pane = _pane(ctx)
+    pane.open_settings()
+    dialog: Any = getattr(pane, "settings_dialog", None)
+    if dialog is None:
+        ctx.notes.append("settings-durations: no settings store wired")
+        return None
+    ctx.settle(300)
+    ctx.save(dialog, "settings-durations")
+    dialog.reject()
+    return None
