@@ -91,9 +91,13 @@ def actions_menu(ctx: Ctx) -> None:
     pane.filter_edit.setText("web-1")
     ctx.settle(300)
     row = _row(pane, "web-1.prod")
-    menu = pane.build_menu(row)
     view = pane.view
-    menu.popup(view.viewport().mapToGlobal(QPoint(160, 30)))
+    at = next(i for i in range(pane.proxy.rowCount())
+              if pane.row_for(pane.proxy.index(i, 1)) == row)
+    view.selectRow(at)
+    rect = view.visualRect(pane.proxy.index(at, 1))
+    menu = pane.build_menu(row)
+    menu.popup(view.viewport().mapToGlobal(QPoint(rect.left() + 60, rect.bottom())))
     ctx.settle(500)
     ctx.save(menu, "sessions-actions-menu")
     ctx.save_screen("sessions-actions-menu-screen")
@@ -130,15 +134,39 @@ def ssh_dialog(ctx: Ctx) -> QWidget:
 @scene("sessions-scp-dialog")
 def scp_dialog(ctx: Ctx) -> QWidget:
     from app.ui.dialogs.scp_dialog import ScpDialog
+    from app.ui.ssh_prefs import SshPrefs
 
     pane = _instances(ctx)
     actions = _actions(ctx, pane)
-    dlg = ScpDialog(actions, _row(pane, "web-1.prod"))
-    dlg.local.setText(str(ctx.app.paths.data_dir / "report.csv"))
-    dlg.remote.setText("/tmp/")
-    dlg.start()  # the local file does not exist: the dialog says so instead of running scp
+    row = _row(pane, "web-1.prod")
+    sshd = ctx.sandbox.sshd
+    if sshd is None:
+        dlg = ScpDialog(actions, row)
+        dlg.show()
+        ctx.notes.append("sessions: no sshd, the SCP dialog shows a refused missing file")
+        dlg.local.setText(str(ctx.app.paths.data_dir / "report.csv"))
+        dlg.remote.setText("/tmp/")
+        dlg.start()
+        return dlg
+    # A real upload through the sandbox: the dialog ends showing what was transferred.
+    known = ctx.app.paths.data_dir / "known_hosts"
+    known.write_text(f"* {sshd.host_key_pub}\n")
+    prefs = SshPrefs(user=sshd.user, identity_file=str(sshd.client_key), use_agent=False,
+                     extra=f"-o UserKnownHostsFile={known}")
+    actions.prefs.put(pane.profile, row.region, row.instance_id, prefs)
+    dlg = ScpDialog(actions, row)
     dlg.show()
-    ctx.settle(400)
+    source = ctx.app.paths.data_dir / "report.csv"
+    source.write_bytes(b"id,value\n" * 40_000)
+    dlg.local.setText(str(source))
+    dlg.remote.setText(str(ctx.app.paths.data_dir / "uploaded-report.csv"))
+    done: list[int] = []
+    dlg.finished_copy.connect(lambda code, _msg: done.append(code))
+    dlg.start()
+    ctx.settle(200)
+    ctx.save(dlg, "sessions-scp-dialog-busy")
+    if not ctx.wait_until(lambda: bool(done), 60):
+        ctx.notes.append("sessions: the scp upload did not finish")
     _state["scp"] = dlg
     return dlg
 
@@ -147,6 +175,7 @@ def scp_dialog(ctx: Ctx) -> QWidget:
 def sessions_pane(ctx: Ctx) -> QWidget:
     from app.core.aws import ssm_sessions
     from app.core.aws.session import client, new_session
+    from app.ui.models import sessions_model as sm
 
     fleet = ctx.sandbox.fleet
     ssm = client(new_session("default"), "ssm", "us-east-1")
@@ -170,7 +199,7 @@ def sessions_pane(ctx: Ctx) -> QWidget:
     pane = _sessions(ctx)
     pane.set_names({n.instance_id: n.name for n in fleet.nodes})
     for i in range(pane.proxy.rowCount()):
-        if pane.proxy.index(i, 5).data() == active.session_id:
+        if pane.proxy.index(i, sm.COL_SESSION).data() == active.session_id:
             pane.view.selectRow(i)
     ctx.settle(300)
     return ctx.app.window

@@ -105,7 +105,9 @@ class ScpDialog(QDialog):
         form.addRow("", self.download)
         form.addRow("Local:", local_row)
         form.addRow("Remote path:", self.remote)
-        form.addRow("As:", QLabel(f"{user} (change it in the SSH dialog)"))
+        as_label = QLabel(f"{user} (change it in the SSH dialog)")
+        as_label.setTextFormat(Qt.TextFormat.PlainText)
+        form.addRow("As:", as_label)
 
         self.bar = QProgressBar()
         self.bar.setRange(0, 1)

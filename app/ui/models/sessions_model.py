@@ -14,14 +14,15 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 
 from app.core.aws.ssm_sessions import SessionRecord
 
+# Status (how it ended) comes early: it is what people look for, and must not scroll away.
 COL_TIME = 0
-COL_PROFILE = 1
-COL_TARGET = 2
-COL_DOCUMENT = 3
-COL_REASON = 4
-COL_SESSION = 5
-COL_STATUS = 6
-_HEADERS = ("Started", "Profile", "Target", "Document", "Reason", "Session ID", "Status")
+COL_STATUS = 1
+COL_PROFILE = 2
+COL_TARGET = 3
+COL_DOCUMENT = 4
+COL_REASON = 5
+COL_SESSION = 6
+_HEADERS = ("Started", "Status", "Profile", "Target", "Document", "Reason", "Session ID")
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2

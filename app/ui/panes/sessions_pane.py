@@ -39,8 +39,8 @@ from app.ui.tasks import Task, TaskRunner
 from app.ui.widgets.empty_state import EmptyState
 
 HISTORY_ITEMS = 100
-_WIDTHS = {sm.COL_TIME: 150, sm.COL_PROFILE: 100, sm.COL_TARGET: 240, sm.COL_DOCUMENT: 170,
-           sm.COL_REASON: 160, sm.COL_SESSION: 200}
+_WIDTHS = {sm.COL_TIME: 145, sm.COL_STATUS: 190, sm.COL_PROFILE: 80, sm.COL_TARGET: 220,
+           sm.COL_DOCUMENT: 160, sm.COL_REASON: 150}
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,16 @@ def _new_session(profile: str) -> Any:
     from app.core.aws.session import new_session
 
     return new_session(profile)
+
+
+def fit_text(state: EmptyState, width: int = 480) -> None:
+    """Give the wrapped text its full height (a centred word-wrapped QLabel otherwise gets a
+    one-line sizeHint and is cut). Reported for EmptyState itself; harmless once fixed."""
+    label = state.text_label
+    label.setFixedWidth(width)
+    height = label.heightForWidth(width)
+    if height > 0:
+        label.setFixedHeight(height)
 
 
 class SessionsFilter(QSortFilterProxyModel):
@@ -184,6 +194,8 @@ class SessionsPane(QWidget):
         for w in (self.view, self.empty, self.no_profile, self.loading, self.error_state,
                   self.nothing_matches):
             self.stack.addWidget(w)
+            if isinstance(w, EmptyState):
+                fit_text(w)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.stack, 1)
@@ -261,6 +273,7 @@ class SessionsPane(QWidget):
             message, hint = error_text(exc)
             self.failed = f"{message}\n{hint}".strip()
             self.error_state.set_text("Could not list sessions", self.failed)
+            fit_text(self.error_state)
         self._update_state()
         self.refreshed.emit()
 
