@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import stat
 import subprocess
@@ -245,3 +246,21 @@ def test_sso_session_and_profiles_from_accounts(files: tuple[Path, Path]) -> Non
     assert session.full_config["profiles"]["staging admin"]["sso_session"] == "my corp"
     with pytest.raises(ProfileError):
         writer.create_sso_profiles(profiles, "my corp", [SsoProfileSpec("work", "1", "r")])
+
+
+def test_editor_writes_are_read_by_the_aws_cli(aws_env) -> None:
+    aws = "/usr/bin/aws"
+    if not os.access(aws, os.X_OK):
+        pytest.skip("the Debian AWS CLI v2 is not installed at /usr/bin/aws")
+    alice = aws_env.sandbox.identities["default"]
+    writer = ProfileWriter()
+    profiles = writer.create(load_profiles(), "édité par gangway", {"region": "us-east-1"},
+                             {"aws_access_key_id": alice.access_key_id,
+                              "aws_secret_access_key": alice.secret_access_key})
+    profiles = writer.rename(profiles, "édité par gangway", "renamed profile")
+    writer.update(profiles, "renamed profile", {"output": "text"})
+    done = subprocess.run([aws, "sts", "get-caller-identity", "--profile", "renamed profile",
+                           "--endpoint-url", aws_env.sandbox.gateway, "--query", "Arn"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith(":user/alice")  # output = text, from our edit
