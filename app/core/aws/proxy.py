@@ -11,6 +11,7 @@ The pieces (`resolve_target`, `run_plugin`) are reused by a tunnel supervisor.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import signal
 import subprocess
@@ -20,9 +21,9 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from app.core.aws import ssm_sessions
+from app.core.aws import fast_ssm, ssm_sessions
 from app.core.aws.session import client, translate
-from app.core.errors import AwsError, GangwayError, PluginNotFoundError
+from app.core.errors import AwsError, GangwayError, PluginNotFoundError, ProfileError
 
 if TYPE_CHECKING:
     import boto3
@@ -42,29 +43,89 @@ class ProxyRequest:
     reason: str | None = None
 
 
-def _session_for(profile: str, region: str | None) -> boto3.Session:
-    """The one seam where credentials come from: Gangway's CredentialService.
+def _managed_service(profiles: Any, profile: str) -> Any:
+    """A CredentialService for a profile Gangway manages, with the window asked first.
 
-    Cached temporary credentials from the keyring first; for a profile Gangway manages (MFA,
-    roles) on a cache miss, the running window is asked over IPC (it shows its MFA dialog),
-    else a standalone MFA dialog. SSO and plain profiles use botocore's own chain.
+    Cached temporary credentials from the keyring first; on a cache miss the running window
+    is asked over IPC (it shows its MFA dialog), else a standalone MFA dialog.
     """
     from app.core.aws import mfa
     from app.core.aws.credentials import CredentialService
-    from app.core.aws.resolve import managed
     from app.core.paths import Paths
     from app.core.secrets import open_secret_store
 
-    service = CredentialService(open_secret_store(), prompt=mfa.dialog_prompt)
-    prof = service.profile(profile)
-    if managed(prof) and service.cached(profile) is None:
+    service = CredentialService(open_secret_store(), loader=lambda: profiles,
+                                prompt=mfa.dialog_prompt)
+    if service.cached(profile) is None:
         paths = Paths.default()
         with mfa.profile_lock(paths, profile):
             if service.cached(profile) is None:
                 creds = mfa.ask_window(paths, profile)
                 if creds is not None:
                     service.remember(profile, creds)
-    return service.session(profile, region=region)
+    return service
+
+
+def _session_for(profile: str, region: str | None) -> boto3.Session:
+    """The one seam where credentials come from: Gangway's CredentialService.
+
+    Profiles Gangway manages (MFA, roles) go through `_managed_service`. SSO and plain
+    profiles use botocore's own chain, exactly as CredentialService does, without opening
+    the keyring (ssh waits on this path).
+    """
+    from app.core.aws.profiles import load_profiles
+    from app.core.aws.resolve import managed
+
+    profiles = load_profiles()
+    prof = profiles.get(profile)
+    if prof is None:
+        raise ProfileError(f"Profile '{profile}' was not found.",
+                           "Check the name in the Profiles pane or ~/.aws/config.")
+    if not managed(prof):
+        from app.core.aws.session import new_session
+
+        session = new_session(profile)
+        if region and region != session.region_name:
+            import boto3
+
+            session = boto3.Session(botocore_session=session._session, region_name=region)
+        return session
+    service = _managed_service(profiles, profile)
+    result: boto3.Session = service.session(profile, region=region)
+    return result
+
+
+def _fast_plan(profile: str, region: str | None) -> fast_ssm.Plan | None:
+    """Credentials, region and endpoint for a boto3-free StartSession, or None (use boto3).
+
+    Plain key profiles read their keys from the files; profiles Gangway manages use the
+    CredentialService (a keyring cache hit needs no boto3). SSO, credential_process and
+    anything unusual go the boto3 way.
+    """
+    from app.core.aws.profiles import ProfileKind, load_profiles
+    from app.core.aws.resolve import managed
+
+    profiles = load_profiles()
+    prof = profiles.get(profile)
+    if prof is None or prof.error:
+        return None
+    region = (region or os.environ.get("AWS_DEFAULT_REGION") or prof.region
+              or os.environ.get("AWS_REGION"))
+    if not region:
+        return None
+    endpoint = fast_ssm.endpoint_for(region, dict(prof.fields))
+    if endpoint is None:
+        return None
+    if prof.kind is ProfileKind.STATIC:
+        keys = profiles.file_keys(profile)
+        if keys is None:
+            return None
+        return fast_ssm.Plan(region, endpoint, keys[0], keys[1], keys[2] or None)
+    if managed(prof):
+        creds = _managed_service(profiles, profile).get(profile)
+        return fast_ssm.Plan(region, endpoint, creds.access_key_id, creds.secret_access_key,
+                             creds.session_token)
+    return None
 
 
 session_for = _session_for  # the public name other verbs use
@@ -181,15 +242,21 @@ def run_plugin(argv: Sequence[str], env: Mapping[str, str], *,
 def run(req: ProxyRequest, *, history: ssm_sessions.SessionHistory | None = None) -> int:
     """Start the session, run the plugin until it exits, terminate the session, record it."""
     plugin_path = _plugin_path()
-    session = _session_for(req.profile, req.region)
-    region = req.region or session.region_name or "us-east-1"
-    target = resolve_target(session, region, req.host)
-    ssm = client(session, "ssm", region)
+    plan = _fast_plan(req.profile, req.region) if INSTANCE_ID.fullmatch(req.host) else None
+    ssm: Any
+    creds: Any
+    if plan is not None:
+        region, target, ssm, creds = plan.region, req.host, fast_ssm.FastSsm(plan), plan
+    else:
+        session = _session_for(req.profile, req.region)
+        region = req.region or session.region_name or "us-east-1"
+        target = resolve_target(session, region, req.host)
+        ssm = client(session, "ssm", region)
+        creds = session.get_credentials()
     params = dict(req.parameters or {})
     if req.port is not None:
         params.setdefault("portNumber", [str(req.port)])
     document = req.document or ""
-    key = None
     try:
         started = ssm_sessions.start_session(ssm, target, req.document, params or None,
                                              req.reason)
@@ -199,17 +266,23 @@ def run(req: ProxyRequest, *, history: ssm_sessions.SessionHistory | None = None
                                      document=document, reason=req.reason or "")
             history.record_end(k, f"error: {exc.one_line()}")
         raise
-    if history is not None:
-        key = history.record_start(profile=req.profile, region=region, target=target,
-                                   document=document, reason=req.reason or "",
-                                   session_id=started.session_id)
-    creds = session.get_credentials()
+    keys: list[str] = []
+
+    def record(_proc: subprocess.Popen[bytes]) -> None:
+        # After the plugin is running: ssh is waiting for it, not for our bookkeeping.
+        if history is not None:
+            with contextlib.suppress(Exception):
+                keys.append(history.record_start(
+                    profile=req.profile, region=region, target=target, document=document,
+                    reason=req.reason or "", session_id=started.session_id))
+
     env = ssm_sessions.plugin_env(started, creds)
     code = 1
     ended = "error: the plugin did not start"
     seen: list[int] = []
     try:
-        code = run_plugin(ssm_sessions.plugin_argv(plugin_path, started), env, seen=seen)
+        code = run_plugin(ssm_sessions.plugin_argv(plugin_path, started), env, seen=seen,
+                          on_start=record)
         ended = f"exit {code}"
         if seen:
             # ssh hangs up its ProxyCommand when the connection ends: a normal ending.
@@ -222,9 +295,13 @@ def run(req: ProxyRequest, *, history: ssm_sessions.SessionHistory | None = None
         # Best effort: the session may already be gone, the network may be down.
         with contextlib.suppress(Exception):
             ssm_sessions.terminate_session(ssm, started.session_id)
-        if history is not None and key is not None:
+        if history is not None:
             with contextlib.suppress(Exception):
-                history.record_end(key, ended)
+                if not keys:
+                    keys.append(history.record_start(
+                        profile=req.profile, region=region, target=target, document=document,
+                        reason=req.reason or "", session_id=started.session_id))
+                history.record_end(keys[0], ended)
     return code
 
 
