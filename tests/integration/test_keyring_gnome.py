@@ -211,3 +211,17 @@ def test_no_keyring_backend_means_no_protection_and_no_plaintext(aws_env, monkey
     assert helper.returncode != 0
     lines = helper.stderr.strip().splitlines()
     assert len(lines) == 1 and "keyring" in lines[0].lower()
+
+
+def test_sessions_for_protected_profiles_and_roles_on_them(aws_env, gnome_keyring) -> None:
+    store = KeyringStore()
+    ProfileWriter(store).protect_keys(load_profiles(), "default")
+    service = CredentialService(store)
+    # In-process sessions read the keyring directly (no helper subprocess, no prompt).
+    assert service.identity("default").arn.endswith(":user/alice")
+    assert ":assumed-role/gangway-operator/" in service.identity("role").arn
+    assert service.status("default").state.name == "VALID"
+    assert service.status("role").state.name == "VALID_UNTIL"
+    KeyringStore().delete(KEYS_PREFIX + "default")
+    status = service.status("default")
+    assert status.state.name == "BROKEN" and "keyring" in status.reason
