@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel, Qt, QTimer, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -56,6 +56,8 @@ from app.ui.widgets.empty_state import EmptyState
 
 log = logging.getLogger(__name__)
 TICK_MS = 30_000
+_SHORTCUTS = {"new": QKeySequence.StandardKey.New, "delete": QKeySequence.StandardKey.Delete,
+              "reload": QKeySequence.StandardKey.Refresh, "rename": "F2"}
 KEYRING_NOTICE = ("No OS keyring is available: temporary credentials stay in this window's "
                   "memory only and are gone when Gangway quits. Protect keys needs a keyring "
                   "(GNOME Keyring, KWallet, Keychain or Credential Manager).")
@@ -120,6 +122,11 @@ class ProfilesPane(QWidget):
                 continue
             action = QAction(text, self)
             action.triggered.connect(lambda _=False, s=slot: s())
+            if key in _SHORTCUTS:
+                action.setShortcut(QKeySequence(_SHORTCUTS[key]))
+                # Only while this pane has focus: other panes have their own Delete/F5.
+                action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                self.addAction(action)
             self.toolbar.addAction(action)
             self.actions_by_name[key] = action
 
