@@ -194,7 +194,11 @@ class MfaBroker(QObject):
         dialog = MfaDialog(request, self._durations(request) if self._durations else None,
                            self._parent_widget())
         answer: list[str] = []
-        dialog.code_entered.connect(lambda code: (answer.append(code), dialog.accept()))
+        def entered(code: str) -> None:
+            answer.append(code)
+            dialog.accept()
+
+        dialog.code_entered.connect(entered)
         dialog.exec()
         dialog.deleteLater()
         return answer[0] if answer else None

@@ -224,7 +224,8 @@ class ProfileEditor(QDialog):
         self.pages.setCurrentIndex(index)
         for page in range(self.pages.count()):
             w = self.pages.widget(page)
-            w.setVisible(page == index)
+            if w is not None:
+                w.setVisible(page == index)
         self.adjustSize()
 
     def _sso_changed(self) -> None:
@@ -356,8 +357,9 @@ class ProfileEditor(QDialog):
             put("sso_role_name", self.sso_role)
         else:
             put("credential_process", self.process)
-        creds = {k: values.pop(k) for k in ("aws_access_key_id", "aws_secret_access_key",
-                                             "aws_session_token") if k in values}
+        creds: dict[str, str | None] = {
+            k: values.pop(k) for k in ("aws_access_key_id", "aws_secret_access_key",
+                                       "aws_session_token") if k in values}
         if self.profile is None:  # a new profile: no "remove" entries
             values = {k: v for k, v in values.items() if v is not None}
             creds = {k: v for k, v in creds.items() if v is not None}
@@ -374,7 +376,11 @@ def open_editor(parent: QWidget | None, existing: Sequence[str],
                 on_result: Callable[[EditorResult], None]) -> ProfileEditor:
     """Show the editor window-modally; `on_result` runs when Save passes validation."""
     editor = ProfileEditor(existing, sso_sessions, profile, parent)
-    editor.accepted.connect(lambda: editor.result_value and on_result(editor.result_value))
+    def accepted() -> None:
+        if editor.result_value is not None:
+            on_result(editor.result_value)
+
+    editor.accepted.connect(accepted)
     editor.finished.connect(editor.deleteLater)
     editor.open()
     return editor

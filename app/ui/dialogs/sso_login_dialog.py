@@ -275,7 +275,7 @@ class SsoLoginDialog(QDialog):
         region = self.config.region if self.config else None
         for i in range(self.roles.rowCount()):
             item = self.roles.item(i, 0)
-            if item.checkState() == Qt.CheckState.Checked:
+            if item is not None and item.checkState() == Qt.CheckState.Checked:
                 account_id, role = item.data(Qt.ItemDataRole.UserRole)
                 specs.append(SsoProfileSpec(item.text().strip(), account_id, role, region))
         return specs

@@ -56,8 +56,9 @@ from app.ui.widgets.empty_state import EmptyState
 
 log = logging.getLogger(__name__)
 TICK_MS = 30_000
-_SHORTCUTS = {"new": QKeySequence.StandardKey.New, "delete": QKeySequence.StandardKey.Delete,
-              "reload": QKeySequence.StandardKey.Refresh, "rename": "F2"}
+_SHORTCUTS: dict[str, QKeySequence.StandardKey | str] = {
+    "new": QKeySequence.StandardKey.New, "delete": QKeySequence.StandardKey.Delete,
+    "reload": QKeySequence.StandardKey.Refresh, "rename": "F2"}
 KEYRING_NOTICE = ("No OS keyring is available: temporary credentials stay in this window's "
                   "memory only and are gone when Gangway quits. Protect keys needs a keyring "
                   "(GNOME Keyring, KWallet, Keychain or Credential Manager).")
@@ -200,9 +201,9 @@ class ProfilesPane(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 8)
         layout.addWidget(self.toolbar)
-        for w in (self.keyring_frame, self.problems_frame, self.changed_frame,
-                  self.message_label):
-            layout.addWidget(w)
+        for banner in (self.keyring_frame, self.problems_frame, self.changed_frame,
+                       self.message_label):
+            layout.addWidget(banner)
         layout.addWidget(self.stack, 1)
 
         self.timer = QTimer(self)
@@ -415,10 +416,12 @@ class ProfilesPane(QWidget):
     def rename_profile(self) -> None:
         name = self.selected_name()
         if name is not None:
-            self._ask_name("Rename profile", f"New name for {name}:", name,
-                           lambda new: new != name and self._write(
-                               self.writer.rename, name, new, select=new,
-                               done=f"Renamed {name} to {new}."))
+            def rename(new: str) -> None:
+                if new != name:
+                    self._write(self.writer.rename, name, new, select=new,
+                                done=f"Renamed {name} to {new}.")
+
+            self._ask_name("Rename profile", f"New name for {name}:", name, rename)
 
     def delete_profile(self) -> None:
         name = self.selected_name()
