@@ -255,3 +255,12 @@ def test_credentials_never_show_secrets_in_repr(aws_env, service) -> None:
     creds = service.get("mfa", Prompter(aws_env.sandbox))
     assert creds.secret_access_key not in repr(creds)
     assert creds.session_token is not None and creds.session_token not in repr(creds)
+
+
+def test_sessions_survive_a_config_file_botocore_refuses(aws_env, service) -> None:
+    before = aws_env.config_file.read_text()
+    aws_env.config_file.write_text(before + "\n[profile mfa]\nregion = again\n")
+    profiles = load_profiles()
+    assert profiles.problems and profiles.problems[0].line is not None
+    assert service.identity("default").arn.endswith(":user/alice")
+    assert service.get("mfa", Prompter(aws_env.sandbox)).session_token

@@ -96,23 +96,41 @@ def _role_source(service: CredentialService, profiles: ProfileSet, profile: Prof
     return service.get(source_name, prompt)
 
 
+def _bare_core() -> Any:
+    """A botocore session that reads no profile files (for when botocore refuses them)."""
+    import botocore.session
+
+    core = botocore.session.Session()
+    core.set_config_variable("profile", None)
+    core.set_config_variable("config_file", os.devnull)
+    core.set_config_variable("credentials_file", os.devnull)
+    return core
+
+
 def _sts(base: Credentials, region: str | None) -> Any:
     import boto3
+    import botocore.exceptions
     from botocore.config import Config
 
     from app.core.aws.session import CONNECT_TIMEOUT, READ_TIMEOUT, translate
 
-    session = boto3.Session(aws_access_key_id=base.access_key_id,
-                            aws_secret_access_key=base.secret_access_key,
-                            aws_session_token=base.session_token,
-                            region_name=region or os.environ.get("AWS_REGION")
-                            or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
+    keys = {"aws_access_key_id": base.access_key_id,
+            "aws_secret_access_key": base.secret_access_key,
+            "aws_session_token": base.session_token,
+            "region_name": region or os.environ.get("AWS_REGION")
+            or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"}
     # Few retries: an MFA code is single-use and the user is waiting on a dialog; a dead
     # network should say so in seconds, not after the general policy's backoff.
     cfg = Config(retries={"max_attempts": 2, "mode": "standard"},
                  connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT)
     try:
-        return session.client("sts", config=cfg)
+        try:
+            return boto3.Session(**keys).client("sts", config=cfg)  # type: ignore[arg-type]
+        except (botocore.exceptions.ConfigParseError, botocore.exceptions.ProfileNotFound):
+            # A malformed ~/.aws/config (or AWS_PROFILE naming a missing profile) must not
+            # stop a profile Gangway can resolve on its own.
+            return boto3.Session(botocore_session=_bare_core(),
+                                 **keys).client("sts", config=cfg)
     except Exception as exc:
         raise translate(exc, "Connecting to STS") from exc
 
@@ -235,7 +253,9 @@ def session_for(service: CredentialService, name: str, prompt: Prompt | None,
 
     profiles = service.profiles()
     profile = service.profile(name, profiles)
-    if not managed(profile):
+    # Static keys go through our own path too, so they keep working when botocore refuses
+    # the whole config file (a duplicate section elsewhere).
+    if not managed(profile) and profile.kind is not ProfileKind.STATIC:
         session = new_session(name)
         if region and region != session.region_name:
             session = boto3.Session(botocore_session=session._session, region_name=region)
@@ -268,10 +288,7 @@ def session_for(service: CredentialService, name: str, prompt: Prompt | None,
     except Exception:
         # A malformed file or a profile only Gangway can read: keep our credentials and
         # the profile's region, without botocore's view of the files.
-        core = botocore.session.Session()
-        core.set_config_variable("profile", None)
-        core.set_config_variable("config_file", os.devnull)
-        core.set_config_variable("credentials_file", os.devnull)
+        core = _bare_core()
     core.register_component("credential_provider", CredentialResolver([_Gangway()]))
     return boto3.Session(botocore_session=core,
                          region_name=region or profile.region or core.get_config_variable(
