@@ -27,7 +27,8 @@ VENV_BIN = Path(sys.executable).parent
 
 
 @pytest.fixture
-def real_keyring(aws_env: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def real_keyring(aws_env: Any,
+                 monkeypatch: pytest.MonkeyPatch) -> Iterator[keyring_session.KeyringSession]:
     monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
@@ -38,13 +39,13 @@ def real_keyring(aws_env: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None
     previous = keyring.get_keyring()
     keyring.core.init_backend()
     try:
-        yield
+        yield session
     finally:
         keyring.set_keyring(previous)
         session.stop()
 
 
-def test_protect_then_restore_keys(qtbot: Any, aws_env: Any, real_keyring: None) -> None:
+def test_protect_then_restore_keys(qtbot: Any, aws_env: Any, real_keyring: Any) -> None:
     store = open_secret_store()
     assert store.real
     service = CredentialService(store)
@@ -79,4 +80,29 @@ def test_protect_then_restore_keys(qtbot: Any, aws_env: Any, real_keyring: None)
         restored = load_profiles().get("default")
         assert restored is not None and restored.kind is ProfileKind.STATIC
     finally:
+        tasks.shutdown()
+
+
+def test_locked_keyring_is_said_plainly(qtbot: Any, aws_env: Any, real_keyring: Any) -> None:
+    store = open_secret_store()
+    service = CredentialService(store)
+    tasks = TaskRunner()
+    broker = MfaBroker(service)
+    pane = ProfilesPane(service, ProfileWriter(store), tasks, broker, keyring_real=store.real)
+    qtbot.addWidget(pane)
+    try:
+        real_keyring.lock()
+        with qtbot.waitSignal(pane.loaded, timeout=20000):
+            pane.reload()
+        model = pane.model
+        state = str(model.data(model.index(model.row_of("mfa"), 4)))
+        assert state.startswith("unknown: ") and "locked" in state, state
+        pane.select("default")
+        with qtbot.waitSignal(pane.operation_failed, timeout=20000):
+            pane.actions_by_name["protect"].trigger()
+        assert "locked" in pane.message_label.text()
+        alice = aws_env.sandbox.identities["default"]
+        assert alice.secret_access_key in aws_env.credentials_file.read_text()  # kept
+    finally:
+        broker.cancel_all()
         tasks.shutdown()
