@@ -20,6 +20,7 @@ VERBS: dict[str, str] = {
     "instances": "list the instances a profile may reach, across regions (table or --json)",
     "credentials": "print a profile's credentials for credential_process (AWS CLI, SDKs)",
     "profiles": "list AWS profiles with their kind, region and credential state",
+    "mfa-prompt": "show the MFA code dialog (used by `gangway credentials`)",
     "proxy": "ssh ProxyCommand over SSM: start a session and bridge ssh to the instance",
     "session": "open an SSM shell session on this terminal",
     "sessions": "list active or recent SSM sessions (merged with Gangway's history)",

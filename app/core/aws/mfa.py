@@ -86,6 +86,9 @@ def has_display() -> bool:
 
 
 def dialog_command() -> list[str]:
+    """How to start the standalone dialog: the `mfa-prompt` verb in a frozen build."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "mfa-prompt"]
     return [sys.executable, "-m", DIALOG_MODULE]
 
 
