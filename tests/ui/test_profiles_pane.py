@@ -322,3 +322,29 @@ def test_name_dialog_shows_hostile_name_as_plain_text(env: Env) -> None:
     labels = [w for w in env.pane.name_dialog.findChildren(QLabel) if HOSTILE in w.text()]
     assert labels and all(w.textFormat() == Qt.TextFormat.PlainText for w in labels)
     env.pane.name_dialog.reject()
+
+
+def test_remaining_time_is_reworded_on_tick(env: Env) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from app.core.aws.credentials import CredentialState, CredentialStatus
+    from app.core.aws.profile_view import ProfileRow
+    from app.ui.panes.profiles_pane import TICK_MS
+
+    assert env.pane.timer.interval() == TICK_MS == 30_000 and env.pane.timer.isActive()
+    now = datetime.now(UTC)
+    view = env.pane.view
+    assert view is not None
+    mfa = next(r for r in view.rows if r.name == "mfa")
+    status = CredentialStatus(CredentialState.VALID_UNTIL, now + timedelta(hours=2, minutes=5))
+    env.pane.model.replace_row(ProfileRow(mfa.profile, status))
+    model, row = env.pane.model, env.pane.model.row_of("mfa")
+    index = model.index(row, COL_STATE)
+    env.pane.tick(now)
+    assert model.data(index).endswith("(2 h 05 min left)")
+    env.pane.tick(now + timedelta(hours=2))
+    assert model.data(index).endswith("(5 min left)")
+    assert model.data(index, Qt.ItemDataRole.ForegroundRole) is None
+    env.pane.tick(now + timedelta(hours=3))
+    assert model.data(index) == "expired"
+    assert model.data(index, Qt.ItemDataRole.ForegroundRole) is not None
