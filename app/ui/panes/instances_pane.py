@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -204,9 +204,15 @@ class InstancesPane(QWidget):
         layout.addLayout(second)
         layout.addWidget(self.banner)
         layout.addWidget(self.stack, 1)
+        # A filter change can arrive as hundreds of row-range signals; update the counts and
+        # the page once, after them.
+        self._state_timer = QTimer(self)
+        self._state_timer.setSingleShot(True)
+        self._state_timer.setInterval(0)
+        self._state_timer.timeout.connect(self._update_state)
         for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved,
                        self.proxy.modelReset, self.proxy.layoutChanged):
-            signal.connect(self._update_state)
+            signal.connect(self._state_timer.start)
 
     # --- profiles & regions -----------------------------------------------------------------
     def set_profiles(self, names: Sequence[str]) -> None:
