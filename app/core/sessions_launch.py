@@ -25,7 +25,7 @@ from enum import Enum
 from app.core.procs import which
 from app.core.ssh import argv as ssh_argv
 from app.core.ssh.proxycommand import Mode, Shell, gangway_command, proxy_command
-from app.core.terminals import LaunchSpec, launch_spec
+from app.core.terminals import FoundTerminal, LaunchSpec, launch_spec
 
 
 class Action(Enum):
@@ -107,8 +107,10 @@ def command_argv(req: SessionRequest, *, gangway: Sequence[str] | None = None,
 
 
 def launch(req: SessionRequest, *, choice: str | None = None, template: str | None = None,
-           gangway: Sequence[str] | None = None, system: str | None = None) -> LaunchSpec:
-    """The LaunchSpec that opens the user's terminal running `req`."""
+           gangway: Sequence[str] | None = None, system: str | None = None,
+           found: Sequence[FoundTerminal] | None = None) -> LaunchSpec:
+    """The LaunchSpec that opens the user's terminal running `req` (`found`: detected
+    terminals, default `terminals.detect()`)."""
     system = system or platform.system()
     argv, env = command_argv(req, gangway=gangway, system=system)
     if env and system == "Darwin":
@@ -116,4 +118,4 @@ def launch(req: SessionRequest, *, choice: str | None = None, template: str | No
         # the variables travel on the command itself (they are not secrets).
         argv = ["/usr/bin/env", *(f"{k}={v}" for k, v in env.items()), *argv]
     return launch_spec(argv, title_for(req), choice=choice, template=template, env=env,
-                       system=system)
+                       system=system, found=found)
