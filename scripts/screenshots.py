@@ -79,7 +79,7 @@ class Ctx:
 Scene = Callable[[Ctx], "QWidget | None"]
 SCENES: dict[str, Scene] = {}
 # Modules whose import registers more scenes (each feature keeps its scenes next to its tests).
-SCENE_MODULES: list[str] = ["scripts.scenes_profiles"]
+SCENE_MODULES: list[str] = ["scripts.scenes_profiles", "scripts.scenes_instances"]
 
 
 def scene(name: str) -> Callable[[Scene], Scene]:
