@@ -212,7 +212,7 @@ def open_secret_store(require_real: bool = False) -> SecretStore:
         return KeyringStore()
     if require_real:
         raise KeyringUnavailableError(
-            f"No OS keyring is available ({info.detail or info.name}).",
+            f"No OS keyring is available (keyring backend: {info.name}).",
             "Install or start a keyring service (GNOME Keyring, KWallet, Keychain, Credential "
             "Manager); Gangway never stores secrets in a plain file.")
     return MemoryStore()
