@@ -80,8 +80,9 @@ def _profiles_pane(services: Services) -> QWidget:
     if services.credentials is None or services.mfa is None:
         return EmptyState("No AWS profiles yet", "Profiles are not available in this build.")
     store = services.credentials.store
+    # keyring_real is found out by the first load, in a worker (the keyring probe is slow).
     pane = ProfilesPane(services.credentials, ProfileWriter(store), services.tasks,
-                        services.mfa, keyring_real=store.real, settings=services.settings)
+                        services.mfa, settings=services.settings)
     pane.reload()
     return pane
 
@@ -90,9 +91,9 @@ def _credentials(settings: JsonStore, parent: QApplication) -> tuple[CredentialS
                                                                      MfaBroker]:
     """The credential service on the OS keyring (or memory, said plainly) + its GUI prompt."""
     from app.core.aws.profile_view import durations_from
-    from app.core.secrets import open_secret_store
+    from app.core.lazy_store import LazySecretStore
 
-    service = CredentialService(open_secret_store(), durations=durations_from(settings.load()))
+    service = CredentialService(LazySecretStore(), durations=durations_from(settings.load()))
     broker = MfaBroker(service, parent_widget=lambda: getattr(parent, "window", None),
                        durations=lambda r: (service.durations.role if r.role_arn
                                             else service.durations.session_token),

@@ -348,3 +348,24 @@ def test_remaining_time_is_reworded_on_tick(env: Env) -> None:
     env.pane.tick(now + timedelta(hours=3))
     assert model.data(index) == "expired"
     assert model.data(index, Qt.ItemDataRole.ForegroundRole) is not None
+
+
+def test_keyring_is_probed_in_the_first_load_not_at_construction(qtbot: Any,
+                                                                  aws_env: Any) -> None:
+    from app.core.lazy_store import LazySecretStore
+
+    store = LazySecretStore(MemoryStore)
+    service = CredentialService(store)
+    tasks = TaskRunner()
+    pane = ProfilesPane(service, ProfileWriter(store), tasks, MfaBroker(service))
+    qtbot.addWidget(pane)
+    try:
+        assert not store.opened and not pane.keyring_frame.isVisibleTo(pane)
+        with qtbot.waitSignal(pane.loaded, timeout=15000):
+            pane.reload()
+        assert store.opened and pane.keyring_real is False
+        assert pane.keyring_frame.isVisibleTo(pane)
+        with pytest.raises(AttributeError):
+            store.real = True
+    finally:
+        tasks.shutdown()

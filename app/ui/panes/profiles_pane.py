@@ -83,12 +83,18 @@ def _banner(name: str, colour: str) -> tuple[QFrame, QVBoxLayout]:
     return frame, layout
 
 
+def _load(service: CredentialService) -> tuple[ProfilesView, bool]:
+    """In a worker: the view, and whether secrets outlive the process (the first keyring
+    probe happens here, not on the GUI thread)."""
+    return load_view(service), bool(service.store.real)
+
+
 class ProfilesPane(QWidget):
     loaded = Signal()  # a new view is on screen (tests and scenes wait for it)
     operation_failed = Signal(object)  # the exception, after it is shown
 
     def __init__(self, service: CredentialService, writer: ProfileWriter, tasks: TaskRunner,
-                 broker: MfaBroker, *, keyring_real: bool = True,
+                 broker: MfaBroker, *, keyring_real: bool | None = None,
                  notify: Callable[[str, str], None] | None = None,
                  settings: JsonStore | None = None,
                  parent: QWidget | None = None) -> None:
@@ -134,7 +140,7 @@ class ProfilesPane(QWidget):
         self.keyring_label = _plain(KEYRING_NOTICE)
         self.keyring_frame, lay = _banner("keyringNotice", "#fdf1d6")
         lay.addWidget(self.keyring_label)
-        self.keyring_frame.setVisible(not keyring_real)
+        self.keyring_frame.setVisible(keyring_real is False)
 
         self.problems_frame, lay = _banner("problems", "#fde2dd")
         self.problems_title = _plain("Some lines of your AWS files could not be read. Every "
@@ -216,9 +222,16 @@ class ProfilesPane(QWidget):
 
     def reload(self) -> None:
         self.changed_frame.hide()
-        task = self.tasks.submit(load_view, self.service, name="load-profiles")
-        task.result.connect(self.set_view)
+        task = self.tasks.submit(_load, self.service, name="load-profiles")
+        task.result.connect(self._loaded)
         task.error.connect(self._failed)
+
+    def _loaded(self, result: tuple[ProfilesView, bool]) -> None:
+        view, real = result
+        if self.keyring_real != real:
+            self.keyring_real = real
+            self.keyring_frame.setVisible(not real)
+        self.set_view(view)
 
     def set_view(self, view: ProfilesView) -> None:
         selected = self._pending_select or self.selected_name()
@@ -297,7 +310,7 @@ class ProfilesPane(QWidget):
             "edit": has, "duplicate": has, "rename": has,
             "delete": has,
             "protect": has and row is not None and row.profile.has_plaintext_keys
-            and kind in (ProfileKind.STATIC, ProfileKind.STATIC_MFA) and self.keyring_real,
+            and kind in (ProfileKind.STATIC, ProfileKind.STATIC_MFA) and bool(self.keyring_real),
             "restore": kind is ProfileKind.PROTECTED,
             "mfa": has and row is not None and row.status.state in (
                 CredentialState.NEEDS_MFA, CredentialState.EXPIRED, CredentialState.VALID_UNTIL)
