@@ -190,7 +190,7 @@ class SessionActions(QObject):
         """Start the terminal in a worker; `launched` or an error dialog follows."""
         task = self.tasks.submit(start_terminal, req, self.settings(), self.gangway,
                                  name=f"launch {req.action.value}")
-        task.result.connect(self._launched)
+        task.result.connect(self.launched.emit)
         task.error.connect(self.show_error)
         return task
 

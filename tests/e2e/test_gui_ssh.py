@@ -147,8 +147,9 @@ def ssh_through_dialog(qtbot: QtBot, env: dict[str, object], mode: Mode, tmp_pat
     preview = dlg.preview.toPlainText()
     launched = env["launched"]
     assert isinstance(launched, list)
-    with qtbot.waitSignal(actions.launched, timeout=20_000):
-        dlg.connect_button.click()
+    before = len(launched)
+    dlg.connect_button.click()
+    qtbot.waitUntil(lambda: len(launched) > before, timeout=20_000)
     assert launched[-1].argv[0].endswith("xterm")
     assert wait_file(proof) == f"logged-in-as-{sshd.user}"  # type: ignore[attr-defined]
     return row, preview
@@ -224,11 +225,12 @@ def test_scp_round_trip_through_the_dialog(qtbot: QtBot, gui_env, tmp_path: Path
 
 def test_shell_session_reaches_the_plugin_with_its_contract(qtbot: QtBot, gui_env) -> None:  # type: ignore[no-untyped-def]
     aws_env = gui_env["aws_env"]
-    pane, actions = build(qtbot, gui_env)
+    pane, _actions = build(qtbot, gui_env)
     row = row_named(pane, "bastion")
     before = len(aws_env.sandbox.plugin_records())
-    with qtbot.waitSignal(actions.launched, timeout=20_000):
-        choose(pane, row, "shell")
+    started = len(gui_env["launched"])
+    choose(pane, row, "shell")
+    qtbot.waitUntil(lambda: len(gui_env["launched"]) > started, timeout=20_000)
     end = time.monotonic() + 60
     records: list[dict[str, object]] = []
     while time.monotonic() < end and not records:

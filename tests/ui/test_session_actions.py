@@ -17,7 +17,7 @@ from app.core.paths import Paths
 from app.core.sessions_launch import Action
 from app.core.ssh.proxycommand import Mode
 from app.ui.dialogs.ssh_options_dialog import SshOptionsDialog
-from app.ui.session_actions import SessionActions, display_command
+from app.ui.session_actions import Launched, SessionActions, display_command
 from app.ui.ssh_prefs import SshPrefs
 from app.ui.tasks import TaskRunner
 from tests.ui.instances_factory import make_row
@@ -50,6 +50,16 @@ def plugin_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return plugin
 
 
+def launched_by(qtbot: QtBot, actions: SessionActions, trigger) -> Launched:  # type: ignore[no-untyped-def]
+    """Run `trigger` and wait for the terminal to be started (a list, not waitSignal: no
+    disconnecting from inside the emission)."""
+    got: list[Launched] = []
+    actions.launched.connect(got.append)
+    trigger()
+    qtbot.waitUntil(lambda: bool(got), timeout=10_000)
+    return got[0]
+
+
 def error_of(qtbot: QtBot, actions: SessionActions) -> QMessageBox:
     qtbot.waitUntil(lambda: actions.error_box is not None and actions.error_box.isVisible(),
                     timeout=10_000)
@@ -64,9 +74,7 @@ def test_shell_launch_runs_gangway_session_in_the_terminal(
     template, out = recorder_template(tmp_path)
     actions = make_actions(paths, runner, template=template, profile="prod")
     row = make_row(HOSTILE, n=7, region="eu-west-1")
-    with qtbot.waitSignal(actions.launched, timeout=10_000) as blocker:
-        actions.trigger("shell", row)
-    launched = blocker.args[0]
+    launched = launched_by(qtbot, actions, lambda: actions.trigger("shell", row))
     launched.proc.wait(timeout=10)
     argv = wait_for_json(out)["argv"]
     assert argv == [sys.executable, "-m", "app", "session", "--profile", "prod", "--region",
@@ -96,8 +104,7 @@ def test_ssh_dialog_launches_with_builtin_proxy_and_remembers_choices(
     preview = dlg.preview.toPlainText()
     assert "ProxyCommand=" in preview and "proxy --profile default" in preview
     assert "--reason" in preview and "ServerAliveInterval=30" in preview
-    with qtbot.waitSignal(actions.launched, timeout=10_000):
-        dlg.connect_button.click()
+    launched_by(qtbot, actions, dlg.connect_button.click)
     argv = wait_for_json(out)["argv"]
     assert argv[0].endswith("ssh")
     assert f"IdentityFile={key}" in argv and "IdentitiesOnly=yes" in argv
@@ -132,8 +139,7 @@ def test_aws_cli_mode_sets_profile_in_the_environment(
     assert isinstance(dlg, SshOptionsDialog)
     assert not dlg.reason.isEnabled()  # the documented CLI form has no reason
     assert dlg.preview.toPlainText().startswith("AWS_PROFILE=team ")
-    with qtbot.waitSignal(actions.launched, timeout=10_000):
-        dlg.accept()
+    launched_by(qtbot, actions, dlg.accept)
     rec = wait_for_json(out)
     assert rec["argv"][0].endswith("sftp")
     assert any("aws ssm start-session --target %h" in a for a in rec["argv"])
@@ -243,8 +249,7 @@ def test_reason_prompt_passes_the_reason_to_start_session(
     dlg = actions.dialog
     assert isinstance(dlg, QInputDialog)
     dlg.setTextValue("ticket OPS-1; $(whoami)")
-    with qtbot.waitSignal(actions.launched, timeout=10_000):
-        dlg.accept()
+    launched_by(qtbot, actions, dlg.accept)
     argv = wait_for_json(out)["argv"]
     assert argv[-2:] == ["--reason", "ticket OPS-1; $(whoami)"]
 
