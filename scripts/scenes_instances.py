@@ -40,7 +40,7 @@ def instances_empty(ctx: Ctx) -> InstancesPane:
 
 
 @scene("instances-loading")
-def instances_loading(ctx: Ctx) -> InstancesPane:
+def instances_loading(ctx: Ctx) -> None:
     pane = _pane(ctx)
     pane.set_regions(all_regions=True)
     pane.refresh()
@@ -48,7 +48,7 @@ def instances_loading(ctx: Ctx) -> InstancesPane:
     ctx.save(pane, "instances-loading")
     pane.cancel()
     ctx.settle(300)
-    return pane
+    ctx.save(pane, "instances-cancelled")
 
 
 @scene("instances-error-region")
@@ -83,7 +83,8 @@ def instances_hostile_names(ctx: Ctx) -> InstancesPane:
     from app.ui.models.instances_model import COL_NAME
 
     pane = _pane(ctx)
-    pane.set_regions(["us-east-1"])
+    # The region holding "<b>bold</b>"; sorted by name, punctuation-led hostile names come first.
+    pane.set_regions([ctx.sandbox.fleet.by_name("<b>bold</b>").region])
     pane.only_connectable.setChecked(False)
     _refresh(ctx, pane)
     pane.view.sortByColumn(COL_NAME, Qt.SortOrder.AscendingOrder)

@@ -158,6 +158,8 @@ class InstancesPane(QWidget):
 
         self.view = QTableView()
         self.view.setModel(self.proxy)
+        # Qt's default indicator is column 0 descending; start with names A to Z.
+        self.view.horizontalHeader().setSortIndicator(im.COL_NAME, Qt.SortOrder.AscendingOrder)
         self.view.setSortingEnabled(True)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -198,6 +200,10 @@ class InstancesPane(QWidget):
         for widget in (self.view, self.empty_profile, self.loading, self.empty_none,
                        self.empty_filtered, self.error_state):
             self.stack.addWidget(widget)
+            if isinstance(widget, EmptyState):
+                # Texts change later (error messages); a wrapped label sized for the first
+                # text would clip the next one.
+                widget.text_label.setMinimumWidth(480)
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -341,7 +347,9 @@ class InstancesPane(QWidget):
             return
         lines = [f"{len(self.region_errors)} region(s) could not be searched; the others "
                  "are listed below."]
-        lines += [f"{region}: {text}" for region, text in sorted(self.region_errors.items())]
+        # Each message names its region already ("Region eu-west-1: ...").
+        lines += [text if region in text else f"{region}: {text}"
+                  for region, text in sorted(self.region_errors.items())]
         self.banner_label.setText("\n".join(lines))
         self.banner.setVisible(True)
 
