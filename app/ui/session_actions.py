@@ -41,17 +41,21 @@ from app.ui.tasks import Task, TaskRunner
 log = logging.getLogger(__name__)
 
 # The actions the Instances pane emits that this module handles.
-SHELL, SHELL_REASON, SSH, SFTP, SCP, COPY_SSH = (
-    "shell", "shell-reason", "ssh", "sftp", "scp", "copy-ssh")
-HANDLED = (SHELL, SHELL_REASON, SSH, SFTP, SCP, COPY_SSH)
-_CAPABILITY = {SHELL: Capability.SHELL, SHELL_REASON: Capability.SHELL, SSH: Capability.SSH,
-               SFTP: Capability.SFTP, SCP: Capability.SCP, COPY_SSH: Capability.SSH}
-_LABEL = {SHELL: "a shell", SHELL_REASON: "a shell", SSH: "SSH", SFTP: "SFTP", SCP: "SCP",
-          COPY_SSH: "SSH"}
+SHELL, SHELL_REASON, SHELL_COMMAND, SSH, SFTP, SCP, COPY_SSH = (
+    "shell", "shell-reason", "shell-command", "ssh", "sftp", "scp", "copy-ssh")
+HANDLED = (SHELL, SHELL_REASON, SHELL_COMMAND, SSH, SFTP, SCP, COPY_SSH)
+_CAPABILITY = {SHELL: Capability.SHELL, SHELL_REASON: Capability.SHELL,
+               SHELL_COMMAND: Capability.SHELL, SSH: Capability.SSH, SFTP: Capability.SFTP,
+               SCP: Capability.SCP, COPY_SSH: Capability.SSH}
+_LABEL = {SHELL: "a shell", SHELL_REASON: "a shell", SHELL_COMMAND: "a command", SSH: "SSH",
+          SFTP: "SFTP", SCP: "SCP", COPY_SSH: "SSH"}
+# The documented way to run one command instead of a shell (the agent runs it with sh -c).
+COMMAND_DOCUMENT = "AWS-StartInteractiveCommand"
 # Shortcuts on the instances view (Enter opens the default action, a shell).
 SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Return", SHELL), ("Enter", SHELL), ("Ctrl+Shift+R", SHELL_REASON),
-    ("Ctrl+Shift+S", SSH), ("Ctrl+Shift+F", SFTP), ("Ctrl+Shift+U", SCP),
+    ("Ctrl+Shift+E", SHELL_COMMAND), ("Ctrl+Shift+S", SSH), ("Ctrl+Shift+F", SFTP),
+    ("Ctrl+Shift+U", SCP),
     ("Ctrl+Shift+C", COPY_SSH),
 )
 
@@ -161,6 +165,8 @@ class SessionActions(QObject):
             check_capability(action, row)
             if action == COPY_SSH:
                 self.copy_ssh_command(row)
+            elif action == SHELL_COMMAND:
+                self._ask_command(row)
             elif action in (SHELL, SHELL_REASON):
                 if action == SHELL_REASON or self.settings().ask_reason:
                     self._ask_reason(row)
@@ -174,12 +180,17 @@ class SessionActions(QObject):
             self.show_error(exc)
 
     def request(self, action: Action, row: InstanceRow, *, prefs: SshPrefs | None = None,
-                reason: str | None = None) -> SessionRequest:
-        """The core request for `row`, with the remembered ssh choices and current mode."""
+                reason: str | None = None, command: str | None = None) -> SessionRequest:
+        """The core request for `row`, with the remembered ssh choices and current mode.
+        `command` (SHELL only) runs through AWS-StartInteractiveCommand instead of a shell."""
         profile = self.profile_of(row)
         target = target_of(row, profile)
         mode = self.settings().mode
         if action is Action.SHELL:
+            if command:
+                return SessionRequest(action, target, mode=mode, reason=reason or None,
+                                      document=COMMAND_DOCUMENT,
+                                      parameters={"command": [command]})
             return SessionRequest(action, target, mode=mode, reason=reason or None)
         if prefs is None:
             prefs = self.prefs.get(profile, row.region, row.instance_id)
@@ -190,7 +201,7 @@ class SessionActions(QObject):
         """Start the terminal in a worker; `launched` or an error dialog follows."""
         task = self.tasks.submit(start_terminal, req, self.settings(), self.gangway,
                                  name=f"launch {req.action.value}")
-        task.result.connect(self.launched.emit)
+        task.result.connect(self._launched)
         task.error.connect(self.show_error)
         return task
 
@@ -207,14 +218,35 @@ class SessionActions(QObject):
 
     # --- dialogs ---------------------------------------------------------------------------
 
-    def _ask_reason(self, row: InstanceRow) -> None:
+    def _ask_reason(self, row: InstanceRow, command: str | None = None) -> None:
         dlg = QInputDialog(self.parent_widget)
         dlg.setWindowTitle("Reason for this session")
         dlg.setLabelText("Reason (recorded by Session Manager for audit; optional):")
         dlg.setTextEchoMode(QLineEdit.EchoMode.Normal)
         dlg.setWindowModality(Qt.WindowModality.WindowModal)
         dlg.textValueSelected.connect(
-            lambda text: self.launch(self.request(Action.SHELL, row, reason=text.strip())))
+            lambda text: self.launch(self.request(Action.SHELL, row, reason=text.strip(),
+                                                  command=command)))
+        self.dialog = dlg
+        dlg.open()
+
+    def _ask_command(self, row: InstanceRow) -> None:
+        dlg = QInputDialog(self.parent_widget)
+        dlg.setWindowTitle("Run a command")
+        dlg.setLabelText("Command to run on the instance (instead of a shell), through "
+                         f"{COMMAND_DOCUMENT}:")
+        dlg.setTextEchoMode(QLineEdit.EchoMode.Normal)
+        dlg.setWindowModality(Qt.WindowModality.WindowModal)
+        reason = self.settings().ask_reason
+
+        def accepted(text: str) -> None:
+            if text.strip():
+                if reason:
+                    self._ask_reason(row, command=text.strip())
+                else:
+                    self.launch(self.request(Action.SHELL, row, command=text.strip()))
+
+        dlg.textValueSelected.connect(accepted)
         self.dialog = dlg
         dlg.open()
 

@@ -254,3 +254,35 @@ def test_shell_session_reaches_the_plugin_with_its_contract(qtbot: QtBot, gui_en
     out = subprocess.run(["ps", "-ww", "-o", "args=", "--ppid", str(launched.pid)],
                          capture_output=True, text=True, check=False).stdout
     assert f"session --profile default --region us-east-1 --target {row.instance_id}" in out
+
+
+def test_run_a_command_from_the_keyboard(qtbot: QtBot, gui_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl+Shift+E on the selected row -> AWS-StartInteractiveCommand in an xterm; the
+    plugin stand-in runs the command as the agent would, and it leaves its proof."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QInputDialog
+
+    pane, actions = build(qtbot, gui_env)
+    actions.install_shortcuts(pane.view, pane.selected_row)
+    row = row_named(pane, "web-1.prod")
+    pane.filter_edit.setText(row.instance_id)
+    pane.show()
+    qtbot.waitExposed(pane)
+    pane.view.selectRow(0)
+    pane.view.setFocus()
+    qtbot.waitUntil(pane.view.hasFocus)
+    assert pane.selected_row() == row
+    qtbot.keyClick(pane.view, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier
+                   | Qt.KeyboardModifier.ShiftModifier)
+    dlg = actions.dialog
+    assert isinstance(dlg, QInputDialog)
+    proof = tmp_path / "command-proof.txt"
+    dlg.setTextValue(f"echo ran-on-$(uname -s) > {proof}")
+    launched = gui_env["launched"]
+    dlg.accept()
+    qtbot.waitUntil(lambda: bool(launched), timeout=20_000)
+    assert wait_file(proof) == "ran-on-Linux"
+    rec = [r for r in gui_env["aws_env"].sandbox.plugin_records() if len(r["argv"]) > 5][-1]
+    assert json.loads(rec["argv"][5]) == {
+        "Target": row.instance_id, "DocumentName": "AWS-StartInteractiveCommand",
+        "Parameters": {"command": [f"echo ran-on-$(uname -s) > {proof}"]}}

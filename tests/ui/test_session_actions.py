@@ -260,3 +260,29 @@ def test_unknown_actions_are_left_to_other_handlers(
     actions.trigger("port-forward", make_row("web", n=14))
     actions.trigger("rdp", make_row("win", n=15, platform="Windows"))
     assert actions.dialog is None and actions.error_box is None
+
+
+def test_run_a_command_uses_start_interactive_command(
+        qtbot: QtBot, paths: Paths, runner: TaskRunner, tmp_path: Path,
+        plugin_on_path: Path) -> None:
+    template, out = recorder_template(tmp_path)
+    actions = make_actions(paths, runner, template=template)
+    row = make_row("web", n=16)
+    actions.trigger("shell-command", row)
+    dlg = actions.dialog
+    assert isinstance(dlg, QInputDialog)
+    dlg.setTextValue("df -h; echo \"it's\" $(hostname)")
+    launched_by(qtbot, actions, dlg.accept)
+    argv = wait_for_json(out)["argv"]
+    i = argv.index("--document")
+    assert argv[i:i + 4] == ["--document", "AWS-StartInteractiveCommand", "--parameters",
+                             '{"command": ["df -h; echo \\"it\'s\\" $(hostname)"]}']
+    # An empty command launches nothing.
+    later: list[object] = []
+    actions.launched.connect(later.append)
+    actions.trigger("shell-command", row)
+    assert isinstance(actions.dialog, QInputDialog) and actions.dialog is not dlg
+    actions.dialog.setTextValue("   ")
+    actions.dialog.accept()
+    qtbot.wait(200)
+    assert later == [] and actions.error_box is None
