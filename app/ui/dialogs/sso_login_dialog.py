@@ -88,6 +88,7 @@ class SsoLoginDialog(QDialog):
         self.new_url.setPlaceholderText("https://my-org.awsapps.com/start")
         self.new_region = QLineEdit("us-east-1")
         form = QFormLayout()
+        self.pick_form = form
         form.addRow("Sign in to:", self.session)
         form.addRow("Session name:", self.new_name)
         form.addRow("Start URL:", self.new_url)
@@ -109,6 +110,7 @@ class SsoLoginDialog(QDialog):
         pick_layout.addWidget(_plain("Log in with your browser; the login is shared with the "
                                      "AWS CLI."))
         pick_layout.addLayout(form)
+        pick_layout.addStretch(1)
 
         # Step 2: the code.
         self.code_label = QLabel()
@@ -160,18 +162,18 @@ class SsoLoginDialog(QDialog):
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
-        self._session_changed()
         if self.legacy is not None:
             self.session.setEnabled(False)
-            for w in (self.new_name, self.new_url, self.new_region):
-                w.setEnabled(False)
             self.new_url.setText(self.legacy.start_url)
             self.new_region.setText(self.legacy.region)
+        self._session_changed()
 
     def _session_changed(self) -> None:
-        new = not self.session.currentData()
+        # The new-session fields only matter (and only show) for a new session.
+        new = not self.session.currentData() or self.legacy is not None
         for w in (self.new_name, self.new_url, self.new_region):
-            w.setEnabled(new)
+            w.setEnabled(new and self.legacy is None)
+            self.pick_form.setRowVisible(w, new and not (w is self.new_name and self.legacy))
 
     def _fail(self, text: str) -> None:
         self.status.setStyleSheet("color: #c0392b;")
