@@ -369,3 +369,17 @@ def test_keyring_is_probed_in_the_first_load_not_at_construction(qtbot: Any,
             store.real = True
     finally:
         tasks.shutdown()
+
+
+def test_role_with_mfa_asks_once_for_the_role(env: Env) -> None:
+    env.pane.select("role-mfa")
+    env.pane.actions_by_name["mfa"].trigger()
+    env.qtbot.waitUntil(lambda: env.broker.open_dialog("role-mfa") is not None, timeout=15000)
+    dialog = env.broker.open_dialog("role-mfa")
+    assert dialog is not None
+    assert dialog.role_label.text() == env.aws.sandbox.admin_role_arn
+    env.qtbot.keyClicks(dialog.code, env.aws.sandbox.totp())
+    with env.qtbot.waitSignal(env.pane.loaded, timeout=20000):
+        dialog.ok_button.click()
+    assert env.state("role-mfa").startswith("valid until ")
+    assert env.broker.dialogs_shown == 1
