@@ -225,3 +225,15 @@ def test_sessions_for_protected_profiles_and_roles_on_them(aws_env, gnome_keyrin
     KeyringStore().delete(KEYS_PREFIX + "default")
     status = service.status("default")
     assert status.state.name == "BROKEN" and "keyring" in status.reason
+
+
+def test_concurrent_helpers_without_window_queue_on_the_profile_lock(aws_env,
+                                                                     gnome_keyring) -> None:
+    ProfileWriter(KeyringStore()).protect_keys(load_profiles(), "mfa")
+    procs = [subprocess.Popen([str(VENV_BIN / "gangway"), "credentials", "--profile", "mfa"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    results = [(*p.communicate(timeout=60), p.returncode) for p in procs]
+    for stdout, stderr, code in results:  # each one fails cleanly; none hangs on the lock
+        assert code != 0 and stdout == ""
+        assert len(stderr.strip().splitlines()) == 1 and "MFA" in stderr
