@@ -12,8 +12,6 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from app import __version__
-
 # verb -> one-line help. The module is app.commands.<verb with - as _>.
 VERBS: dict[str, str] = {
     "doctor": "check prerequisites (AWS CLI, session-manager-plugin, OpenSSH, keyring, terminals)",
@@ -32,13 +30,23 @@ def _module(verb: str) -> ModuleType:
     return importlib.import_module("app.commands." + verb.replace("-", "_"))
 
 
+class _VersionAction(argparse.Action):
+    """--version, resolved only when asked (package metadata lookups are slow)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kw: object) -> None:
+        from app import __version__
+
+        print(f"gangway {__version__}")
+        parser.exit()
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gangway",
         description="SSH, shells and tunnels over AWS Systems Manager Session Manager. "
         "Without a command, opens the Gangway window.",
     )
-    parser.add_argument("--version", action="version", version=f"gangway {__version__}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="print the version")
     parser.add_argument("--debug", action="store_true", help="log at DEBUG level")
     parser.add_argument("--smoke-test", action="store_true", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="verb", metavar="COMMAND")
