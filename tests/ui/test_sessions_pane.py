@@ -157,3 +157,17 @@ def test_no_profile_says_so(qtbot: QtBot, runner: TaskRunner, tmp_path) -> None:
     pane = make_pane(qtbot, runner, Paths.for_root(tmp_path).ensure(), profiles=())
     assert pane.refresh() is None
     assert pane.stack.currentWidget() is pane.no_profile
+
+
+def test_terminal_settings_open_from_the_pane(qtbot: QtBot, runner: TaskRunner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from app.core.store import JsonStore
+    from app.ui.dialogs.terminal_settings import TerminalSettingsDialog
+
+    paths = Paths.for_root(tmp_path).ensure()
+    pane = SessionsPane(runner, paths.data_dir, settings=JsonStore(paths.settings_file))
+    qtbot.addWidget(pane)
+    pane.settings_button.click()
+    dialogs = pane.findChildren(TerminalSettingsDialog)
+    assert len(dialogs) == 1 and dialogs[0].isVisible()
+    qtbot.waitUntil(lambda: dialogs[0].task.finished, timeout=10_000)
+    dialogs[0].reject()
