@@ -31,8 +31,8 @@ def test_every_node_of_the_fleet_is_listed_with_its_details(aws_env):
         assert row.ping_status == (node.ping or "")
         assert row.agent_version == node.agent_version
         assert row.private_ip == node.private_ip
+        assert dict(row.tags) == node.tags  # hybrid nodes' tags via ssm:ListTagsForResource
         if not node.hybrid:
-            assert dict(row.tags) == node.tags
             assert row.state == node.state
             assert row.az.startswith(node.region)
             assert row.platform == node.platform
