@@ -96,7 +96,8 @@ class SessionsModel(QAbstractTableModel):
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(rec, col)
-        if role == Qt.ItemDataRole.ToolTipRole and col in (COL_TARGET, COL_REASON, COL_STATUS):
+        if role == Qt.ItemDataRole.ToolTipRole and col in (COL_TARGET, COL_REASON, COL_STATUS,
+                                                             COL_SESSION, COL_DOCUMENT):
             # Qt guesses rich text in tooltips; a leading plain-text marker is not enough,
             # so hostile text is escaped.
             import html

@@ -39,8 +39,8 @@ from app.ui.tasks import Task, TaskRunner
 from app.ui.widgets.empty_state import EmptyState
 
 HISTORY_ITEMS = 100
-_WIDTHS = {sm.COL_TIME: 145, sm.COL_STATUS: 190, sm.COL_PROFILE: 80, sm.COL_TARGET: 220,
-           sm.COL_DOCUMENT: 160, sm.COL_REASON: 150}
+_WIDTHS = {sm.COL_TIME: 140, sm.COL_STATUS: 170, sm.COL_PROFILE: 80, sm.COL_TARGET: 210,
+           sm.COL_DOCUMENT: 150, sm.COL_REASON: 130}
 
 
 @dataclass(frozen=True)
