@@ -222,6 +222,21 @@ def test_scp_round_trip_through_the_dialog(qtbot: QtBot, gui_env, tmp_path: Path
     assert done.args[0] == 0, (done.args[1], dlg.stderr[-2000:])
     assert (back / "copy.bin").read_bytes() == payload
 
+    # Cancel: a big upload is stopped, and the dialog says so and can copy again.
+    big = tmp_path / "big.bin"
+    with big.open("wb") as fh:
+        fh.truncate(2 * 1024**3)  # sparse: cheap to make, slow to send
+    dlg.upload.setChecked(True)
+    dlg.local.setText(str(big))
+    dlg.remote.setText(str(remote.parent / "big.bin"))
+    with qtbot.waitSignal(dlg.finished_copy, timeout=30_000) as done:
+        dlg.start_button.click()
+        assert "2.0 GiB" in dlg.status.text()
+        qtbot.wait(300)
+        dlg.cancel_button.click()
+    assert done.args == [-1, "Cancelled."]
+    assert dlg.start_button.isEnabled() and not dlg.cancel_button.isEnabled()
+
 
 def test_shell_session_reaches_the_plugin_with_its_contract(qtbot: QtBot, gui_env) -> None:  # type: ignore[no-untyped-def]
     aws_env = gui_env["aws_env"]

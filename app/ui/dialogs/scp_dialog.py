@@ -75,6 +75,7 @@ class ScpDialog(QDialog):
         self.stderr = ""
         self.total = 0
         self.exit_code: int | None = None
+        self.cancelled = False
         self.setWindowTitle("Copy files over Session Manager")
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self.setMinimumWidth(HEADER_WIDTH + 60)
@@ -205,6 +206,7 @@ class ScpDialog(QDialog):
         proc.errorOccurred.connect(self._error)
         self.process = proc
         self.exit_code = None
+        self.cancelled = False
         self.stderr = ""
         self.bar.setRange(0, 0)  # busy
         self.start_button.setEnabled(False)
@@ -213,6 +215,7 @@ class ScpDialog(QDialog):
 
     def cancel(self) -> None:
         if self.process is not None:
+            self.cancelled = True
             self.status.setText("Cancelling…")
             self.process.kill()
 
@@ -234,8 +237,8 @@ class ScpDialog(QDialog):
 
     def _finished(self, code: int, status: QProcess.ExitStatus) -> None:
         self._read_stderr()
-        if status is QProcess.ExitStatus.CrashExit:
-            self._done(-1, "Cancelled." if code in (0, 9) else "scp stopped unexpectedly.")
+        if self.cancelled or status is QProcess.ExitStatus.CrashExit:
+            self._done(-1, "Cancelled." if self.cancelled else "scp stopped unexpectedly.")
             return
         if code == 0:
             match = _TRANSFERRED.search(self.stderr)
