@@ -21,10 +21,8 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QHeaderView,
-    QInputDialog,
     QLabel,
     QMenu,
-    QMessageBox,
     QPushButton,
     QStackedWidget,
     QTableView,
@@ -43,14 +41,14 @@ from app.core.aws.profile_view import (
     state_text,
     with_identity,
 )
-from app.core.aws.profile_writer import ProfileWriter, validate_name
-from app.core.aws.profiles import ProfileKind, ProfileSet
-from app.core.errors import FileChangedError, ProfileError
+from app.core.aws.profile_writer import ProfileWriter
+from app.core.aws.profiles import ProfileKind
+from app.core.errors import FileChangedError
 from app.core.store import JsonStore
-from app.ui.dialogs.profile_editor import EditorResult, open_editor
 from app.ui.errors import error_text
 from app.ui.mfa_broker import MfaBroker
 from app.ui.models.profiles_model import COL_NAME, SORT_ROLE, ProfilesModel
+from app.ui.panes.profile_edits import ProfileEditsMixin
 from app.ui.tasks import TaskRunner
 from app.ui.widgets.empty_state import EmptyState
 
@@ -89,7 +87,7 @@ def _load(service: CredentialService) -> tuple[ProfilesView, bool]:
     return load_view(service), bool(service.store.real)
 
 
-class ProfilesPane(QWidget):
+class ProfilesPane(ProfileEditsMixin):
     loaded = Signal()  # a new view is on screen (tests and scenes wait for it)
     operation_failed = Signal(object)  # the exception, after it is shown
 
@@ -348,128 +346,6 @@ class ProfilesPane(QWidget):
         else:
             self.show_message(f"{message} {hint}".strip(), error=True)
         self.operation_failed.emit(exc)
-
-    # --- writes ------------------------------------------------------------------------------
-
-    def _write(self, fn: Callable[..., ProfileSet], *args: Any, select: str | None = None,
-               done: str = "") -> None:
-        if self.view is None:
-            return
-        self.show_message("")
-        task = self.tasks.submit(fn, self.view.profiles, *args, name=getattr(fn, "__name__", ""))
-
-        def ok(_result: object) -> None:
-            self._pending_select = select
-            if done:
-                self.show_message(done)
-            self.reload()
-
-        task.result.connect(ok)
-        task.error.connect(self._failed)
-
-    def new_profile(self) -> None:
-        view = self.view
-        names = [r.name for r in view.rows] if view else []
-        sessions = list(view.profiles.sso_sessions.values()) if view else []
-        self.editor = open_editor(self, names, sessions, None, self._create)
-
-    def _create(self, result: EditorResult) -> None:
-        self._write(self.writer.create, result.name, result.config, result.credentials,
-                    select=result.name, done=f"Created profile {result.name}.")
-
-    def edit_profile(self) -> None:
-        row, view = self.selected_row(), self.view
-        if row is None or view is None:
-            return
-        old = row.name
-        writer = self.writer
-
-        def save(result: EditorResult) -> None:
-            def edit(profiles: ProfileSet) -> ProfileSet:
-                if result.name != old:
-                    profiles = writer.rename(profiles, old, result.name)
-                return writer.update(profiles, result.name, result.config, result.credentials)
-
-            self._write(edit, select=result.name, done=f"Saved profile {result.name}.")
-
-        self.editor = open_editor(self, [r.name for r in view.rows],
-                                  list(view.profiles.sso_sessions.values()), row.profile, save)
-
-    def _ask_name(self, title: str, label: str, default: str,
-                  then: Callable[[str], None]) -> QInputDialog:
-        dialog = QInputDialog(self)
-        dialog.setWindowTitle(title)
-        dialog.setLabelText(label)
-        dialog.setTextValue(default)
-        for text in dialog.findChildren(QLabel):
-            text.setTextFormat(Qt.TextFormat.PlainText)  # the label quotes a profile name
-
-        def chosen(name: str) -> None:
-            try:
-                validate_name(name)
-            except ProfileError as exc:
-                self.show_message(exc.message, error=True)
-                return
-            then(name)
-
-        dialog.textValueSelected.connect(chosen)
-        dialog.finished.connect(dialog.deleteLater)
-        dialog.open()
-        self.name_dialog = dialog
-        return dialog
-
-    def duplicate_profile(self) -> None:
-        name = self.selected_name()
-        if name is not None:
-            self._ask_name("Duplicate profile", f"Name for the copy of {name}:",
-                           f"{name}-copy", lambda new: self._write(
-                               self.writer.duplicate, name, new, select=new,
-                               done=f"Copied {name} to {new}."))
-
-    def rename_profile(self) -> None:
-        name = self.selected_name()
-        if name is not None:
-            def rename(new: str) -> None:
-                if new != name:
-                    self._write(self.writer.rename, name, new, select=new,
-                                done=f"Renamed {name} to {new}.")
-
-            self._ask_name("Rename profile", f"New name for {name}:", name, rename)
-
-    def delete_profile(self) -> None:
-        name = self.selected_name()
-        if name is None:
-            return
-        box = QMessageBox(QMessageBox.Icon.Question, "Delete profile",
-                          f"Delete the profile {name}?", parent=self)
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        box.setInformativeText("Its sections are removed from both AWS files (a backup is "
-                               "kept next to them) and its secrets from the keyring.")
-        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.button(QMessageBox.StandardButton.Yes).setText("Delete")
-
-        def answered(button: Any) -> None:
-            if box.standardButton(button) == QMessageBox.StandardButton.Yes:
-                self._write(self.writer.delete, name, done=f"Deleted profile {name}.")
-
-        box.buttonClicked.connect(answered)
-        box.finished.connect(box.deleteLater)
-        box.open()
-        self.confirm_box = box
-
-    def protect_keys(self) -> None:
-        name = self.selected_name()
-        if name is not None:
-            self._write(self.writer.protect_keys, name, select=name,
-                        done=f"The keys of {name} are now in the OS keyring; the credentials "
-                        "file runs Gangway instead.")
-
-    def restore_keys(self) -> None:
-        name = self.selected_name()
-        if name is not None:
-            self._write(self.writer.unprotect_keys, name, select=name,
-                        done=f"The keys of {name} are back in the credentials file.")
 
     # --- credentials -------------------------------------------------------------------------
 
