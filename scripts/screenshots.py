@@ -79,7 +79,9 @@ class Ctx:
 Scene = Callable[[Ctx], "QWidget | None"]
 SCENES: dict[str, Scene] = {}
 # Modules whose import registers more scenes (each feature keeps its scenes next to its tests).
-SCENE_MODULES: list[str] = ["scripts.scenes_profiles", "scripts.scenes_instances"]
+SCENE_MODULES: list[str] = [
+    "scripts.scenes_profiles", "scripts.scenes_instances", "scripts.scenes_sessions",
+]
 
 
 def scene(name: str) -> Callable[[Scene], Scene]:
