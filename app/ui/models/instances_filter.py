@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
 
-from app.ui.models.instances_model import InstancesModel
+from app.ui.models.instances_model import HANDLED_ROLES, InstancesModel
 
 
 def parse_terms(text: str) -> tuple[tuple[str, ...], tuple[tuple[str, str | None], ...]]:
@@ -120,6 +120,14 @@ class InstancesFilter(QSortFilterProxyModel):
         if self._flags_gen != src.generation or source_row >= len(flags):
             flags = self._compute(src)
         return flags[source_row]
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        # Painting asks ~8 roles per cell; the default would map each one to the source (a
+        # Python index() call) before the source refuses it. Refuse unhandled roles here.
+        if role not in HANDLED_ROLES:
+            return None
+        return super().data(index, role)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if self._source is not None:

@@ -41,6 +41,13 @@ ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 
 AnyIndex = QModelIndex | QPersistentModelIndex
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
+_ROW = int(ROW_ROLE)
+_SORT = int(SORT_ROLE)
+_NCOLS = len(_HEADERS)
+_ROLES = frozenset((_DISPLAY, _TOOLTIP, _ROW, _SORT))
+HANDLED_ROLES = _ROLES  # the roles data() answers; anything else is None
 
 
 def row_key(row: InstanceRow) -> tuple[str, str]:
@@ -162,6 +169,14 @@ class InstancesModel(QAbstractTableModel):
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(_HEADERS)
 
+    def index(self, row: int, column: int,
+              parent: AnyIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
+        # The default index() calls rowCount() and columnCount() back in Python; the proxy
+        # maps every painted cell's every role through here, so do it in one call.
+        if 0 <= row < len(self._rows) and 0 <= column < _NCOLS and not parent.isValid():
+            return self.createIndex(row, column)
+        return QModelIndex()
+
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(_HEADERS):
@@ -172,17 +187,21 @@ class InstancesModel(QAbstractTableModel):
         return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
+        # The delegate asks ~8 roles per painted cell; refuse the unhandled ones first, cheaply.
+        if role not in _ROLES or not index.isValid():
             return None
-        row = self._rows[index.row()]
+        r = index.row()
+        if r >= len(self._rows):
+            return None
+        row = self._rows[r]
         col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             return _display(row, col, row_key(row) in self._favs)
-        if role == ROW_ROLE:
+        if role == _ROW:
             return row
-        if role == SORT_ROLE:
+        if role == _SORT:
             return sort_key(row, col, row_key(row) in self._favs)
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             if col in (COL_ACCESS, COL_STATE, COL_SSM):
                 return plain_tooltip(explain(row))
             if col == COL_TAGS:
