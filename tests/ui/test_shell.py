@@ -185,3 +185,18 @@ def test_smoke_test_flag_exits_cleanly(paths: Paths) -> None:
     assert "ipc: listening" in done.stdout
 
 
+
+
+def test_empty_state_shows_all_of_its_wrapped_text(qtbot: QtBot) -> None:
+    long_text = " ".join(["Saved tunnels will appear here with a switch for each."] * 6)
+    state = EmptyState("Nothing yet", long_text, "Do something")
+    qtbot.addWidget(state)
+    state.resize(700, 500)
+    state.show()
+    qtbot.waitExposed(state)
+    label = state.text_label
+    assert label.wordWrap()
+    assert label.height() >= label.heightForWidth(label.width()), "wrapped text is cut off"
+    state.set_text("Still nothing", long_text + " And one more sentence to wrap again.")
+    qtbot.wait(50)
+    assert label.height() >= label.heightForWidth(label.width())

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+_TEXT_WIDTH = 520
 
 
 class EmptyState(QWidget):
@@ -12,29 +14,40 @@ class EmptyState(QWidget):
     def __init__(self, title: str, text: str, action_text: str | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.addStretch(1)
+        # The text column sits between horizontal stretches rather than being added with an
+        # alignment: an aligned widget gets its size hint, which ignores word-wrapped height
+        # and cuts wrapped text to one line.
+        column = QWidget()
+        column.setMaximumWidth(_TEXT_WIDTH)
+        inner = QVBoxLayout(column)
+        inner.setContentsMargins(0, 0, 0, 0)
         self.title_label = QLabel(title)
-        self.title_label.setTextFormat(Qt.TextFormat.PlainText)
         font = self.title_label.font()
         font.setPointSizeF(font.pointSizeF() * 1.35)
         font.setBold(True)
         self.title_label.setFont(font)
         self.text_label = QLabel(text)
-        self.text_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.text_label.setWordWrap(True)
-        self.text_label.setMaximumWidth(520)
         self.text_label.setStyleSheet("color: palette(placeholder-text);")
         for label in (self.title_label, self.text_label):
+            label.setTextFormat(Qt.TextFormat.PlainText)  # may quote hostile names
+            label.setWordWrap(True)
             label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-            layout.addWidget(label, 0, Qt.AlignmentFlag.AlignHCenter)
+            inner.addWidget(label)
         self.button: QPushButton | None = None
         if action_text:
             self.button = QPushButton(action_text)
             self.button.clicked.connect(self.action)
-            layout.addSpacing(8)
-            layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addStretch(2)
+            inner.addSpacing(8)
+            inner.addWidget(self.button, 0, Qt.AlignmentFlag.AlignHCenter)
+
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(column, 4)
+        row.addStretch(1)
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        outer.addLayout(row)
+        outer.addStretch(2)
 
     def set_text(self, title: str, text: str) -> None:
         self.title_label.setText(title)
