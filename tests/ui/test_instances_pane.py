@@ -125,6 +125,19 @@ def test_hostile_names_show_literally_in_view_tooltip_and_menu(qtbot, pane, aws_
         assert label.textFormat() == Qt.TextFormat.PlainText
 
 
+def test_picking_a_profile_lists_its_instances(qtbot, pane, aws_env):
+    pane.set_regions(["eu-west-1"])
+    with qtbot.waitSignal(pane.refreshed, timeout=60000):
+        pane.profile_box.setCurrentText("jumpbox-only")
+    assert pane.profile == "jumpbox-only"
+    shown = view_rows(pane)
+    assert shown and all(r.tag("Purpose") == "jumpbox" for r in shown)
+    assert {r.instance_id for r in shown} == {
+        n.instance_id for n in aws_env.sandbox.fleet.in_region("eu-west-1")
+        if n.tags.get("Purpose") == "jumpbox" and n.ping == "Online"
+        and n.state in ("running", "hybrid")}
+
+
 def test_menu_and_double_click_emit_session_actions(qtbot, pane, aws_env):
     fleet = aws_env.sandbox.fleet
     pane.set_regions(["us-east-1"])
@@ -139,7 +152,8 @@ def test_menu_and_double_click_emit_session_actions(qtbot, pane, aws_env):
         return {a.data(): a for a in menu.actions() if a.data()}
 
     web = actions("web-1.prod")
-    assert set(web) == {"shell", "ssh", "sftp", "scp", "port-forward"}
+    assert set(web) == {"shell", "shell-reason", "shell-command", "ssh", "sftp", "scp",
+                        "copy-ssh", "port-forward"}
     assert all(a.isEnabled() for a in web.values())
     web["ssh"].trigger()
     old = actions("old-agent-ssh")

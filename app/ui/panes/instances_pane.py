@@ -54,9 +54,12 @@ KNOWN_REGIONS = (
 # What a session action needs, in the sessions engineer's vocabulary.
 ACTIONS: tuple[tuple[str, str, Action], ...] = (
     ("shell", "Open shell", Action.SHELL),
+    ("shell-reason", "Open shell with a reason…", Action.SHELL),
+    ("shell-command", "Run a command…", Action.SHELL),
     ("ssh", "SSH", Action.SSH),
     ("sftp", "SFTP", Action.SFTP),
     ("scp", "Copy files (scp)…", Action.SCP),
+    ("copy-ssh", "Copy SSH command", Action.SSH),
     ("port-forward", "Forward a port…", Action.PORT_FORWARD),
     ("rdp", "Remote desktop (RDP)", Action.RDP),
 )
@@ -243,8 +246,12 @@ class InstancesPane(QWidget):
         self.model.clear()
         self.region_errors.clear()
         self._show_errors()
+        self.last_refreshed = None
+        self.refreshed_label.setText("")
         self.profile_changed.emit(name)
         self._update_state()
+        if name:
+            self.refresh()  # the user picked it: show its instances without another click
 
     def set_regions(self, regions: Sequence[str] = (), all_regions: bool = False) -> None:
         """Choose what the next refresh searches (one region, or all enabled ones)."""
