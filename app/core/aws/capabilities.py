@@ -7,6 +7,7 @@ act on (start the instance, update the agent, ask for the permission).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -31,14 +32,14 @@ class Action(StrEnum):
     RDP = "rdp"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Capability:
     action: Action
     ok: bool
     reason: str = ""  # why not, when not ok
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Capabilities:
     items: tuple[Capability, ...] = ()
 
@@ -79,6 +80,7 @@ def _blocker(state: str, managed: bool, ping_status: str, permission: Permission
     return ""
 
 
+@functools.lru_cache(maxsize=4096)
 def capabilities_for(
     *,
     platform: str,
@@ -88,7 +90,10 @@ def capabilities_for(
     agent_version: str,
     permission: Permission,
 ) -> Capabilities:
-    """The actions an instance offers, each with the reason when it is not possible."""
+    """The actions an instance offers, each with the reason when it is not possible.
+
+    Cached: inputs repeat across a fleet, so 10,000 rows share a few dozen answers.
+    """
     windows = platform.lower().startswith("windows")
     actions = [Action.SHELL, Action.PORT_FORWARD, Action.REMOTE_PORT_FORWARD]
     actions += [Action.RDP] if windows else [Action.SSH, Action.SFTP, Action.SCP]

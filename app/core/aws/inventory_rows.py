@@ -16,7 +16,7 @@ from app.core.aws.permissions import Access, Permission, Principal, TagSet
 from app.core.errors import GangwayError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InstanceRow:
     instance_id: str
     name: str

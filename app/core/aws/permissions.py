@@ -10,6 +10,7 @@ federated user), the verdict is UNKNOWN and says why, rather than guessing.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -29,7 +30,7 @@ class Access(StrEnum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Permission:
     access: Access
     reason: str = ""
@@ -94,7 +95,9 @@ def _tag_key(context_key: str) -> str | None:
     return None
 
 
-def _decision(text: str, missing: Sequence[str]) -> Permission:
+@functools.lru_cache(maxsize=256)
+def _decision(text: str, missing: tuple[str, ...]) -> Permission:
+    """One shared Permission per distinct answer (thousands of rows, few answers)."""
     if text == "allowed":
         return Permission(Access.ALLOWED)
     if text == "explicitDeny":
@@ -216,12 +219,12 @@ def _per_resource(results: list[dict[str, Any]], arns: Sequence[str]) -> dict[st
         if result.get("EvalActionName") not in (None, ACTION):
             continue
         missing = [str(m) for m in result.get("MissingContextValues", [])]
-        verdict = _decision(str(result.get("EvalDecision", "")), missing)
+        verdict = _decision(str(result.get("EvalDecision", "")), tuple(missing))
         specific = result.get("ResourceSpecificResults") or []
         for item in specific:
             name = str(item.get("EvalResourceName", ""))
             out[name] = _decision(str(item.get("EvalResourceDecision", "")),
-                                  [str(m) for m in item.get("MissingContextValues", [])])
+                                  tuple(str(m) for m in item.get("MissingContextValues", [])))
         name = str(result.get("EvalResourceName", ""))
         if not specific and name in arns:
             out[name] = verdict
