@@ -39,6 +39,9 @@ def handle(gw: Gateway, req: Request) -> Reply:
     if route == "health":
         with st.lock:
             return _ok({"ok": True, "requests": st.request_count})
+    if route == "snapshot":
+        st.snapshot()
+        return _ok()
     if route == "reset":
         st.reset_test_state()
         return _ok()

@@ -404,6 +404,7 @@ sso_registration_scopes = sso:account:access
             timings["seed_call"] = time.perf_counter() - t
             if sshd is not None:
                 control.map_port(22, sshd.port)
+            control.call("snapshot", {})  # what control.reset() returns to before each test
             plugin_dir = workdir / "bin"
             plugin_dir.mkdir(exist_ok=True)
             _install_plugin(plugin_dir)

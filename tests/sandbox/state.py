@@ -5,6 +5,7 @@ One lock guards it all; the gateway is a ThreadingHTTPServer and requests are sh
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from dataclasses import dataclass, field
@@ -113,14 +114,33 @@ class State:
     temp_duration_cap: float | None = None  # control API can shorten every new temp credential
     request_count: int = 0
     verify_signatures: bool = True
+    _snapshot: dict[str, Any] | None = None
+
+    def snapshot(self) -> None:
+        """Remember fleet pings, node tags and port maps as the state every test starts from."""
+        with self.lock:
+            self._snapshot = copy.deepcopy(
+                {
+                    "ssm_nodes": self.ssm_nodes,
+                    "node_tags": self.node_tags,
+                    "port_map": self.port_map,
+                }
+            )
 
     def reset_test_state(self) -> None:
-        """What the per-test fixture clears: faults, throttles, rules overrides, sessions."""
+        """What the per-test fixture clears: faults, throttles, rule overrides, sessions, duration
+        caps, and changes to pings/tags/port maps since the snapshot."""
         with self.lock:
             self.faults.clear()
             self.rules = dict(self.baseline_rules)
             self.temp_duration_cap = None
             self.sessions.clear()
+            self.verify_signatures = True
+            if self._snapshot is not None:
+                restored = copy.deepcopy(self._snapshot)
+                self.ssm_nodes = restored["ssm_nodes"]
+                self.node_tags = restored["node_tags"]
+                self.port_map = restored["port_map"]
 
     def lookup(self, akid: str) -> tuple[Credential | None, str]:
         """Return (credential, verdict) where verdict is ok | invalid | expired."""

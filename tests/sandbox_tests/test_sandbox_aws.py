@@ -437,3 +437,23 @@ def test_signature_must_match_the_secret(aws_env: AwsEnv, sandbox: Sandbox) -> N
         with pytest.raises(ClientError) as exc:
             call(session.client(service, region_name="us-east-1", config=NO_RETRY))
         assert error_of(exc)[0] == code, service
+
+
+def test_ping_changes_are_visible_and_reset_between_tests(
+    aws_env: AwsEnv, sandbox: Sandbox
+) -> None:
+    web = sandbox.fleet.by_name("web-1.prod")
+    sandbox.control.set_ping(web.instance_id, "ConnectionLost")
+    ssm = client("ssm")
+    info = ssm.describe_instance_information(
+        Filters=[{"Key": "InstanceIds", "Values": [web.instance_id]}]
+    )
+    assert info["InstanceInformationList"][0]["PingStatus"] == "ConnectionLost"
+    with pytest.raises(ClientError) as exc:
+        ssm.start_session(Target=web.instance_id)
+    assert error_of(exc)[0] == "TargetNotConnected"
+    sandbox.reset()
+    info = ssm.describe_instance_information(
+        Filters=[{"Key": "InstanceIds", "Values": [web.instance_id]}]
+    )
+    assert info["InstanceInformationList"][0]["PingStatus"] == "Online"
