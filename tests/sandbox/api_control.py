@@ -93,6 +93,7 @@ def handle(gw: Gateway, req: Request) -> Reply:
             seed=int(body.get("seed", 1)),
         )
         _load_fleet(gw, fleet)
+        gw.clear_ec2_cache()  # seeding wrote to moto's backend directly
         return _ok(fleet.to_json())
     if route == "rules":
         with st.lock:

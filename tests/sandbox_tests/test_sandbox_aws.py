@@ -457,3 +457,23 @@ def test_ping_changes_are_visible_and_reset_between_tests(
         Filters=[{"Key": "InstanceIds", "Values": [web.instance_id]}]
     )
     assert info["InstanceInformationList"][0]["PingStatus"] == "Online"
+
+
+def test_ec2_answers_follow_changes(aws_env: AwsEnv, sandbox: Sandbox) -> None:
+    """Memoised Describe* answers never hide a change made through EC2."""
+    ec2 = client("ec2", region="ap-southeast-2")
+    node = sandbox.fleet.ec2("ap-southeast-2")[0]
+
+    def tags() -> dict[str, str]:
+        inst = ec2.describe_instances(InstanceIds=[node.instance_id])["Reservations"][0][
+            "Instances"
+        ][0]
+        return {t["Key"]: t["Value"] for t in inst["Tags"]}
+
+    first = ec2.describe_instances(InstanceIds=[node.instance_id])
+    second = ec2.describe_instances(InstanceIds=[node.instance_id])
+    assert first["ResponseMetadata"]["RequestId"] != second["ResponseMetadata"]["RequestId"]
+    ec2.create_tags(Resources=[node.instance_id], Tags=[{"Key": "Touched", "Value": "yes"}])
+    assert tags()["Touched"] == "yes"
+    ec2.delete_tags(Resources=[node.instance_id], Tags=[{"Key": "Touched"}])
+    assert "Touched" not in tags()
