@@ -99,7 +99,8 @@ def test_errors_are_one_line_on_stderr_and_nothing_on_stdout(aws_env) -> None:  
 
 
 @pytest.mark.parametrize("name", ["$(touch /tmp/pwned)", "`touch /tmp/pwned`"])
-def test_hostile_name_resolves_as_data_never_as_shell(aws_env, tmp_path: Path, name: str) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_name_resolves_as_data_never_as_shell(aws_env, tmp_path: Path, name: str,
+                                                      lookup_path: str) -> None:  # type: ignore[no-untyped-def]
     node = aws_env.sandbox.fleet.by_name(name)
     marker = Path("/tmp/pwned")
     if marker.exists():
@@ -179,3 +180,33 @@ def test_xterm_under_xvfb_runs_ssh(aws_env, sshd, tmp_path: Path, monkeypatch) -
     finally:
         xvfb.terminate()
         xvfb.wait(timeout=10)
+
+
+@pytest.fixture(params=["stdlib", "boto3"])
+def lookup_path(request, monkeypatch):  # type: ignore[no-untyped-def]
+    """Both ways the proxy can call AWS: its boto3-free path, and boto3 (which it uses as soon
+    as a setting it does not handle itself is present, here a CA bundle)."""
+    if request.param == "boto3":
+        import certifi
+
+        monkeypatch.setenv("AWS_CA_BUNDLE", certifi.where())
+    return request.param
+
+
+def test_hybrid_node_name_and_ambiguous_names(aws_env, lookup_path) -> None:  # type: ignore[no-untyped-def]
+    done = _gangway("proxy", "--profile", "default", "--region", REGION, "onprem-db", "22",
+                    timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(_records(aws_env)[-1]["argv"][5])["Target"] == "mi-0123456789abcdef0"
+
+    from app.core.aws.session import client, new_session
+
+    ec2 = client(new_session("default"), "ec2", REGION)
+    ids = [ec2.run_instances(ImageId="ami-760aaa0f", MinCount=1, MaxCount=1, TagSpecifications=[
+        {"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": f"twin-{lookup_path}"}]}],
+        )["Instances"][0]["InstanceId"] for _ in range(2)]
+    done = _gangway("proxy", "--profile", "default", "--region", REGION, f"twin-{lookup_path}",
+                    "22")
+    assert done.returncode == 1 and done.stdout == ""
+    assert "Several instances are named" in done.stderr
+    assert all(i in done.stderr for i in ids) and done.stderr.count("\n") == 1

@@ -42,35 +42,46 @@ class Plan:
     access_key: str
     secret_key: str = field(repr=False)
     token: str | None = field(default=None, repr=False)
+    ec2_endpoint: str | None = None  # for Name-tag lookups; None = leave those to boto3
 
     def get_frozen_credentials(self) -> Plan:  # the shape ssm_sessions.plugin_env reads
         return self
 
 
-def endpoint_for(region: str, profile_fields: dict[str, str] | None = None) -> str | None:
-    """The SSM endpoint botocore would use, or None when that needs botocore to decide."""
+def endpoint_for(region: str, profile_fields: dict[str, str] | None = None,
+                 service: str = "ssm") -> str | None:
+    """The endpoint botocore would use for `service` (ssm, ec2), or None when that needs
+    botocore to decide."""
     if any(os.environ.get(k) for k in _NOT_PLAIN):
         return None
     if profile_fields and any(k in profile_fields for k in (
             "endpoint_url", "services", "use_fips_endpoint", "use_dualstack_endpoint",
             "ca_bundle")):
         return None
-    explicit = os.environ.get("AWS_ENDPOINT_URL_SSM") or os.environ.get("AWS_ENDPOINT_URL")
+    explicit = (os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}")
+                or os.environ.get("AWS_ENDPOINT_URL"))
     if explicit:
         return explicit
     if not region.replace("-", "").isalnum() or region.startswith(("us-iso", "us-gov")):
         return None
     suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-    return f"https://ssm.{region}.{suffix}"
+    return f"https://{service}.{region}.{suffix}"
 
 
 def _sign(plan: Plan, target: str, body: bytes, now: _dt.datetime) -> dict[str, str]:
-    url = urlsplit(plan.endpoint_url)
+    """SigV4 headers for an SSM JSON call (`target` is the operation)."""
+    return _sign_request(plan, "ssm", plan.endpoint_url, {
+        "content-type": _CONTENT_TYPE, "x-amz-target": _TARGET_PREFIX + target}, body, now=now)
+
+
+def _sign_request(plan: Plan, service: str, endpoint: str, extra: dict[str, str], body: bytes,
+                  *, now: _dt.datetime) -> dict[str, str]:
+    """SigV4 (AWS4-HMAC-SHA256) headers for a POST of `body` to `endpoint`'s path."""
+    url = urlsplit(endpoint)
     host = url.netloc
     amz_date = now.strftime("%Y%m%dT%H%M%SZ")
     day = amz_date[:8]
-    headers = {"content-type": _CONTENT_TYPE, "host": host, "x-amz-date": amz_date,
-               "x-amz-target": _TARGET_PREFIX + target}
+    headers = {**extra, "host": host, "x-amz-date": amz_date}
     if plan.token:
         headers["x-amz-security-token"] = plan.token
     names = sorted(headers)
@@ -78,11 +89,11 @@ def _sign(plan: Plan, target: str, body: bytes, now: _dt.datetime) -> dict[str, 
         "POST", url.path or "/", "",
         "".join(f"{n}:{headers[n].strip()}\n" for n in names),
         ";".join(names), hashlib.sha256(body).hexdigest()])
-    scope = f"{day}/{plan.region}/ssm/aws4_request"
+    scope = f"{day}/{plan.region}/{service}/aws4_request"
     to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
                          hashlib.sha256(canonical.encode()).hexdigest()])
     key = ("AWS4" + plan.secret_key).encode()
-    for part in (day, plan.region, "ssm", "aws4_request"):
+    for part in (day, plan.region, service, "aws4_request"):
         key = hmac.new(key, part.encode(), hashlib.sha256).digest()
     signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
     headers["authorization"] = (f"AWS4-HMAC-SHA256 Credential={plan.access_key}/{scope}, "
@@ -91,39 +102,51 @@ def _sign(plan: Plan, target: str, body: bytes, now: _dt.datetime) -> dict[str, 
 
 
 def _error(status: int, raw: bytes, operation: str, doing: str) -> Exception:
+    """The GangwayError for an AWS error body (SSM JSON, or EC2's XML)."""
     from botocore.exceptions import ClientError
 
     from app.core.aws.session import translate
 
-    try:
-        doc = json.loads(raw or b"{}")
-    except ValueError:
-        doc = {}
-    code = str(doc.get("__type") or doc.get("code") or f"HTTP{status}").rsplit("#", 1)[-1]
-    message = str(doc.get("message") or doc.get("Message") or "")
+    code, message = f"HTTP{status}", ""
+    if raw.lstrip().startswith(b"<"):
+        import xml.etree.ElementTree as ET  # AWS's own error document; expat resolves no entities
+
+        try:
+            root = ET.fromstring(raw)  # noqa: S314
+            code = next((e.text or code for e in root.iter() if e.tag.endswith("Code")), code)
+            message = next((e.text or "" for e in root.iter() if e.tag.endswith("Message")), "")
+        except ET.ParseError:
+            pass
+    else:
+        try:
+            doc = json.loads(raw or b"{}")
+        except ValueError:
+            doc = {}
+        if isinstance(doc, dict):
+            code = str(doc.get("__type") or doc.get("code") or code).rsplit("#", 1)[-1]
+            message = str(doc.get("message") or doc.get("Message") or "")
     exc = ClientError({"Error": {"Code": code, "Message": message}}, operation)
     return translate(exc, doing)
 
 
-def call(plan: Plan, operation: str, params: dict[str, Any], doing: str, *,
-         attempts: int = 3, timeout: float = 30.0) -> dict[str, Any]:
-    """One SSM JSON call, retried on throttling and 5xx with a short backoff."""
-    if urlsplit(plan.endpoint_url).scheme not in ("https", "http"):
-        raise NetworkError(f"{doing}: the SSM endpoint {plan.endpoint_url!r} is not an "
-                           "http(s) URL.", "Check AWS_ENDPOINT_URL_SSM / AWS_ENDPOINT_URL.")
-    body = json.dumps(params).encode()
+def _post(plan: Plan, service: str, endpoint: str, extra: dict[str, str], body: bytes, *,
+          operation: str, doing: str, attempts: int, timeout: float) -> bytes:
+    """A signed POST, retried on throttling, 5xx and network errors with a short backoff."""
+    if urlsplit(endpoint).scheme not in ("https", "http"):
+        raise NetworkError(f"{doing}: the endpoint {endpoint!r} is not an http(s) URL.",
+                           f"Check AWS_ENDPOINT_URL_{service.upper()} / AWS_ENDPOINT_URL.")
     for attempt in range(attempts):
-        headers = _sign(plan, operation, body, _dt.datetime.now(_dt.UTC))
+        headers = _sign_request(plan, service, endpoint, extra, body,
+                                now=_dt.datetime.now(_dt.UTC))
         # The scheme was checked above: http(s) only.
-        req = urllib.request.Request(plan.endpoint_url, data=body, headers=headers,  # noqa: S310
+        req = urllib.request.Request(endpoint, data=body, headers=headers,  # noqa: S310
                                      method="POST")
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310
-                result: dict[str, Any] = json.loads(resp.read() or b"{}")
-                return result
+                data: bytes = resp.read()
+                return data
         except urllib.error.HTTPError as exc:
-            raw = exc.read()
-            err = _error(exc.code, raw, operation, doing)
+            err = _error(exc.code, exc.read(), operation, doing)
             code = getattr(err, "code", "")
             if (code in _RETRYABLE or exc.code >= 500) and attempt + 1 < attempts:
                 time.sleep(0.2 * 2 ** attempt)
@@ -136,6 +159,67 @@ def call(plan: Plan, operation: str, params: dict[str, Any], doing: str, *,
             raise NetworkError(f"{doing}: AWS could not be reached ({exc}).",
                                "Check your network connection or VPN, then retry.") from exc
     raise AssertionError("unreachable")
+
+
+def call(plan: Plan, operation: str, params: dict[str, Any], doing: str, *,
+         attempts: int = 3, timeout: float = 30.0) -> dict[str, Any]:
+    """One SSM JSON call."""
+    raw = _post(plan, "ssm", plan.endpoint_url, {
+        "content-type": _CONTENT_TYPE, "x-amz-target": _TARGET_PREFIX + operation},
+        json.dumps(params).encode(), operation=operation, doing=doing, attempts=attempts,
+        timeout=timeout)
+    result: dict[str, Any] = json.loads(raw or b"{}")
+    return result
+
+
+def instances_named(plan: Plan, name: str, states: list[str]) -> dict[str, str]:
+    """instance id -> state of the EC2 instances whose Name tag is `name` (all pages).
+
+    EC2's query protocol: a signed form POST, an XML answer. `name` is only a form value.
+    """
+    import xml.etree.ElementTree as ET
+    from urllib.parse import urlencode
+
+    if plan.ec2_endpoint is None:
+        raise ValueError("no EC2 endpoint in this plan")
+    form: dict[str, str] = {"Action": "DescribeInstances", "Version": "2016-11-15",
+                            "Filter.1.Name": "tag:Name", "Filter.1.Value.1": name,
+                            "Filter.2.Name": "instance-state-name"}
+    for i, state in enumerate(states, 1):
+        form[f"Filter.2.Value.{i}"] = state
+    found: dict[str, str] = {}
+    token = ""
+    doing = f"Looking up the instance named {name!r}"
+    while True:
+        body = urlencode({**form, **({"NextToken": token} if token else {})}).encode()
+        raw = _post(plan, "ec2", plan.ec2_endpoint, {
+            "content-type": "application/x-www-form-urlencoded; charset=utf-8"}, body,
+            operation="DescribeInstances", doing=doing, attempts=3, timeout=30.0)
+        root = ET.fromstring(raw)  # noqa: S314 - AWS's response; expat resolves no entities
+        ns = root.tag.split("}")[0] + "}" if root.tag.startswith("{") else ""
+        for inst in root.iter(f"{ns}instancesSet"):
+            for item in inst.findall(f"{ns}item"):
+                iid = item.findtext(f"{ns}instanceId")
+                state = item.findtext(f"{ns}instanceState/{ns}name") or ""
+                if iid:
+                    found[iid] = state
+        token = root.findtext(f"{ns}nextToken") or ""
+        if not token:
+            return found
+
+
+def nodes_named(plan: Plan, name: str) -> dict[str, str]:
+    """instance id -> ping status of managed (hybrid) nodes whose Name tag is `name`."""
+    found: dict[str, str] = {}
+    params: dict[str, Any] = {"Filters": [{"Key": "tag:Name", "Values": [name]}]}
+    while True:
+        page = call(plan, "DescribeInstanceInformation", params,
+                    f"Looking up the managed node named {name!r}")
+        for info in page.get("InstanceInformationList", []):
+            found[str(info["InstanceId"])] = str(info.get("PingStatus", ""))
+        if not page.get("NextToken"):
+            return found
+        params["NextToken"] = page["NextToken"]
 
 
 class FastSsm:

@@ -116,15 +116,16 @@ def _fast_plan(profile: str, region: str | None) -> fast_ssm.Plan | None:
     endpoint = fast_ssm.endpoint_for(region, dict(prof.fields))
     if endpoint is None:
         return None
+    ec2 = fast_ssm.endpoint_for(region, dict(prof.fields), "ec2")
     if prof.kind is ProfileKind.STATIC:
         keys = profiles.file_keys(profile)
         if keys is None:
             return None
-        return fast_ssm.Plan(region, endpoint, keys[0], keys[1], keys[2] or None)
+        return fast_ssm.Plan(region, endpoint, keys[0], keys[1], keys[2] or None, ec2)
     if managed(prof):
         creds = _managed_service(profiles, profile).get(profile)
         return fast_ssm.Plan(region, endpoint, creds.access_key_id, creds.secret_access_key,
-                             creds.session_token)
+                             creds.session_token, ec2)
     return None
 
 
@@ -161,6 +162,21 @@ def resolve_target(session: boto3.Session, region: str, host: str) -> str:
         raise
     except Exception as exc:
         raise translate(exc, f"Looking up the instance named {host!r}") from exc
+    return _pick(found, host, region)
+
+
+def resolve_target_fast(plan: fast_ssm.Plan, host: str) -> str:
+    """`resolve_target` without boto3 (same lookups, same choice)."""
+    if INSTANCE_ID.fullmatch(host):
+        return host
+    found = fast_ssm.instances_named(plan, host, _LIVE_STATES)
+    if not found:
+        found = fast_ssm.nodes_named(plan, host)
+    return _pick(found, host, plan.region)
+
+
+def _pick(found: dict[str, str], host: str, region: str) -> str:
+    """The one instance `host` names; prefer running ones; else a clear error."""
     if len(found) > 1:
         running = {i: s for i, s in found.items() if s in ("running", "Online")}
         found = running if len(running) == 1 else found
@@ -242,11 +258,14 @@ def run_plugin(argv: Sequence[str], env: Mapping[str, str], *,
 def run(req: ProxyRequest, *, history: ssm_sessions.SessionHistory | None = None) -> int:
     """Start the session, run the plugin until it exits, terminate the session, record it."""
     plugin_path = _plugin_path()
-    plan = _fast_plan(req.profile, req.region) if INSTANCE_ID.fullmatch(req.host) else None
+    plan = _fast_plan(req.profile, req.region)
+    if plan is not None and plan.ec2_endpoint is None and not INSTANCE_ID.fullmatch(req.host):
+        plan = None  # a Name lookup needs EC2, which only botocore can locate here
     ssm: Any
     creds: Any
     if plan is not None:
-        region, target, ssm, creds = plan.region, req.host, fast_ssm.FastSsm(plan), plan
+        region, ssm, creds = plan.region, fast_ssm.FastSsm(plan), plan
+        target = resolve_target_fast(plan, req.host)
     else:
         session = _session_for(req.profile, req.region)
         region = req.region or session.region_name or "us-east-1"
