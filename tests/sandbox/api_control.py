@@ -9,7 +9,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from . import api_sso
+from . import api_sso, api_sts_iam
 from .api_ssm import session_json
 from .fleet import Fleet, seed_fleet
 from .state import Credential, Fault, Role, User
@@ -64,6 +64,7 @@ def handle(gw: Gateway, req: Request) -> Reply:
                     "AIDA" + user.name.upper().replace("-", "")[:13].ljust(13, "X") + "SBX",
                     user_name=user.name,
                 )
+        api_sts_iam.register_in_moto(user.name, user.mfa_serial)
         return _ok({"arn": user.arn})
     if route == "keys":
         # Arbitrary credentials, e.g. an already-expired temporary key for the "expired" profile.

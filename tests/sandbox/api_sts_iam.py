@@ -10,6 +10,7 @@ import secrets
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
@@ -39,7 +40,28 @@ def handle(gw: Gateway, req: Request) -> Reply | None:
         return None
     if action == "SimulatePrincipalPolicy":
         return _simulate(gw, req)
+    if action in _SELF_USER_ACTIONS and "UserName" not in req.form and req.cred.user_name:
+        # IAM applies these to the caller when UserName is omitted; moto cannot map our keys
+        # to users, so name the user explicitly before forwarding.
+        req.body += b"&" + urlencode({"UserName": req.cred.user_name}).encode()
+        req.form["UserName"] = req.cred.user_name
     return None
+
+
+_SELF_USER_ACTIONS = {"GetUser", "ListMFADevices", "ListAccessKeys", "ListSigningCertificates"}
+
+
+def register_in_moto(user_name: str, mfa_serial: str | None) -> None:
+    """Mirror a sandbox user (and its virtual MFA device) into moto's IAM for IAM reads."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.iam.models import iam_backends
+
+    backend = iam_backends[DEFAULT_ACCOUNT_ID]["global"]
+    if user_name not in backend.users:
+        backend.create_user("us-east-1", user_name)
+    if mfa_serial:
+        device = backend.create_virtual_mfa_device(mfa_serial.rsplit("/", 1)[-1], "/")
+        backend.enable_mfa_device(user_name, device.serial_number, "000000", "000000")
 
 
 # --- STS ---------------------------------------------------------------------------------------

@@ -477,3 +477,11 @@ def test_ec2_answers_follow_changes(aws_env: AwsEnv, sandbox: Sandbox) -> None:
     assert tags()["Touched"] == "yes"
     ec2.delete_tags(Resources=[node.instance_id], Tags=[{"Key": "Touched"}])
     assert "Touched" not in tags()
+
+
+def test_iam_reads_know_the_sandbox_users(aws_env: AwsEnv, sandbox: Sandbox) -> None:
+    iam = client("iam", profile="mfa")
+    assert iam.get_user()["User"]["UserName"] == "bob"
+    devices = iam.list_mfa_devices()["MFADevices"]
+    assert [d["SerialNumber"] for d in devices] == [sandbox.mfa_serial]
+    assert {"alice", "bob", "carol"} <= {u["UserName"] for u in iam.list_users()["Users"]}
