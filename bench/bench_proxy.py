@@ -9,8 +9,8 @@ what ssh waits before its connection can even begin.
   --parameters portNumber=22` (Debian awscli v2; given `--endpoint-url`, which that release
   reads from no environment variable);
 - Gangway: the `gangway` console script, `gangway proxy --profile default --region R I 22`
-  (and, for reference, the same with the instance's Name tag instead of its id, which takes
-  the boto3 path because it calls EC2 first).
+  (and the same with the instance's Name tag instead of its id, which adds an EC2
+  DescribeInstances lookup first).
 Medians over RUNS runs after one warm-up each. Goal: ratio <= 0.5.
 """
 
@@ -84,7 +84,7 @@ def main() -> None:
             by_name = [*ours[:-2], node.name, "22"]
             named = _median(by_name, env, log)
             print(f"gangway proxy, Name-tag alias:      median {named * 1000:7.1f} ms "
-                  f"over {RUNS} runs (boto3: DescribeInstances + StartSession)")
+                  f"over {RUNS} runs (DescribeInstances + StartSession)")
             if not (os.access(AWS, os.X_OK) or shutil.which("aws", path="/usr/bin")):
                 print("baseline skipped: /usr/bin/aws (Debian awscli v2) is not installed")
                 return
