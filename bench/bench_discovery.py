@@ -41,14 +41,18 @@ def baseline(session, regions) -> int:
     return count
 
 
-def _median(fn) -> tuple[float, object]:
-    fn()  # warm-up (first-call costs: loaders, connection pools, moto backends)
-    times, out = [], None
+def _interleaved(sides: dict) -> dict[str, tuple[float, list[float], object]]:
+    """Warm each side up once, then run them in turn REPEATS times (drift hits all alike)."""
+    for fn in sides.values():
+        fn()  # first-call costs: loaders, connection pools, the sandbox's backends
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    outs: dict[str, object] = {}
     for _ in range(REPEATS):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), out
+        for name, fn in sides.items():
+            start = time.perf_counter()
+            outs[name] = fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: (statistics.median(t), t, outs[name]) for name, t in times.items()}
 
 
 def main() -> None:
@@ -73,10 +77,17 @@ def main() -> None:
 
         regions = list(BENCH_REGIONS)
         plain = boto3.Session(profile_name="default")
-        base_t, base_n = _median(lambda: baseline(plain, regions))
         session = new_session("default")
-        fast_t, inv = _median(lambda: discover(session, regions, check_permissions=False))
-        perm_t, inv_p = _median(lambda: discover(session, regions))
+        runs = _interleaved({
+            "baseline": lambda: baseline(plain, regions),
+            "discover": lambda: discover(session, regions, check_permissions=False),
+            "discover+perm": lambda: discover(session, regions),
+        })
+        base_t, _, base_n = runs["baseline"]
+        fast_t, _, inv = runs["discover"]
+        perm_t, _, inv_p = runs["discover+perm"]
+        for name, (_, all_t, _) in runs.items():
+            print(f"  runs {name}: " + ", ".join(f"{t:.2f}s" for t in all_t))
         n = len(inv.rows)
         print(f"baseline (sequential boto3 paginators): {base_t:.2f}s for {base_n} instances")
         print(f"gangway discover:                        {fast_t:.2f}s for {n} instances"
