@@ -209,3 +209,17 @@ def test_cancel_stops_a_refresh(qtbot, pane, aws_env):
     qtbot.wait(50)
     assert pane.stack.currentWidget() is not pane.loading
     assert pane.model.rowCount() == 0  # a cancelled refresh's late results are ignored
+
+
+def test_unknown_permissions_are_explained(qtbot, pane, aws_env):
+    sb = aws_env.sandbox
+    sb.control.set_simulate_rule(sb.identities["default"].arn, {"deny_simulate": True})
+    pane.set_regions(["eu-west-1"])
+    refresh(qtbot, pane)
+    assert not pane.permission_note.isHidden()
+    assert "iam:SimulatePrincipalPolicy" in pane.permission_note.text()
+    assert pane.permission_note.textFormat() == Qt.TextFormat.PlainText
+    shown = view_rows(pane)
+    assert shown
+    access = pane.view.model().index(0, im.COL_ACCESS).data()
+    assert access == "yes (unchecked)"

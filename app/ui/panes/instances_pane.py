@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -158,6 +158,13 @@ class InstancesPane(QWidget):
         banner_layout.setContentsMargins(8, 6, 8, 6)
         banner_layout.addWidget(self.banner_label)
         self.banner.setVisible(False)
+        # Why permissions could not be checked (e.g. no iam:SimulatePrincipalPolicy).
+        self.permission_note = _plain_label()
+        self.permission_note.setWordWrap(True)
+        self.permission_note.setStyleSheet("color: palette(placeholder-text);")
+        self.permission_note.setVisible(False)
+        find = QShortcut(QKeySequence.StandardKey.Find, self)
+        find.activated.connect(self.filter_edit.setFocus)
 
         self.view = QTableView()
         self.view.setModel(self.proxy)
@@ -212,6 +219,7 @@ class InstancesPane(QWidget):
         layout.addLayout(top)
         layout.addLayout(second)
         layout.addWidget(self.banner)
+        layout.addWidget(self.permission_note)
         layout.addWidget(self.stack, 1)
         # A filter change can arrive as hundreds of row-range signals; update the counts and
         # the page once, after them.
@@ -286,7 +294,7 @@ class InstancesPane(QWidget):
                                   self.permission_cache, name="discover")
         self.task = task
         task.progress.connect(lambda item, t=task: self._on_progress(t, item))
-        task.result.connect(lambda inv, t=task: self._on_done(t, None))
+        task.result.connect(lambda inv, t=task: self._on_done(t, None, inv))
         task.error.connect(lambda exc, t=task: self._on_done(t, exc))
         self.progress.setRange(0, 0)  # busy until the region count is known
         self._set_busy(True)
@@ -325,9 +333,12 @@ class InstancesPane(QWidget):
             self.model.add_rows(item.rows)
         self._update_state()
 
-    def _on_done(self, task: Task, exc: object) -> None:
+    def _on_done(self, task: Task, exc: object, inventory: object = None) -> None:
         if task is not self.task:
             return
+        note = getattr(inventory, "permission_note", "")
+        self.permission_note.setText(f"Permissions not checked: {note}" if note else "")
+        self.permission_note.setVisible(bool(note))
         self.task = None
         self._set_busy(False)
         if isinstance(exc, BaseException):
