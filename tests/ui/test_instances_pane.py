@@ -13,7 +13,8 @@ from PySide6.QtGui import QTextDocument
 from app.core.aws.inventory import InstanceRow
 from app.core.paths import Paths
 from app.ui.models import instances_model as im
-from app.ui.panes.instances_pane import ALL_REGIONS, InstancesPane, menu_text
+from app.ui.panes.instances_menu import menu_text
+from app.ui.panes.instances_pane import ALL_REGIONS, InstancesPane
 from app.ui.tasks import TaskRunner
 
 

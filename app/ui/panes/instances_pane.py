@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.aws.capabilities import Action
 from app.core.aws.inventory import InstanceRow, RegionResult
 from app.core.aws.permissions import PermissionCache
 from app.core.paths import Paths
@@ -40,6 +39,7 @@ from app.ui.errors import error_text
 from app.ui.models import instances_model as im
 from app.ui.models.instances_filter import InstancesFilter
 from app.ui.models.instances_model import InstancesModel
+from app.ui.panes.instances_menu import build_menu
 from app.ui.tasks import Task, TaskRunner
 from app.ui.widgets.empty_state import EmptyState
 
@@ -51,27 +51,9 @@ KNOWN_REGIONS = (
     "ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1",
     "ap-southeast-2", "me-south-1", "af-south-1",
 )
-# What a session action needs, in the sessions engineer's vocabulary.
-ACTIONS: tuple[tuple[str, str, Action], ...] = (
-    ("shell", "Open shell", Action.SHELL),
-    ("shell-reason", "Open shell with a reason…", Action.SHELL),
-    ("shell-command", "Run a command…", Action.SHELL),
-    ("ssh", "SSH", Action.SSH),
-    ("sftp", "SFTP", Action.SFTP),
-    ("scp", "Copy files (scp)…", Action.SCP),
-    ("copy-ssh", "Copy SSH command", Action.SSH),
-    ("port-forward", "Forward a port…", Action.PORT_FORWARD),
-    ("rdp", "Remote desktop (RDP)", Action.RDP),
-)
 _WIDTHS = {im.COL_FAV: 28, im.COL_NAME: 220, im.COL_ID: 170, im.COL_REGION: 110,
            im.COL_STATE: 80, im.COL_SSM: 110, im.COL_ACCESS: 110, im.COL_PLATFORM: 80,
            im.COL_PRIVATE_IP: 110, im.COL_PUBLIC_IP: 110, im.COL_AGENT: 100}
-
-
-def menu_text(text: str) -> str:
-    """Hostile text safe for a QAction: no mnemonics, no tab (shortcut separator), one line."""
-    flat = "".join(ch if ch.isprintable() else " " for ch in text)
-    return flat.replace("&", "&&")[:80]
 
 
 def _plain_label(text: str = "") -> QLabel:
@@ -426,35 +408,9 @@ class InstancesPane(QWidget):
             self.action_requested.emit(default if row.capabilities.can(default) else "shell", row)
 
     def build_menu(self, row: InstanceRow) -> QMenu:
-        menu = QMenu(self)
-        title = menu.addAction(menu_text(row.name or row.instance_id))
-        title.setEnabled(False)
-        menu.addSeparator()
-        for key, label, action in ACTIONS:
-            cap = row.capabilities.get(action)
-            if not cap.ok and cap.reason == "not offered for this platform":
-                continue
-            item = menu.addAction(label if cap.ok else f"{label} (unavailable)")
-            item.setEnabled(cap.ok)
-            item.setData(key)
-            if not cap.ok:
-                item.setStatusTip(menu_text(cap.reason))
-                item.setToolTip(im.plain_tooltip(cap.reason))
-            item.triggered.connect(lambda _=False, k=key, r=row: self.action_requested.emit(k, r))
-        menu.setToolTipsVisible(True)
-        menu.addSeparator()
-        copies = (("Copy instance ID", row.instance_id), ("Copy private IP", row.private_ip),
-                  ("Copy name", row.name))
-        for label, value in copies:
-            copy = menu.addAction(label)
-            copy.setEnabled(bool(value))
-            copy.triggered.connect(lambda _=False, v=value: _copy(v))
-        menu.addSeparator()
-        fav = QAction("Remove from favourites" if self.model.is_favourite(row)
-                      else "Add to favourites", menu)
-        fav.triggered.connect(lambda _=False, r=row: self.toggle_favourite(r))
-        menu.addAction(fav)
-        return menu
+        return build_menu(self, row, favourite=self.model.is_favourite(row),
+                          on_action=self.action_requested.emit,
+                          on_favourite=self.toggle_favourite)
 
     def _context_menu(self, pos: QPoint) -> None:
         row = self.row_for(self.view.indexAt(pos))
@@ -475,10 +431,6 @@ class InstancesPane(QWidget):
         self.model.set_favourite(row, not self.model.is_favourite(row))
         self.favourites_store.save(
             {"instances": [list(k) for k in sorted(self.model.favourites)]})
-
-
-def _copy(text: str) -> None:
-    QGuiApplication.clipboard().setText(text)
 
 
 def _new_session(profile: str) -> Any:
