@@ -117,8 +117,12 @@ def fetch_ssm(ssm: Any, cancel: threading.Event | None = None,
     return nodes, hybrid_tags
 
 
-def _region_error(region: str, exc: BaseException) -> GangwayError:
-    err = aws.translate(exc, f"Region {region}")
+def _region_error(region: str, exc: BaseException, service: str = "") -> GangwayError:
+    operation = getattr(exc, "operation_name", "")
+    # Name the IAM action, so "access denied" says which permission is missing.
+    doing = f"Region {region}, {service}:{operation}" if service and operation else \
+        f"Region {region}"
+    err = aws.translate(exc, doing)
     code = aws.error_code(exc)
     if code in _REGION_HINTS:
         # In one region among others, a rejected key usually means a disabled region.
@@ -295,7 +299,7 @@ def discover(
                     if isinstance(failure, CancelledError):
                         continue
                     if failure is not None and st.error is None:
-                        st.error = _region_error(region, failure)
+                        st.error = _region_error(region, failure, kind)
                     elif failure is None and kind == "ec2":
                         st.ec2 = fut.result()
                     elif failure is None:
