@@ -49,16 +49,25 @@ def build_panes(services: Services) -> list[tuple[str, QWidget]]:
     """One pane per job; each says honestly what will appear in it."""
     return [
         ("Profiles", _profiles_pane(services)),
-        ("Instances", EmptyState(
-            "Pick a profile to see instances",
-            "The instances you may connect to, across regions, will appear here, with the "
-            "reason for any you cannot reach.")),
+        ("Instances", _instances_pane(services)),
         ("Tunnels", EmptyState(
             "No tunnels saved",
             "Saved tunnels (a local port forwarded to an instance or to a private host such as "
             "an RDS database) will appear here, each with a switch to start and stop it.")),
         ("Sessions", _sessions_pane(services)),
     ]
+
+
+def _instances_pane(services: Services) -> QWidget:
+    from app.ui.panes.instances_pane import InstancesPane
+
+    creds = services.credentials
+    pane = InstancesPane(services.tasks, services.paths,
+                         session_for=creds.session if creds is not None else None)
+    if creds is not None:  # reading ~/.aws/config is file I/O: off the GUI thread
+        task = services.tasks.submit(lambda: creds.profiles().names(), name="instance profiles")
+        task.result.connect(pane.set_profiles)
+    return pane
 
 
 def _sessions_pane(services: Services) -> QWidget:

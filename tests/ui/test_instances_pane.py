@@ -224,3 +224,16 @@ def test_unknown_permissions_are_explained(qtbot, pane, aws_env):
     assert shown
     access = pane.view.model().index(0, im.COL_ACCESS).data()
     assert access == "yes (unchecked)"
+
+
+def test_first_look_lists_instances_without_a_click(qtbot, aws_env, tmp_path):
+    runner = TaskRunner()
+    fresh = InstancesPane(runner, Paths.for_root(tmp_path / "first"))
+    qtbot.addWidget(fresh)
+    fresh.show()
+    assert not fresh.busy  # no profile yet: nothing to list
+    with qtbot.waitSignal(fresh.refreshed, timeout=60000):
+        fresh.set_profiles(["default"])  # profile names arrive from a worker after start-up
+    assert fresh.model.rowCount() > 0
+    assert fresh.last_refreshed is not None
+    runner.shutdown(timeout_ms=30000)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -213,6 +213,15 @@ class InstancesPane(QWidget):
                        self.proxy.modelReset, self.proxy.layoutChanged):
             signal.connect(self._state_timer.start)
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._first_look()
+
+    def _first_look(self) -> None:
+        # The first time the pane is on screen with a profile, list without asking for a click.
+        if self.isVisible() and self.profile and self.last_refreshed is None and not self.busy:
+            self.refresh()
+
     # --- profiles & regions -----------------------------------------------------------------
     def set_profiles(self, names: Sequence[str]) -> None:
         current = self.profile_box.currentText()
@@ -223,6 +232,7 @@ class InstancesPane(QWidget):
             self.profile_box.setCurrentText(current)
         self.profile_box.blockSignals(False)
         self._update_state()
+        self._first_look()
 
     @property
     def profile(self) -> str:
