@@ -152,9 +152,11 @@ class GangwayApplication(QApplication):
             return
         self.ipc.register("mfa", mfa_ipc_handler(service, broker, self.services.tasks))
         pane = self.window.panes.get("Profiles")
-        if isinstance(pane, ProfilesPane) and self.tray is not None:
-            pane.notify = self.tray.notify
-            self.tray.add_section(pane.tray_section)
+        if isinstance(pane, ProfilesPane):
+            self.window.add_settings_action("Credentials and MFA…", pane.open_settings)
+            if self.tray is not None:
+                pane.notify = self.tray.notify
+                self.tray.add_section(pane.tray_section)
 
     def _wire_sessions(self) -> None:
         """Instances pane actions (menu, double-click, keys) -> terminals; names -> Sessions."""
@@ -172,6 +174,7 @@ class GangwayApplication(QApplication):
         self.session_actions = actions
         sessions = self.window.panes.get("Sessions")
         if isinstance(sessions, SessionsPane):
+            self.window.add_settings_action("Terminal and Sessions…", sessions.open_settings)
             pane.model.rowsInserted.connect(lambda *_: sessions.set_names(
                 {r.instance_id: r.name for r in pane.model.rows}))
 

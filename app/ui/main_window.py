@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
@@ -102,6 +102,10 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, t=title: self.show_pane(t))
             view_menu.addAction(action)
 
+        # Panes contribute their settings here (see application.py); empty menus stay hidden.
+        self.settings_menu = self.menuBar().addMenu("&Settings")
+        self.settings_menu.menuAction().setVisible(False)
+
         help_menu = self.menuBar().addMenu("&Help")
         logs = QAction("Open &Log Folder", self)
         logs.triggered.connect(
@@ -111,6 +115,13 @@ class MainWindow(QMainWindow):
         about.triggered.connect(self._about)
         help_menu.addAction(logs)
         help_menu.addAction(about)
+
+    def add_settings_action(self, text: str, slot: Callable[[], object]) -> QAction:
+        action = QAction(text, self)
+        action.triggered.connect(lambda _=False: slot())
+        self.settings_menu.addAction(action)
+        self.settings_menu.menuAction().setVisible(True)
+        return action
 
     def _about(self) -> None:
         QMessageBox.about(

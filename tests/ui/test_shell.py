@@ -200,3 +200,13 @@ def test_empty_state_shows_all_of_its_wrapped_text(qtbot: QtBot) -> None:
     state.set_text("Still nothing", long_text + " And one more sentence to wrap again.")
     qtbot.wait(50)
     assert label.height() >= label.heightForWidth(label.width())
+
+
+def test_settings_menu_appears_when_a_pane_contributes(qtbot: QtBot, paths: Paths) -> None:
+    window = make_window(qtbot, paths)
+    assert not window.settings_menu.menuAction().isVisible()
+    opened: list[str] = []
+    action = window.add_settings_action("Terminal and Sessions…", lambda: opened.append("t"))
+    assert window.settings_menu.menuAction().isVisible()
+    action.trigger()
+    assert opened == ["t"]
