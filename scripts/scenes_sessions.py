@@ -86,8 +86,13 @@ def actions_menu(ctx: Ctx) -> None:
     from PySide6.QtCore import QPoint
 
     pane = _instances(ctx)
-    pane.show()
-    pane.raise_()
+    if pane is ctx.app.window.panes.get("Instances"):
+        # Showing a stacked page directly would paint it over whichever page is current.
+        ctx.app.show_window()
+        ctx.app.window.show_pane("Instances")
+    else:
+        pane.show()
+        pane.raise_()
     pane.filter_edit.setText("web-1")
     ctx.settle(300)
     row = _row(pane, "web-1.prod")
