@@ -83,7 +83,7 @@ def test_ec2_inventory_matches_fleet_and_regions(aws_env: AwsEnv, sandbox: Sandb
         for i in r["Instances"]
     }
     expected = sandbox.fleet.ec2("eu-west-1")
-    assert set(got) == {n.instance_id for n in expected}
+    assert set(got) >= {n.instance_id for n in expected}  # other tests may launch their own
     for node in expected:
         inst = got[node.instance_id]
         assert {t["Key"]: t["Value"] for t in inst["Tags"]} == node.tags
