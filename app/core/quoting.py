@@ -69,6 +69,24 @@ def portable_shell_join(argv: Iterable[str]) -> str:
 # ----------------------------------------------------------------------------- Windows argv
 
 
+def _msvc_escape(arg: str, *, wrapped: bool) -> str:
+    """`arg` with the MSVC escapes applied: a `"` becomes `\\"` with its preceding
+    backslashes doubled; trailing backslashes are doubled only when a closing `"` follows."""
+    out: list[str] = []
+    backslashes = 0
+    for ch in arg:
+        if ch == "\\":
+            backslashes += 1
+            continue
+        if ch == '"':
+            out.append("\\" * (2 * backslashes + 1) + '"')
+        else:
+            out.append("\\" * backslashes + ch)
+        backslashes = 0
+    out.append("\\" * (2 * backslashes if wrapped else backslashes))
+    return "".join(out)
+
+
 def windows_arg(arg: str) -> str:
     """One argument for a program that splits its command line with CommandLineToArgvW.
 
@@ -80,19 +98,7 @@ def windows_arg(arg: str) -> str:
         raise ValueError("a NUL character cannot be passed on a command line")
     if arg and not re.search(r'[\s"]', arg):
         return arg
-    out = ['"']
-    backslashes = 0
-    for ch in arg:
-        if ch == "\\":
-            backslashes += 1
-            continue
-        if ch == '"':
-            out.append("\\" * (2 * backslashes + 1) + '"')
-        else:
-            out.append("\\" * backslashes + ch)
-        backslashes = 0
-    out.append("\\" * (2 * backslashes) + '"')
-    return "".join(out)
+    return '"' + _msvc_escape(arg, wrapped=True) + '"'
 
 
 def windows_join(argv: Iterable[str]) -> str:
@@ -167,20 +173,7 @@ def _powershell_native_arg(arg: str) -> str:
     """
     if arg == "":
         return '""'
-    wrapped = bool(re.search(r"\s", arg))
-    out: list[str] = []
-    backslashes = 0
-    for ch in arg:
-        if ch == "\\":
-            backslashes += 1
-            continue
-        if ch == '"':
-            out.append("\\" * (2 * backslashes + 1) + '"')
-        else:
-            out.append("\\" * backslashes + ch)
-        backslashes = 0
-    out.append("\\" * (2 * backslashes if wrapped else backslashes))
-    return "".join(out)
+    return _msvc_escape(arg, wrapped=bool(re.search(r"\s", arg)))
 
 
 def powershell_command(argv: Sequence[str]) -> str:
