@@ -42,6 +42,7 @@ from app.ui.models.instances_model import InstancesModel
 from app.ui.panes.instances_menu import build_menu
 from app.ui.tasks import Task, TaskRunner
 from app.ui.widgets.empty_state import EmptyState
+from app.ui.widgets.profile_box import ProfileBox
 
 DEFAULT_REGION = "Profile's region"
 ALL_REGIONS = "All enabled regions"
@@ -90,7 +91,7 @@ class InstancesPane(QWidget):
 
     # --- construction -----------------------------------------------------------------------
     def _build(self) -> None:
-        self.profile_box = QComboBox()
+        self.profile_box = ProfileBox()
         self.profile_box.setMinimumWidth(160)
         self.profile_box.currentTextChanged.connect(self._profile_picked)
         self.region_box = QComboBox()
@@ -224,13 +225,7 @@ class InstancesPane(QWidget):
 
     # --- profiles & regions -----------------------------------------------------------------
     def set_profiles(self, names: Sequence[str]) -> None:
-        current = self.profile_box.currentText()
-        self.profile_box.blockSignals(True)
-        self.profile_box.clear()
-        self.profile_box.addItems(list(names))
-        if current in names:
-            self.profile_box.setCurrentText(current)
-        self.profile_box.blockSignals(False)
+        self.profile_box.set_names(names)
         self._update_state()
         self._first_look()
 

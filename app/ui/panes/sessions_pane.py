@@ -17,7 +17,6 @@ from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -37,6 +36,7 @@ from app.ui.models import sessions_model as sm
 from app.ui.models.sessions_model import SessionsModel
 from app.ui.tasks import Task, TaskRunner
 from app.ui.widgets.empty_state import EmptyState
+from app.ui.widgets.profile_box import ProfileBox
 
 HISTORY_ITEMS = 100
 _WIDTHS = {sm.COL_TIME: 140, sm.COL_STATUS: 170, sm.COL_PROFILE: 80, sm.COL_TARGET: 210,
@@ -128,7 +128,7 @@ class SessionsPane(QWidget):
         self.set_profiles(profiles)
 
     def _build(self) -> None:
-        self.profile_box = QComboBox()
+        self.profile_box = ProfileBox()
         self.profile_box.setMinimumWidth(160)
         self.profile_box.currentTextChanged.connect(lambda _t: self.refresh())
         self.refresh_button = QPushButton("Refresh")
@@ -217,13 +217,7 @@ class SessionsPane(QWidget):
 
     # --- profiles ------------------------------------------------------------------------
     def set_profiles(self, names: Sequence[str]) -> None:
-        current = self.profile_box.currentText()
-        self.profile_box.blockSignals(True)
-        self.profile_box.clear()
-        self.profile_box.addItems(list(names))
-        if current in names:
-            self.profile_box.setCurrentText(current)
-        self.profile_box.blockSignals(False)
+        self.profile_box.set_names(names)
         self._update_state()
 
     @property
