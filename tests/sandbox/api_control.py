@@ -44,6 +44,8 @@ def handle(gw: Gateway, req: Request) -> Reply:
         return _ok()
     if route == "reset":
         st.reset_test_state()
+        if _forget_unseeded_instances(gw):
+            gw.clear_ec2_cache()
         return _ok()
     if route == "signatures":
         with st.lock:
@@ -169,6 +171,29 @@ def handle(gw: Gateway, req: Request) -> Reply:
             st.sso_accounts = body["accounts"]
         return _ok()
     return _err(404, f"unknown control route {route!r}")
+
+
+def _forget_unseeded_instances(gw: Gateway) -> int:
+    """Drop EC2 instances a test launched, so the next test sees exactly the seeded fleet.
+
+    (moto keeps terminated instances visible, so terminating them would not be enough.)
+    """
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ec2.models import ec2_backends
+
+    with gw.state.lock:
+        seeded = set(gw.state.node_tags)
+        regions = set(gw.state.ssm_nodes)
+    if not seeded:
+        return 0
+    dropped = 0
+    for region in sorted(regions):
+        backend = ec2_backends[DEFAULT_ACCOUNT_ID][region]
+        for rid, reservation in list(backend.reservations.items()):
+            if not any(inst.id in seeded for inst in reservation.instances):
+                del backend.reservations[rid]
+                dropped += 1
+    return dropped
 
 
 def _load_fleet(gw: Gateway, fleet: Fleet) -> None:
