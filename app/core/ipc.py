@@ -15,6 +15,7 @@ import socket
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,12 +67,7 @@ def send(paths: Paths, message: dict[str, Any], timeout: float = 5.0) -> dict[st
         sock.settimeout(timeout)
         try:
             sock.sendall(body)
-            data = b""
-            while not data.endswith(b"\n"):
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
+            data = _read_line(sock.recv)
         except OSError:
             return None
     return _decode(data)
@@ -90,13 +86,19 @@ def _send_pipe(name: str, body: bytes, timeout: float) -> dict[str, Any] | None:
             time.sleep(0.05)
     with handle:
         handle.write(body)
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = handle.read(65536)
-            if not chunk:
-                break
-            data += chunk
+        data = _read_line(handle.read)
     return _decode(data)
+
+
+def _read_line(read: Callable[[int], bytes | None]) -> bytes:
+    """Bytes up to and including the reply's newline (or until the peer closes)."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = read(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
 
 
 def _decode(data: bytes) -> dict[str, Any] | None:
