@@ -22,9 +22,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
+from app.core import selfcmd
 from app.core.procs import which
 from app.core.ssh import argv as ssh_argv
-from app.core.ssh.proxycommand import Mode, Shell, gangway_command, proxy_command
+from app.core.ssh.proxycommand import Mode, Shell, proxy_command
 from app.core.terminals import FoundTerminal, LaunchSpec, launch_spec
 
 
@@ -77,7 +78,7 @@ def command_argv(req: SessionRequest, *, gangway: Sequence[str] | None = None,
     system = system or platform.system()
     t = req.target
     ssh_argv.check_host(t.instance_id)
-    gw = list(gangway or gangway_command())
+    gw = list(gangway or selfcmd.command())
     if req.action is Action.SHELL:
         argv = [*gw, "session", "--profile", t.profile, "--region", t.region,
                 "--target", t.instance_id]

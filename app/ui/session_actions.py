@@ -104,20 +104,6 @@ def start_terminal(req: SessionRequest, settings: LaunchSettings,
     return Launched(req, spec.argv, proc.pid, proc)
 
 
-def default_gangway() -> list[str] | None:
-    """This Gangway as a command: the venv's `gangway` console script when it is the one on
-    PATH next to this interpreter (a short, readable ProxyCommand), else the core's default."""
-    import sys
-    from pathlib import Path
-
-    if getattr(sys, "frozen", False):
-        return None
-    found = which("gangway")
-    if found is not None and found.parent == Path(sys.executable).parent:
-        return [str(found)]
-    return None
-
-
 def display_command(argv: Sequence[str], env: dict[str, str],
                     system: str | None = None) -> str:
     """A command line the user can paste into their shell (POSIX or PowerShell)."""
@@ -147,7 +133,7 @@ class SessionActions(QObject):
         self.prefs = SshPrefsStore(paths.data_dir)
         self.parent_widget = parent
         self.profile_of = profile or (lambda _row: "default")
-        self.gangway = list(gangway) if gangway else default_gangway()
+        self.gangway = list(gangway) if gangway else None
         self.dialog: QWidget | None = None  # the dialog currently open (tests drive it)
         self.error_box: QMessageBox | None = None
         self.shortcuts: list[QShortcut] = []

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from app.core import selfcmd
 from app.core.errors import (
     CancelledError,
     CredentialError,
@@ -85,13 +86,6 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def dialog_command() -> list[str]:
-    """How to start the standalone dialog: the `mfa-prompt` verb in a frozen build."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable, "mfa-prompt"]
-    return [sys.executable, "-m", DIALOG_MODULE]
-
-
 def dialog_prompt(request: MfaRequest) -> str | None:
     """A Prompt that shows the standalone Qt dialog in a child process (no stdin involved).
 
@@ -102,8 +96,8 @@ def dialog_prompt(request: MfaRequest) -> str | None:
         raise MfaRequiredError(
             f"Profile '{request.profile}' needs an MFA code and there is no display to ask on.",
             "Open the Gangway window first, or refresh the credentials from a desktop session.")
-    argv = [*dialog_command(), "--profile", request.profile, "--serial", request.serial,
-            "--attempt", str(request.attempt)]
+    argv = [*selfcmd.module_command(DIALOG_MODULE, "mfa-prompt"), "--profile", request.profile,
+            "--serial", request.serial, "--attempt", str(request.attempt)]
     if request.role_arn:
         argv += ["--role", request.role_arn]
     if request.error:

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
+from app.core import selfcmd
 from app.core.aws.profiles import ProfileSet
 from app.core.errors import ProfileError
 from app.core.secrets import SecretStore
@@ -63,23 +61,6 @@ def credentials_section(name: str) -> str:
     return name
 
 
-def gangway_command() -> list[str]:
-    """How another program starts this Gangway: the frozen exe, the console script, or -m."""
-    if getattr(sys, "frozen", False):
-        return [os.path.abspath(sys.executable)]
-    argv0 = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
-    if argv0 is not None and argv0.name.lower().startswith("gangway") and argv0.exists():
-        return [str(argv0.resolve(strict=False).absolute())]
-    script = "gangway.exe" if os.name == "nt" else "gangway"
-    for folder in (Path(sys.executable).parent, Path(sys.executable).parent / "Scripts"):
-        if (folder / script).exists():
-            return [str((folder / script).absolute())]
-    found = shutil.which("gangway")
-    if found:
-        return [os.path.abspath(found)]
-    return [os.path.abspath(sys.executable), "-m", "app"]
-
-
 def credential_process_value(name: str, command: list[str] | None = None) -> str:
     """`credential_process` text that runs `gangway credentials --profile NAME`.
 
@@ -88,7 +69,7 @@ def credential_process_value(name: str, command: list[str] | None = None) -> str
     """
     from app.core import quoting
 
-    argv = [*(command or gangway_command()), "credentials", "--profile", name]
+    argv = [*(command or selfcmd.command()), "credentials", "--profile", name]
     if os.name == "nt":
         return quoting.windows_join(argv)
     return quoting.posix_join(argv)

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from enum import Enum
 
-from app.core import quoting
+from app.core import quoting, selfcmd
 from app.core.errors import GangwayError
 
 
@@ -49,13 +49,6 @@ def escape_percent(text: str) -> str:
     return text.replace("%", "%%")
 
 
-def gangway_command() -> list[str]:
-    """How to run this Gangway: the frozen executable, else this Python with `-m app`."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable]
-    return [sys.executable, "-m", "app"]
-
-
 def builtin(profile: str, region: str | None = None, *, shell: Shell | None = None,
             gangway: Sequence[str] | None = None, document: str | None = None,
             reason: str | None = None) -> str:
@@ -65,7 +58,7 @@ def builtin(profile: str, region: str | None = None, *, shell: Shell | None = No
     with line breaks folded to spaces (a ProxyCommand is one line).
     """
     shell = shell or Shell.current()
-    argv = [*(gangway or gangway_command()), "proxy", "--profile", profile]
+    argv = [*(gangway or selfcmd.command()), "proxy", "--profile", profile]
     if region:
         argv += ["--region", region]
     if document:
