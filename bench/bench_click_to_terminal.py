@@ -63,8 +63,8 @@ def main() -> None:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from app.core.launch import Action, launch
     from app.core.paths import Paths
-    from app.core.sessions_launch import Action, launch
     from app.core.store import JsonStore
     from app.ui.session_actions import Launched, SessionActions
     from app.ui.session_settings import LaunchSettings

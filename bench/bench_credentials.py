@@ -62,9 +62,9 @@ def _write_files(home: Path) -> tuple[Path, Path]:
 
 
 def _protect_and_cache(store: object) -> None:
-    from app.core.aws.credentials import CACHE_PREFIX, Credentials
-    from app.core.aws.profile_writer import ProfileWriter
-    from app.core.aws.profiles import load_profiles
+    from app.core.aws.credentials.types import CACHE_PREFIX, Credentials
+    from app.core.aws.profiles.reader import load_profiles
+    from app.core.aws.profiles.writer import ProfileWriter
 
     ProfileWriter(store).protect_keys(load_profiles(), "protected")  # type: ignore[arg-type]
     temp = Credentials("ASIABENCHTEMPORARY01", "bench/temporary/secret/00000000000001",
@@ -100,7 +100,7 @@ def _profiles_200(folder: Path) -> tuple[Path, Path]:
 def _bench_load(folder: Path) -> tuple[float, float, int]:
     import botocore.session
 
-    from app.core.aws.profiles import load_profiles
+    from app.core.aws.profiles.reader import load_profiles
 
     config, creds = _profiles_200(folder)
 

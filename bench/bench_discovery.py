@@ -72,8 +72,8 @@ def main() -> None:
         os.environ.update(env)
         import boto3
 
-        from app.core.aws.inventory import discover
-        from app.core.aws.session import new_session
+        from app.core.aws.client import new_session
+        from app.core.aws.discovery.inventory import discover
 
         regions = list(BENCH_REGIONS)
         plain = boto3.Session(profile_name="default")

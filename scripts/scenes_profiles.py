@@ -43,7 +43,7 @@ def _reload(ctx: Ctx, pane: ProfilesPane) -> None:
 
 
 def _files() -> tuple[Path, Path]:
-    from app.core.aws.profiles import config_paths
+    from app.core.aws.profiles.reader import config_paths
 
     return config_paths()
 
@@ -78,7 +78,7 @@ def profiles_pane(ctx: Ctx) -> QWidget:
 
 @scene("profiles-expired")
 def profiles_expired(ctx: Ctx) -> QWidget:
-    from app.core.aws.credentials import Credentials
+    from app.core.aws.credentials.types import Credentials
 
     pane = _pane(ctx)
     service = ctx.app.services.credentials

@@ -14,7 +14,7 @@ from scripts.screenshots import Ctx, scene
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
 
-    from app.core.aws.inventory import InstanceRow
+    from app.core.aws.discovery.rows import InstanceRow
     from app.ui.panes.instances_pane import InstancesPane
     from app.ui.panes.sessions_pane import SessionsPane
     from app.ui.session_actions import SessionActions
@@ -114,9 +114,9 @@ def actions_menu(ctx: Ctx) -> None:
 def ssh_dialog(ctx: Ctx) -> QWidget:
     from dataclasses import replace
 
-    from app.core.sessions_launch import Action
+    from app.core.launch import Action
+    from app.core.ssh.prefs import SshPrefs
     from app.ui.dialogs.ssh_options_dialog import SshOptionsDialog
-    from app.ui.ssh_prefs import SshPrefs
 
     pane = _instances(ctx)
     actions = _actions(ctx, pane)
@@ -138,8 +138,8 @@ def ssh_dialog(ctx: Ctx) -> QWidget:
 
 @scene("sessions-scp-dialog")
 def scp_dialog(ctx: Ctx) -> QWidget:
+    from app.core.ssh.prefs import SshPrefs
     from app.ui.dialogs.scp_dialog import ScpDialog
-    from app.ui.ssh_prefs import SshPrefs
 
     pane = _instances(ctx)
     actions = _actions(ctx, pane)
@@ -178,24 +178,25 @@ def scp_dialog(ctx: Ctx) -> QWidget:
 
 @scene("sessions-pane")
 def sessions_pane(ctx: Ctx) -> QWidget:
-    from app.core.aws import ssm_sessions
-    from app.core.aws.session import client, new_session
+    from app.core.aws.client import client, new_session
+    from app.core.aws.sessions import api
+    from app.core.aws.sessions.history import SessionHistory
     from app.ui.models import sessions_model as sm
 
     fleet = ctx.sandbox.fleet
     ssm = client(new_session("default"), "ssm", "us-east-1")
     web, bastion = fleet.by_name("web-1.prod"), fleet.by_name("bastion")
-    history = ssm_sessions.SessionHistory(ctx.app.paths.data_dir)
-    active = ssm_sessions.start_session(ssm, web.instance_id, "AWS-StartSSHSession",
+    history = SessionHistory(ctx.app.paths.data_dir)
+    active = api.start_session(ssm, web.instance_id, "AWS-StartSSHSession",
                                         {"portNumber": ["22"]}, reason="JIRA-1234 restart nginx")
     history.record_start(profile="default", region="us-east-1", target=web.instance_id,
                          document="AWS-StartSSHSession", reason="JIRA-1234 restart nginx",
                          session_id=active.session_id)
-    shell = ssm_sessions.start_session(ssm, bastion.instance_id)
+    shell = api.start_session(ssm, bastion.instance_id)
     key = history.record_start(profile="default", region="us-east-1",
                                target=bastion.instance_id, document="",
                                session_id=shell.session_id)
-    ssm_sessions.terminate_session(ssm, shell.session_id)
+    api.terminate_session(ssm, shell.session_id)
     history.record_end(key, "exit 0")
     failed = history.record_start(profile="default", region="us-east-1",
                                   target=fleet.by_name("offline-1").instance_id,

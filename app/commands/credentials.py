@@ -12,7 +12,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from app.core.aws.credentials import Credentials
+    from app.core.aws.credentials.types import Credentials
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _credentials(name: str) -> Credentials:
-    from app.core.aws.credentials import CACHE_PREFIX, Credentials, CredentialService
+    from app.core.aws.credentials.service import CredentialService
+    from app.core.aws.credentials.types import CACHE_PREFIX, Credentials
     from app.core.errors import KeyringUnavailableError
     from app.core.secrets import SERVICE, open_secret_store, secret_service_get
 
@@ -57,7 +58,7 @@ def _credentials(name: str) -> Credentials:
         store = open_secret_store(require_real=True)
     except KeyringUnavailableError as no_keyring:
         # Without an OS keyring the window holds the secrets in memory; only it can answer.
-        from app.core.aws import mfa
+        from app.core.aws.credentials import mfa
 
         found = mfa.ask_window(paths, name)
         if found is None:
@@ -73,7 +74,7 @@ def _credentials(name: str) -> Credentials:
         keys = service.stored_keys(name)
         if keys is not None:
             return keys  # long-term keys: no STS call, no boto3
-    from app.core.aws import mfa
+    from app.core.aws.credentials import mfa
 
     found = mfa.ask_window(paths, name)
     if found is not None:

@@ -37,11 +37,11 @@ def _why(row: Any) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.core.aws.inventory import discover, resolve_regions
-    from app.core.aws.proxy import session_for
+    from app.commands import context
+    from app.core.aws.discovery.inventory import discover, resolve_regions
     from app.core.errors import GangwayError
 
-    session = session_for(args.profile, args.region[0] if args.region else None)
+    session = context.source().session(args.profile, args.region[0] if args.region else None)
     regions = resolve_regions(session, args.region, args.all_regions)
     inventory = discover(session, regions)
     rows = inventory.rows if args.all else [r for r in inventory.rows if r.connectable]

@@ -14,8 +14,9 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from app.commands.table import format_table
-    from app.core.aws.credentials import CredentialService, CredentialState
-    from app.core.aws.profiles import load_profiles
+    from app.core.aws.credentials.service import CredentialService
+    from app.core.aws.credentials.types import CredentialState
+    from app.core.aws.profiles.reader import load_profiles
     from app.core.secrets import open_secret_store
 
     profiles = load_profiles()

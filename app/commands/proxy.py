@@ -19,8 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.core.aws import proxy
+    from app.commands import context
+    from app.core.aws.sessions import proxy
 
     req = proxy.ProxyRequest(profile=args.profile, region=args.region, host=args.host,
                              port=args.port, document=args.document, reason=args.reason)
-    return proxy.run(req, history=proxy.default_history())
+    return proxy.run(context.source(), req, history=context.history())

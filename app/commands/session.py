@@ -39,9 +39,10 @@ def parse_parameters(text: str | None) -> dict[str, list[str]] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.core.aws import proxy
+    from app.commands import context
+    from app.core.aws.sessions import proxy
 
     req = proxy.ProxyRequest(profile=args.profile, region=args.region, host=args.target,
                              port=None, document=args.document,
                              parameters=parse_parameters(args.parameters), reason=args.reason)
-    return proxy.run(req, history=proxy.default_history())
+    return proxy.run(context.source(), req, history=context.history())

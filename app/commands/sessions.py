@@ -18,28 +18,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
+    from app.commands import context
     from app.commands.table import format_table
-    from app.core.aws import ssm_sessions
-    from app.core.aws.proxy import default_history, session_for
-    from app.core.aws.session import client
+    from app.core.aws.client import client
+    from app.core.aws.sessions import api
+    from app.core.aws.sessions.history import merge, record_as_dict
 
-    session = session_for(args.profile, args.region)
+    session = context.source().session(args.profile, args.region)
     ssm = client(session, "ssm", args.region or session.region_name)
     if args.terminate:
-        ssm_sessions.terminate_session(ssm, args.terminate)
+        api.terminate_session(ssm, args.terminate)
         print(f"Terminated {args.terminate}.")
         return 0
     state = "History" if args.history else "Active"
-    remote = ssm_sessions.describe_sessions(ssm, state)
-    local = [r for r in default_history().records()
+    remote = api.describe_sessions(ssm, state)
+    local = [r for r in context.history().records()
              if r.profile == args.profile and (r.ended != "") == args.history]
-    rows = ssm_sessions.merge(remote, local)
+    rows = merge(remote, local)
     if args.history:
         rows = [r for r in rows if not r.active]
     else:
         rows = [r for r in rows if r.active or (r.local and not r.ended and r.status == "Local")]
     if args.json:
-        print(json.dumps([ssm_sessions.record_as_dict(r) for r in rows], indent=2))
+        print(json.dumps([record_as_dict(r) for r in rows], indent=2))
         return 0
     if not rows:
         print("No active sessions." if not args.history else "No recent sessions.")

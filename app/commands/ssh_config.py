@@ -31,9 +31,9 @@ def _aliases(args: argparse.Namespace) -> list:  # type: ignore[type-arg]
     favs = favourites.load_favourites(Paths.default().data_dir)
     if not favs or args.no_aliases:
         return []
-    from app.core.aws.proxy import session_for
+    from app.commands import context
 
-    session = session_for(args.profile, args.region)
+    session = context.source().session(args.profile, args.region)
     default_region = args.region or session.region_name
     names = favourites.names_for(session, favs)
     mode = Mode(args.mode)

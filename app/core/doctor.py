@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from app.core import terminals
-from app.core.aws import plugin
+from app.core.aws.sessions import plugin
 from app.core.procs import output_of, which
 from app.core.secrets import backend_info
 

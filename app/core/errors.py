@@ -50,6 +50,15 @@ class ProfileError(GangwayError):
     """A profile cannot be used (missing or circular source_profile, unknown kind, ...)."""
 
 
+class ProfileNotFoundError(ProfileError):
+    """No profile of that name in ~/.aws/config or ~/.aws/credentials."""
+
+    def __init__(self, name: str, hint: str = "") -> None:
+        super().__init__(f"Profile '{name}' was not found.",
+                         hint or "Check the name with `gangway profiles`, or in ~/.aws/config.")
+        self.name = name
+
+
 class CredentialError(GangwayError):
     """Credentials are missing, rejected, or expired."""
 

@@ -18,7 +18,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from app import APP_ID, APP_NAME, __version__
-from app.core.aws.credentials import CredentialService
+from app.core.aws.credentials.service import CredentialService
 from app.core.ipc import send as ipc_send
 from app.core.paths import Paths
 from app.core.secrets import backend_info
@@ -83,7 +83,7 @@ def _sessions_pane(services: Services) -> QWidget:
 
 
 def _profiles_pane(services: Services) -> QWidget:
-    from app.core.aws.profile_writer import ProfileWriter
+    from app.core.aws.profiles.writer import ProfileWriter
     from app.ui.panes.profiles_pane import ProfilesPane
 
     if services.credentials is None or services.mfa is None:
@@ -99,7 +99,7 @@ def _profiles_pane(services: Services) -> QWidget:
 def _credentials(settings: JsonStore, parent: QApplication) -> tuple[CredentialService,
                                                                      MfaBroker]:
     """The credential service on the OS keyring (or memory, said plainly) + its GUI prompt."""
-    from app.core.aws.profile_view import durations_from
+    from app.core.aws.profiles.view import durations_from
     from app.core.lazy_store import LazySecretStore
 
     service = CredentialService(LazySecretStore(), durations=durations_from(settings.load()))

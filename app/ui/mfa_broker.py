@@ -22,7 +22,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from app.core.aws.credentials import CredentialService, MfaRequest
+from app.core.aws.credentials.service import CredentialService
+from app.core.aws.credentials.types import MfaRequest
 from app.core.errors import CancelledError
 from app.ui.dialogs.mfa_dialog import WRONG_CODE, MfaDialog
 from app.ui.errors import error_text
@@ -234,7 +235,7 @@ def mfa_ipc_handler(service: CredentialService, broker: MfaBroker,
     The work (cache, STS, our dialog through the broker) runs in a task; the reply goes back
     when it ends: `{"ok": true, "credentials": ...}` or `{"ok": false, "error": ...}`.
     """
-    from app.core.aws import mfa
+    from app.core.aws.credentials import mfa
 
     def handle(message: dict[str, Any], reply: Callable[[dict[str, Any]], None]) -> None:
         task = tasks.submit(mfa.handle_request, service, dict(message), broker.prompt,

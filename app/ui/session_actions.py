@@ -6,7 +6,7 @@
 
 Dialogs open window-modal with `open()` (never `exec()`), so the event loop keeps running;
 the terminal is found and started in a TaskRunner worker (a PATH scan and a fork are not the
-GUI thread's job). The command is built by `app.core.sessions_launch` as an argv list; the
+GUI thread's job). The command is built by `app.core.launch` as an argv list; the
 instance name is only ever a window title.
 """
 
@@ -23,19 +23,19 @@ from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox, QWidget
 
 from app.core import quoting
-from app.core.aws.capabilities import Action as Capability
-from app.core.aws.inventory import InstanceRow
-from app.core.aws.plugin import require_plugin
+from app.core.aws.discovery.capabilities import Action as Capability
+from app.core.aws.discovery.rows import InstanceRow
+from app.core.aws.sessions.plugin import require_plugin
 from app.core.errors import GangwayError
+from app.core.launch import Action, SessionRequest, Target, command_argv, launch
 from app.core.paths import Paths
 from app.core.procs import which
-from app.core.sessions_launch import Action, SessionRequest, Target, command_argv, launch
+from app.core.ssh.prefs import SshPrefs, SshPrefsStore
 from app.core.ssh.proxycommand import Mode
 from app.core.store import JsonStore
 from app.core.terminals import start
 from app.ui.errors import error_text
 from app.ui.session_settings import LaunchSettings
-from app.ui.ssh_prefs import SshPrefs, SshPrefsStore
 from app.ui.tasks import Task, TaskRunner
 
 log = logging.getLogger(__name__)

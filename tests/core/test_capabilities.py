@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.aws.capabilities import (
+from app.core.aws.discovery.capabilities import (
     REMOTE_HOST_MIN_AGENT,
     SSH_MIN_AGENT,
     Action,
     capabilities_for,
 )
-from app.core.aws.permissions import Access, Permission
+from app.core.aws.discovery.permissions import Access, Permission
 
 ALLOWED = Permission(Access.ALLOWED)
 

@@ -9,17 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from app.core.aws.credentials import (
+from app.core.aws.credentials.service import CredentialService
+from app.core.aws.credentials.types import (
     CACHE_PREFIX,
     Credentials,
-    CredentialService,
     CredentialState,
     Durations,
     MfaRequest,
     format_time,
 )
-from app.core.aws.profile_writer import ProfileWriter
-from app.core.aws.profiles import load_profiles
+from app.core.aws.profiles.reader import load_profiles
+from app.core.aws.profiles.writer import ProfileWriter
 from app.core.errors import (
     CancelledError,
     CredentialError,
@@ -175,7 +175,7 @@ def test_a_cancel_reaches_every_waiting_consumer(aws_env, service) -> None:
 def test_role_with_mfa_asks_once_and_assumes_the_role(aws_env, service) -> None:
     prompt = Prompter(aws_env.sandbox)
     session = service.session("role-mfa", prompt)
-    from app.core.aws.session import client
+    from app.core.aws.client import client
 
     arn = client(session, "sts").get_caller_identity()["Arn"]
     assert ":assumed-role/gangway-admin/" in arn

@@ -9,9 +9,9 @@ import botocore.config
 import botocore.exceptions
 import pytest
 
-from app.core.aws.capabilities import Action
-from app.core.aws.inventory import discover, enabled_regions, resolve_regions
-from app.core.aws.session import client, new_session
+from app.core.aws.client import client, new_session
+from app.core.aws.discovery.capabilities import Action
+from app.core.aws.discovery.inventory import discover, enabled_regions, resolve_regions
 from app.core.errors import CredentialError
 
 

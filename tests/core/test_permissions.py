@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 
-from app.core.aws.inventory import discover
-from app.core.aws.permissions import Access, PermissionCache, simulatable_arn
-from app.core.aws.session import new_session
+from app.core.aws.client import new_session
+from app.core.aws.discovery.inventory import discover
+from app.core.aws.discovery.permissions import Access, PermissionCache, simulatable_arn
 
 ACCT = "123456789012"
 

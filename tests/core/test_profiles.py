@@ -7,7 +7,8 @@ from pathlib import Path
 import botocore.session
 import pytest
 
-from app.core.aws.profiles import ProfileKind, is_gangway_process, load_profiles
+from app.core.aws.profiles.model import ProfileKind, is_gangway_process
+from app.core.aws.profiles.reader import load_profiles
 
 CONFIG = """\
 # my comment

@@ -12,14 +12,10 @@ import botocore.session
 import pytest
 from botocore.compat import compat_shell_split
 
-from app.core.aws.profile_writer import (
-    ProfileWriter,
-    SsoProfileSpec,
-    config_section,
-    credential_process_value,
-    validate_name,
-)
-from app.core.aws.profiles import ProfileKind, load_profiles
+from app.core.aws.profiles.model import ProfileKind
+from app.core.aws.profiles.names import config_section, credential_process_value, validate_name
+from app.core.aws.profiles.reader import load_profiles
+from app.core.aws.profiles.writer import ProfileWriter, SsoProfileSpec
 from app.core.errors import ConfigFileError, FileChangedError, KeyringUnavailableError, ProfileError
 from app.core.secrets import MemoryStore
 

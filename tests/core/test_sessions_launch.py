@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.core import quoting
-from app.core.sessions_launch import Action, SessionRequest, Target, command_argv, launch, title_for
+from app.core.launch import Action, SessionRequest, Target, command_argv, launch, title_for
 from app.core.ssh.argv import SshArgumentError, SshOptions
 from app.core.ssh.proxycommand import CLI_POSIX, CLI_WINDOWS, Mode
 from app.core.terminals import CREATE_NEW_CONSOLE, FoundTerminal, launch_spec

@@ -13,15 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from app.core.aws import sso
-from app.core.aws.credentials import CredentialService, CredentialState
-from app.core.aws.profile_writer import ProfileWriter, SsoProfileSpec, sso_profile_name
-from app.core.aws.profiles import load_profiles
+from app.core.aws.credentials import sso
+from app.core.aws.credentials.service import CredentialService
+from app.core.aws.credentials.types import CredentialState
+from app.core.aws.profiles.names import sso_profile_name
+from app.core.aws.profiles.reader import load_profiles
+from app.core.aws.profiles.writer import ProfileWriter, SsoProfileSpec
 from app.core.errors import CancelledError, SsoLoginRequiredError
 from app.core.secrets import MemoryStore
 
 GANGWAY_IDENTITY = (
-    "from app.core.aws.credentials import CredentialService; "
+    "from app.core.aws.credentials.service import CredentialService; "
     "from app.core.secrets import MemoryStore; "
     "print(CredentialService(MemoryStore()).identity({profile!r}).arn)")
 

@@ -22,8 +22,9 @@ import pytest
 from PySide6.QtGui import QAction
 from pytestqt.qtbot import QtBot
 
-from app.core.aws.inventory import InstanceRow
+from app.core.aws.discovery.rows import InstanceRow
 from app.core.paths import Paths
+from app.core.ssh.prefs import SshPrefs
 from app.core.ssh.proxycommand import Mode
 from app.core.store import JsonStore
 from app.ui.dialogs.scp_dialog import ScpDialog
@@ -31,7 +32,6 @@ from app.ui.dialogs.ssh_options_dialog import SshOptionsDialog
 from app.ui.panes.instances_pane import InstancesPane
 from app.ui.session_actions import Launched, SessionActions
 from app.ui.session_settings import LaunchSettings
-from app.ui.ssh_prefs import SshPrefs
 from app.ui.tasks import TaskRunner
 from tests.conftest import require_program
 

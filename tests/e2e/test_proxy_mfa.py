@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from app.core import ipc
-from app.core.aws import mfa
-from app.core.aws.credentials import CredentialService
+from app.core.aws.credentials import mfa
+from app.core.aws.credentials.service import CredentialService
 from app.core.paths import Paths
 from app.core.secrets import MemoryStore
 from app.core.ssh import config_block

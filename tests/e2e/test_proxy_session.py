@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from app.core import terminals
+from app.core.launch import Action, SessionRequest, Target, launch
 from app.core.quoting import posix_quote
-from app.core.sessions_launch import Action, SessionRequest, Target, launch
 from app.core.ssh import config_block
 from app.core.ssh.argv import HostKeyPolicy, SshOptions
 
@@ -199,7 +199,7 @@ def test_hybrid_node_name_and_ambiguous_names(aws_env, lookup_path) -> None:  # 
     assert done.returncode == 0, done.stderr
     assert json.loads(_records(aws_env)[-1]["argv"][5])["Target"] == "mi-0123456789abcdef0"
 
-    from app.core.aws.session import client, new_session
+    from app.core.aws.client import client, new_session
 
     ec2 = client(new_session("default"), "ec2", REGION)
     ids = [ec2.run_instances(ImageId="ami-760aaa0f", MinCount=1, MaxCount=1, TagSpecifications=[

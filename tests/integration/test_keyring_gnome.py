@@ -16,9 +16,11 @@ from pathlib import Path
 import keyring
 import pytest
 
-from app.core.aws.credentials import CACHE_PREFIX, KEYS_PREFIX, CredentialService
-from app.core.aws.profile_writer import ProfileWriter
-from app.core.aws.profiles import ProfileKind, load_profiles
+from app.core.aws.credentials.service import CredentialService
+from app.core.aws.credentials.types import CACHE_PREFIX, KEYS_PREFIX
+from app.core.aws.profiles.model import ProfileKind
+from app.core.aws.profiles.reader import load_profiles
+from app.core.aws.profiles.writer import ProfileWriter
 from app.core.errors import KeyringUnavailableError
 from app.core.secrets import (
     KeyringStore,

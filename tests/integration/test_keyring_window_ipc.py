@@ -18,10 +18,11 @@ import pytest
 pytest.importorskip("PySide6")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from app.core.aws import mfa
-from app.core.aws.credentials import CredentialService, MfaRequest
-from app.core.aws.profile_writer import ProfileWriter
-from app.core.aws.profiles import load_profiles
+from app.core.aws.credentials import mfa
+from app.core.aws.credentials.service import CredentialService
+from app.core.aws.credentials.types import MfaRequest
+from app.core.aws.profiles.reader import load_profiles
+from app.core.aws.profiles.writer import ProfileWriter
 from app.core.paths import Paths
 from app.core.secrets import KeyringStore
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from app.core.aws.inventory import InstanceRow, finish
-from app.core.aws.permissions import Access, Permission
+from app.core.aws.discovery.permissions import Access, Permission
+from app.core.aws.discovery.rows import InstanceRow, finish
 
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2", "eu-central-1")
 ROLES = ("web", "api", "worker", "cache", "db", "batch", "search", "queue")

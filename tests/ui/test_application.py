@@ -16,7 +16,7 @@ from app.ui.widgets.empty_state import EmptyState
 
 
 def test_build_panes_wires_every_pane(qtbot: Any, aws_env: Any, tmp_path: Any) -> None:
-    from app.core.aws.credentials import CredentialService
+    from app.core.aws.credentials.service import CredentialService
     from app.core.secrets import MemoryStore
     from app.ui.mfa_broker import MfaBroker
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QTextDocument
 
-from app.core.aws.permissions import Access
+from app.core.aws.discovery.permissions import Access
 from app.ui.models import instances_model as im
 from app.ui.models.instances_filter import InstancesFilter, parse_terms
 from app.ui.models.instances_model import InstancesModel

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocument
 
-from app.core.aws.inventory import InstanceRow
+from app.core.aws.discovery.rows import InstanceRow
 from app.core.paths import Paths
 from app.ui.models import instances_model as im
 from app.ui.panes.instances_menu import menu_text

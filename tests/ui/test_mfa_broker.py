@@ -9,7 +9,8 @@ import pytest
 import shiboken6
 from PySide6.QtCore import Qt
 
-from app.core.aws.credentials import CredentialService, MfaRequest
+from app.core.aws.credentials.service import CredentialService
+from app.core.aws.credentials.types import MfaRequest
 from app.core.errors import CancelledError
 from app.core.secrets import MemoryStore
 from app.ui.dialogs.mfa_dialog import MfaDialog

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from app.core.aws.credentials import CredentialService
+from app.core.aws.credentials.service import CredentialService
 from app.core.paths import Paths
 from app.core.secrets import MemoryStore
 from app.ui.ipc import IpcServer

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QLineEdit
 
-from app.core.aws.credentials import CredentialService
-from app.core.aws.profile_writer import ProfileWriter
-from app.core.aws.profiles import ProfileKind, load_profiles
+from app.core.aws.credentials.service import CredentialService
+from app.core.aws.profiles.model import ProfileKind
+from app.core.aws.profiles.reader import load_profiles
+from app.core.aws.profiles.writer import ProfileWriter
 from app.core.secrets import MemoryStore
 from app.ui.dialogs.profile_editor import KIND_ROLE, KIND_SSO, ProfileEditor
 from app.ui.mfa_broker import MfaBroker

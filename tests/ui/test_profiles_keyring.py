@@ -12,9 +12,10 @@ import keyring
 import keyring.core
 import pytest
 
-from app.core.aws.credentials import CredentialService
-from app.core.aws.profile_writer import ProfileWriter
-from app.core.aws.profiles import ProfileKind, load_profiles
+from app.core.aws.credentials.service import CredentialService
+from app.core.aws.profiles.model import ProfileKind
+from app.core.aws.profiles.reader import load_profiles
+from app.core.aws.profiles.writer import ProfileWriter
 from app.core.secrets import open_secret_store
 from app.ui.mfa_broker import MfaBroker
 from app.ui.panes.profiles_pane import ProfilesPane

@@ -9,10 +9,11 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from app.core.aws.credentials import CredentialService
-from app.core.aws.profile_view import load_view
-from app.core.aws.profile_writer import ProfileWriter
-from app.core.aws.profiles import ProfileKind, load_profiles
+from app.core.aws.credentials.service import CredentialService
+from app.core.aws.profiles.model import ProfileKind
+from app.core.aws.profiles.reader import load_profiles
+from app.core.aws.profiles.view import load_view
+from app.core.aws.profiles.writer import ProfileWriter
 from app.core.secrets import MemoryStore
 from app.ui.mfa_broker import MfaBroker
 from app.ui.models.profiles_model import COL_ACCOUNT, COL_NAME, COL_STATE, ProfilesModel
@@ -327,8 +328,8 @@ def test_name_dialog_shows_hostile_name_as_plain_text(env: Env) -> None:
 def test_remaining_time_is_reworded_on_tick(env: Env) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from app.core.aws.credentials import CredentialState, CredentialStatus
-    from app.core.aws.profile_view import ProfileRow
+    from app.core.aws.credentials.types import CredentialState, CredentialStatus
+    from app.core.aws.profiles.view import ProfileRow
     from app.ui.panes.profiles_pane import TICK_MS
 
     assert env.pane.timer.interval() == TICK_MS == 30_000 and env.pane.timer.isActive()

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from app.core.aws import sso
-from app.core.aws.credentials import CredentialService
-from app.core.aws.profile_writer import ProfileWriter
-from app.core.aws.profiles import load_profiles
+from app.core.aws.credentials import sso
+from app.core.aws.credentials.service import CredentialService
+from app.core.aws.profiles.reader import load_profiles
+from app.core.aws.profiles.writer import ProfileWriter
 from app.core.secrets import MemoryStore
 from app.ui.dialogs.sso_login_dialog import SsoLoginDialog
 from app.ui.mfa_broker import MfaBroker

@@ -12,13 +12,13 @@ from pytestqt.qtbot import QtBot
 
 from app.core.paths import Paths
 from app.core.ssh.argv import SshArgumentError
+from app.core.ssh.prefs import SshPrefs, SshPrefsStore, parse_extra_options
 from app.core.ssh.proxycommand import Mode
 from app.core.store import JsonStore
 from app.ui.dialogs.scp_dialog import ScpDialog, human_size
 from app.ui.dialogs.ssh_options_dialog import SshOptionsDialog
 from app.ui.dialogs.terminal_settings import TerminalSettingsDialog
 from app.ui.session_settings import LaunchSettings
-from app.ui.ssh_prefs import SshPrefs, SshPrefsStore, parse_extra_options
 from app.ui.tasks import TaskRunner
 from tests.ui.instances_factory import make_row
 from tests.ui.session_factory import make_actions
@@ -103,7 +103,7 @@ def test_prefs_validation(tmp_path: Path) -> None:
 
 def make_dialog(qtbot: QtBot, paths: Paths, runner: TaskRunner, name: str = LONG_HOSTILE,
                 mode: Mode = Mode.BUILTIN) -> SshOptionsDialog:
-    from app.core.sessions_launch import Action
+    from app.core.launch import Action
 
     actions = make_actions(paths, runner, mode=mode)
     row = make_row(name, n=21)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
+from app.core.launch import Action
 from app.core.paths import Paths
-from app.core.sessions_launch import Action
 from app.ui.panes.instances_pane import InstancesPane
 from app.ui.session_actions import Launched
 from app.ui.tasks import TaskRunner

@@ -9,9 +9,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from app.core.aws import ssm_sessions
-from app.core.aws.session import client, new_session
-from app.core.aws.ssm_sessions import SessionHistory, SessionRecord
+from app.core.aws.client import client, new_session
+from app.core.aws.sessions import api
+from app.core.aws.sessions.api import SessionRecord
+from app.core.aws.sessions.history import SessionHistory
 from app.core.paths import Paths
 from app.ui.models import sessions_model as sm
 from app.ui.models.sessions_model import SessionsModel
@@ -74,10 +75,10 @@ def test_active_and_history_merged_with_local_and_terminate_own(
     fleet = aws_env.sandbox.fleet
     web, bastion = fleet.by_name("web-1.prod"), fleet.by_name("bastion")
     paths = Paths.default().ensure()
-    mine = ssm_sessions.start_session(_ssm("default"), web.instance_id, reason=HOSTILE_REASON)
-    ended = ssm_sessions.start_session(_ssm("default"), bastion.instance_id)
-    ssm_sessions.terminate_session(_ssm("default"), ended.session_id)
-    theirs = ssm_sessions.start_session(_ssm("jumpbox-only"), bastion.instance_id)
+    mine = api.start_session(_ssm("default"), web.instance_id, reason=HOSTILE_REASON)
+    ended = api.start_session(_ssm("default"), bastion.instance_id)
+    api.terminate_session(_ssm("default"), ended.session_id)
+    theirs = api.start_session(_ssm("jumpbox-only"), bastion.instance_id)
     history = SessionHistory(paths.data_dir)
     history.record_start(profile="default", region="us-east-1", target=web.instance_id,
                          document="AWS-StartSSHSession", reason="from gangway",

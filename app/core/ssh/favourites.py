@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from app.core.aws.session import client, translate
+from app.core.aws.client import client, translate
 from app.core.ssh.config_block import Alias
 
 

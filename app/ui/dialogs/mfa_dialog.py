@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.aws.credentials import MfaRequest
+from app.core.aws.credentials.types import MfaRequest
 
 WRONG_CODE = "Wrong code, try again (wait for the next code on your device)."
 

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.aws.profile_writer import validate_name
-from app.core.aws.profiles import Profile, ProfileKind, SsoSession
+from app.core.aws.profiles.model import Profile, ProfileKind, SsoSession
+from app.core.aws.profiles.names import validate_name
 from app.core.errors import ProfileError
 
 REGIONS = ("us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",

@@ -31,11 +31,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.aws.inventory import InstanceRow
-from app.core.sessions_launch import Action, SessionRequest, command_argv
+from app.core.aws.discovery.rows import InstanceRow
+from app.core.launch import Action, SessionRequest, command_argv
+from app.core.ssh.prefs import SshPrefs
 from app.ui.dialogs.ssh_options_dialog import HEADER_WIDTH, elided
 from app.ui.errors import error_text
-from app.ui.ssh_prefs import SshPrefs
 
 if TYPE_CHECKING:
     from app.ui.session_actions import SessionActions

@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.aws.credentials import Durations
-from app.core.aws.profile_view import durations_from
+from app.core.aws.credentials.types import Durations
+from app.core.aws.profiles.view import durations_from
 from app.core.store import JsonStore
 
 

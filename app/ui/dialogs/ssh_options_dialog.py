@@ -28,12 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.aws.inventory import InstanceRow
-from app.core.sessions_launch import Action, SessionRequest, command_argv
+from app.core.aws.discovery.rows import InstanceRow
+from app.core.launch import Action, SessionRequest, command_argv
 from app.core.ssh.argv import SshArgumentError
+from app.core.ssh.prefs import SshPrefs
 from app.core.ssh.proxycommand import Mode
 from app.ui.errors import error_text
-from app.ui.ssh_prefs import SshPrefs
 
 if TYPE_CHECKING:
     from app.ui.session_actions import SessionActions

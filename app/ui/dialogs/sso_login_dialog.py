@@ -28,9 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.aws import sso
-from app.core.aws.profile_writer import ProfileWriter, SsoProfileSpec, sso_profile_name
-from app.core.aws.profiles import ProfileSet
+from app.core.aws.credentials import sso
+from app.core.aws.profiles.model import ProfileSet
+from app.core.aws.profiles.names import sso_profile_name
+from app.core.aws.profiles.writer import ProfileWriter, SsoProfileSpec
 from app.core.errors import ProfileError
 from app.ui.errors import error_text
 from app.ui.tasks import Task, TaskRunner

@@ -19,8 +19,8 @@ from PySide6.QtCore import (
     Qt,
 )
 
-from app.core.aws.inventory import InstanceRow
-from app.core.aws.permissions import Access
+from app.core.aws.discovery.permissions import Access
+from app.core.aws.discovery.rows import InstanceRow
 
 COL_FAV = 0
 COL_NAME = 1

@@ -13,7 +13,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from app.core.aws.profile_view import (
+from app.core.aws.profiles.view import (
     ProfileRow,
     identity_text,
     kind_text,

@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from app.core.aws.ssm_sessions import SessionRecord
+from app.core.aws.sessions.api import SessionRecord
 
 # Status (how it ended) comes early: it is what people look for, and must not scroll away.
 COL_TIME = 0

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QMenu, QWidget
 
-from app.core.aws.capabilities import Action
-from app.core.aws.inventory import InstanceRow
+from app.core.aws.discovery.capabilities import Action
+from app.core.aws.discovery.rows import InstanceRow
 from app.ui.models.instances_model import plain_tooltip
 
 # What a session action needs, in the sessions engineer's vocabulary.

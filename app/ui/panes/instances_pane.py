@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.aws.inventory import InstanceRow, RegionResult
-from app.core.aws.permissions import PermissionCache
+from app.core.aws.discovery.permissions import PermissionCache
+from app.core.aws.discovery.rows import InstanceRow, RegionResult
 from app.core.paths import Paths
 from app.core.store import JsonStore
 from app.ui.errors import error_text
@@ -439,7 +439,7 @@ class InstancesPane(QWidget):
 
 
 def _new_session(profile: str) -> Any:
-    from app.core.aws.session import new_session
+    from app.core.aws.client import new_session
 
     return new_session(profile)
 
@@ -448,7 +448,7 @@ def _discover_job(factory: Callable[[], Any], regions: Sequence[str], all_region
                   cache: PermissionCache, *, progress: Callable[[object], None],
                   cancel: Any) -> Any:
     """Runs on a worker: session, regions, then discovery streaming one region at a time."""
-    from app.core.aws.inventory import discover, resolve_regions
+    from app.core.aws.discovery.inventory import discover, resolve_regions
 
     session = factory()
     chosen = resolve_regions(session, regions, all_regions)

@@ -13,14 +13,15 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QLabel, QMessageBox, QWidget
 
-from app.core.aws.profile_writer import ProfileWriter, validate_name
-from app.core.aws.profiles import ProfileSet
+from app.core.aws.profiles.model import ProfileSet
+from app.core.aws.profiles.names import validate_name
+from app.core.aws.profiles.writer import ProfileWriter
 from app.core.errors import ProfileError
 from app.ui.dialogs.profile_editor import EditorResult, open_editor
 from app.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
-    from app.core.aws.profile_view import ProfileRow, ProfilesView
+    from app.core.aws.profiles.view import ProfileRow, ProfilesView
 
 
 class ProfileEditsMixin(QWidget):

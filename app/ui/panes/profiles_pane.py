@@ -31,8 +31,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.aws.credentials import CredentialService, CredentialState
-from app.core.aws.profile_view import (
+from app.core.aws.credentials.service import CredentialService
+from app.core.aws.credentials.types import CredentialState
+from app.core.aws.profiles.model import ProfileKind
+from app.core.aws.profiles.view import (
     ProfileRow,
     ProfilesView,
     expiring,
@@ -41,8 +43,7 @@ from app.core.aws.profile_view import (
     state_text,
     with_identity,
 )
-from app.core.aws.profile_writer import ProfileWriter
-from app.core.aws.profiles import ProfileKind
+from app.core.aws.profiles.writer import ProfileWriter
 from app.core.errors import FileChangedError
 from app.core.store import JsonStore
 from app.ui.errors import error_text
@@ -395,7 +396,7 @@ class ProfilesPane(ProfileEditsMixin):
         self.sso_dialog = dialog
 
     def open_settings(self) -> None:
-        from app.core.aws.profile_view import durations_from
+        from app.core.aws.profiles.view import durations_from
         from app.ui.dialogs.settings_dialog import SettingsDialog
 
         if self.settings is None:

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.aws.ssm_sessions import SessionRecord
+from app.core.aws.sessions.api import SessionRecord
 from app.core.store import JsonStore
 from app.ui.errors import error_text
 from app.ui.models import sessions_model as sm
@@ -53,8 +53,9 @@ class SessionList:
 def load_sessions(session_for: Callable[[str], Any], profile: str, data_dir: Path
                   ) -> SessionList:
     """Worker: AWS's active + recent sessions, merged with Gangway's history for `profile`."""
-    from app.core.aws import ssm_sessions
-    from app.core.aws.session import client, translate
+    from app.core.aws.client import client, translate
+    from app.core.aws.sessions import api
+    from app.core.aws.sessions.history import SessionHistory, merge
 
     session = session_for(profile)
     region = session.region_name or "us-east-1"
@@ -63,23 +64,23 @@ def load_sessions(session_for: Callable[[str], Any], profile: str, data_dir: Pat
         caller = str(client(session, "sts", region).get_caller_identity()["Arn"])
     except Exception as exc:
         raise translate(exc, "Checking who you are") from exc
-    remote = (ssm_sessions.describe_sessions(ssm, "Active")
-              + ssm_sessions.describe_sessions(ssm, "History", max_items=HISTORY_ITEMS))
-    local = [r for r in ssm_sessions.SessionHistory(data_dir).records() if r.profile == profile]
-    return SessionList(tuple(ssm_sessions.merge(remote, local)), caller, region)
+    remote = (api.describe_sessions(ssm, "Active")
+              + api.describe_sessions(ssm, "History", max_items=HISTORY_ITEMS))
+    local = [r for r in SessionHistory(data_dir).records() if r.profile == profile]
+    return SessionList(tuple(merge(remote, local)), caller, region)
 
 
 def terminate(session_for: Callable[[str], Any], profile: str, region: str,
               session_id: str) -> str:
-    from app.core.aws.session import client
-    from app.core.aws.ssm_sessions import terminate_session
+    from app.core.aws.client import client
+    from app.core.aws.sessions.api import terminate_session
 
     terminate_session(client(session_for(profile), "ssm", region), session_id)
     return session_id
 
 
 def _new_session(profile: str) -> Any:
-    from app.core.aws.session import new_session
+    from app.core.aws.client import new_session
 
     return new_session(profile)
 

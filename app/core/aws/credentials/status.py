@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from app.core.aws.profiles import Profile, ProfileKind, ProfileSet
+from app.core.aws.profiles.model import Profile, ProfileKind, ProfileSet
 from app.core.errors import GangwayError
 
 if TYPE_CHECKING:
-    from app.core.aws.credentials import CredentialService, CredentialStatus
+    from app.core.aws.credentials.service import CredentialService
+    from app.core.aws.credentials.types import CredentialStatus
 
 
 def status_of(service: CredentialService, name: str,
               profiles: ProfileSet | None = None) -> CredentialStatus:
-    from app.core.aws.credentials import CredentialState, CredentialStatus
-    from app.core.aws.resolve import managed
+    from app.core.aws.credentials.types import CredentialState, CredentialStatus
 
     profiles = profiles or service.profiles()
     profile = profiles.get(name)
@@ -26,12 +26,12 @@ def status_of(service: CredentialService, name: str,
     now = datetime.now(UTC)
     try:
         if profile.kind is ProfileKind.SSO:
-            from app.core.aws import sso
+            from app.core.aws.credentials import sso
 
             return sso.token_status(profiles, profile, now)
         if profile.kind is ProfileKind.STATIC:
             return CredentialStatus(CredentialState.VALID)
-        if not managed(profile):
+        if not profile.managed:
             return CredentialStatus(CredentialState.UNKNOWN)
         if profile.kind is ProfileKind.PROTECTED and service.stored_keys(name) is None:
             return CredentialStatus(CredentialState.BROKEN,

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from app.core.errors import AwsError, CredentialError, GangwayError, NetworkError
+from app.core.errors import (
+    AwsError,
+    CredentialError,
+    GangwayError,
+    NetworkError,
+    ProfileNotFoundError,
+)
 
 if TYPE_CHECKING:
     import boto3
@@ -45,8 +51,7 @@ def new_session(
             region_name=region,
         )
     except botocore.exceptions.ProfileNotFound as exc:
-        raise CredentialError(f"Profile '{profile}' was not found.",
-                              "Check the name in the Profiles pane or ~/.aws/config.") from exc
+        raise ProfileNotFoundError(str(profile)) from exc
     except botocore.exceptions.BotoCoreError as exc:
         raise translate(exc) from exc
 

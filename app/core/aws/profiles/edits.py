@@ -10,13 +10,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from app.core.aws.profiles import (
-    ProfileKind,
-    ProfileSet,
-    _profile_name,
-    _sso_session_name,
-    load_profiles,
-)
+from app.core.aws.profiles.model import ProfileKind, ProfileSet
+from app.core.aws.profiles.reader import _profile_name, _sso_session_name, load_profiles
 from app.core.errors import ConfigFileError, FileChangedError, ProfileError
 from app.core.secrets import SecretStore
 from app.core.store import Snapshot, atomic_write
@@ -69,7 +64,7 @@ class _Doc:
         return None
 
     def header_for(self, name: str) -> str:
-        from app.core.aws.profile_writer import config_section, credentials_section, quote_name
+        from app.core.aws.profiles.names import config_section, credentials_section, quote_name
 
         if self.sso_sessions:
             return "sso-session " + quote_name(name)
@@ -204,7 +199,7 @@ def copy(profiles: ProfileSet, name: str, new_name: str, keep_old: bool) -> Prof
         doc = files.config
         values: dict[str, str | None] = dict(_values(doc, name))
         if profile.kind is ProfileKind.PROTECTED and not keep_old:
-            from app.core.aws.profile_writer import credential_process_value
+            from app.core.aws.profiles.names import credential_process_value
 
             values["credential_process"] = credential_process_value(new_name)
         if keep_old:
@@ -252,11 +247,9 @@ def remove(profiles: ProfileSet, name: str) -> ProfileSet:
 
 def protect(profiles: ProfileSet, name: str, store: SecretStore,
             command: list[str] | None) -> ProfileSet:
-    from app.core.aws.profile_writer import credential_process_value
+    from app.core.aws.profiles.names import credential_process_value
 
-    profile = profiles.get(name)
-    if profile is None:
-        raise ProfileError(f"Profile '{name}' was not found.", "Reload the profiles.")
+    profile = profiles.require(name)
     if profile.kind is ProfileKind.PROTECTED:
         raise ProfileError(f"The keys of profile '{name}' are already protected.")
     files = _Lazy(profiles)

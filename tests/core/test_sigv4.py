@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from app.core.aws import fast_ssm
+from app.core.aws import sigv4
+from app.core.aws.credentials.types import Credentials as Keys
 from app.core.errors import AwsError, NetworkError
 
 
@@ -19,16 +20,16 @@ def test_signature_matches_botocore(token: str | None, endpoint: str) -> None:
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
-    plan = fast_ssm.Plan("eu-west-1", endpoint, "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCY",
-                         token)
+    plan = sigv4.Plan("eu-west-1", endpoint,
+                      Keys("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCY", token))
     body = json.dumps({"Target": "i-0123456789abcdef0", "Reason": "é \"x\""}).encode()
     now = dt.datetime(2026, 11, 23, 12, 34, 56, tzinfo=dt.UTC)
-    ours = fast_ssm._sign(plan, "StartSession", body, now)
+    ours = sigv4._sign(plan, "StartSession", body, now)
 
     req = AWSRequest("POST", endpoint, data=body, headers={
         "Content-Type": "application/x-amz-json-1.1",
         "X-Amz-Target": "AmazonSSM.StartSession", "X-Amz-Date": ours["x-amz-date"]})
-    auth = SigV4Auth(Credentials(plan.access_key, plan.secret_key, token), "ssm", "eu-west-1")
+    auth = SigV4Auth(Credentials(plan.credentials.access_key_id, plan.credentials.secret_access_key, token), "ssm", "eu-west-1")
     # botocore's own steps of add_auth, at our timestamp instead of "now".
     req.context["timestamp"] = ours["x-amz-date"]
     auth._modify_request_before_signing(req)
@@ -39,42 +40,42 @@ def test_signature_matches_botocore(token: str | None, endpoint: str) -> None:
 
 
 def test_endpoint_choice(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    for var in ("AWS_ENDPOINT_URL_SSM", "AWS_ENDPOINT_URL", *fast_ssm._NOT_PLAIN):
+    for var in ("AWS_ENDPOINT_URL_SSM", "AWS_ENDPOINT_URL", *sigv4._NOT_PLAIN):
         monkeypatch.delenv(var, raising=False)
-    assert fast_ssm.endpoint_for("eu-west-1") == "https://ssm.eu-west-1.amazonaws.com"
-    assert fast_ssm.endpoint_for("cn-north-1") == "https://ssm.cn-north-1.amazonaws.com.cn"
-    assert fast_ssm.endpoint_for("us-gov-west-1") is None
-    assert fast_ssm.endpoint_for("bad/region") is None
-    assert fast_ssm.endpoint_for("eu-west-1", {"endpoint_url": "https://x"}) is None
+    assert sigv4.endpoint_for("eu-west-1") == "https://ssm.eu-west-1.amazonaws.com"
+    assert sigv4.endpoint_for("cn-north-1") == "https://ssm.cn-north-1.amazonaws.com.cn"
+    assert sigv4.endpoint_for("us-gov-west-1") is None
+    assert sigv4.endpoint_for("bad/region") is None
+    assert sigv4.endpoint_for("eu-west-1", {"endpoint_url": "https://x"}) is None
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://all")
-    assert fast_ssm.endpoint_for("eu-west-1") == "http://all"
+    assert sigv4.endpoint_for("eu-west-1") == "http://all"
     monkeypatch.setenv("AWS_ENDPOINT_URL_SSM", "http://ssm-only")
-    assert fast_ssm.endpoint_for("eu-west-1") == "http://ssm-only"
+    assert sigv4.endpoint_for("eu-west-1") == "http://ssm-only"
     monkeypatch.setenv("AWS_USE_FIPS_ENDPOINT", "true")
-    assert fast_ssm.endpoint_for("eu-west-1") is None
+    assert sigv4.endpoint_for("eu-west-1") is None
 
 
 def test_bad_scheme_and_unreachable_endpoint_are_clear() -> None:
-    plan = fast_ssm.Plan("eu-west-1", "file:///etc/passwd", "AKID", "secret")
+    plan = sigv4.Plan("eu-west-1", "file:///etc/passwd", Keys("AKID", "secret"))
     with pytest.raises(NetworkError, match="not an http"):
-        fast_ssm.call(plan, "StartSession", {}, "Starting")
-    closed = fast_ssm.Plan("eu-west-1", "http://127.0.0.1:9", "AKID", "secret")
+        sigv4.call(plan, "StartSession", {}, "Starting")
+    closed = sigv4.Plan("eu-west-1", "http://127.0.0.1:9", Keys("AKID", "secret"))
     with pytest.raises(NetworkError, match="could not be reached"):
-        fast_ssm.call(closed, "StartSession", {}, "Starting", attempts=1, timeout=2)
+        sigv4.call(closed, "StartSession", {}, "Starting", attempts=1, timeout=2)
     assert "secret" not in repr(closed)
 
 
 def test_aws_errors_are_translated(aws_env) -> None:  # type: ignore[no-untyped-def]
     import os
 
-    plan = fast_ssm.Plan("us-east-1", os.environ["AWS_ENDPOINT_URL_SSM"],
-                         aws_env.sandbox.identities["default"].access_key_id, "wrong-secret")
+    plan = sigv4.Plan("us-east-1", os.environ["AWS_ENDPOINT_URL_SSM"],
+                      Keys(aws_env.sandbox.identities["default"].access_key_id, "wrong-secret"))
     with pytest.raises(AwsError, match="InvalidSignatureException"):
-        fast_ssm.FastSsm(plan).start_session(Target="i-0123456789abcdef0")
-    good = fast_ssm.Plan("us-east-1", os.environ["AWS_ENDPOINT_URL_SSM"],
-                         aws_env.sandbox.identities["default"].access_key_id,
-                         aws_env.sandbox.identities["default"].secret_access_key)
+        sigv4.SsmClient(plan).call("StartSession", {"Target": "i-0123456789abcdef0"}, "Starting")
+    ident = aws_env.sandbox.identities["default"]
+    good = sigv4.Plan("us-east-1", os.environ["AWS_ENDPOINT_URL_SSM"],
+                      Keys(ident.access_key_id, ident.secret_access_key))
     stopped = aws_env.sandbox.fleet.by_name("stopped-1")
     with pytest.raises(AwsError, match="TargetNotConnected") as err:
-        fast_ssm.FastSsm(good).start_session(Target=stopped.instance_id)
+        sigv4.SsmClient(good).call("StartSession", {"Target": stopped.instance_id}, "Starting")
     assert err.value.code == "TargetNotConnected"

@@ -11,7 +11,7 @@ import functools
 from dataclasses import dataclass
 from enum import StrEnum
 
-from app.core.aws.permissions import Access, Permission
+from app.core.aws.discovery.permissions import Access, Permission
 from app.core.versions import at_least
 
 # SSH/SCP/SFTP ride on AWS-StartSSHSession, which needs this agent; so does port forwarding

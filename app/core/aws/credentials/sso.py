@@ -20,12 +20,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.core.aws.profiles import Profile, ProfileSet
+from app.core.aws.profiles.model import Profile, ProfileSet
 from app.core.errors import CancelledError, GangwayError, ProfileError, SsoLoginRequiredError
 from app.core.store import atomic_write
 
 if TYPE_CHECKING:
-    from app.core.aws.credentials import CredentialStatus
+    from app.core.aws.credentials.types import CredentialStatus
 
 DEFAULT_SCOPES = ("sso:account:access",)
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -85,10 +85,7 @@ def token_path(config: SsoConfig) -> Path:
 def config_for(profiles: ProfileSet, profile: Profile | str) -> SsoConfig:
     """The SSO settings of a profile (its sso-session, or the legacy keys)."""
     if isinstance(profile, str):
-        found = profiles.get(profile)
-        if found is None:
-            raise ProfileError(f"Profile '{profile}' was not found.")
-        profile = found
+        profile = profiles.require(profile)
     name = profile.get("sso_session")
     if name:
         session = profiles.sso_sessions.get(name)
@@ -128,7 +125,7 @@ def cached_token(config: SsoConfig, now: datetime | None = None) -> SsoToken | N
 
 
 def token_status(profiles: ProfileSet, profile: Profile, now: datetime) -> CredentialStatus:
-    from app.core.aws.credentials import CredentialState, CredentialStatus
+    from app.core.aws.credentials.types import CredentialState, CredentialStatus
 
     try:
         config = config_for(profiles, profile)
@@ -160,7 +157,7 @@ def _client(service: str, region: str) -> Any:
     from botocore import UNSIGNED
     from botocore.config import Config
 
-    from app.core.aws.session import CONNECT_TIMEOUT, READ_TIMEOUT
+    from app.core.aws.client import CONNECT_TIMEOUT, READ_TIMEOUT
 
     # A bare botocore session: SSO calls are unsigned and must not depend on AWS_PROFILE.
     core = botocore.session.Session()
@@ -183,7 +180,7 @@ def login(config: SsoConfig, *, on_code: Callable[[DeviceAuthorization], None] |
     `on_code` receives the user code to show before the browser opens. Polls CreateToken at
     the server's interval (slower on SlowDownException). CancelledError if `cancel` is set.
     """
-    from app.core.aws.session import error_code, translate
+    from app.core.aws.client import error_code, translate
 
     oidc = _client("sso-oidc", config.region)
     try:
@@ -256,7 +253,7 @@ def _token(config: SsoConfig, token: SsoToken | None) -> SsoToken:
 
 def list_accounts(config: SsoConfig, token: SsoToken | None = None) -> list[SsoAccount]:
     """Every account the login can reach (all pages)."""
-    from app.core.aws.session import translate
+    from app.core.aws.client import translate
 
     sso = _client("sso", config.region)
     out: list[SsoAccount] = []
@@ -274,7 +271,7 @@ def list_accounts(config: SsoConfig, token: SsoToken | None = None) -> list[SsoA
 
 def list_roles(config: SsoConfig, account_id: str, token: SsoToken | None = None) -> list[str]:
     """Role names available in one account (all pages)."""
-    from app.core.aws.session import translate
+    from app.core.aws.client import translate
 
     sso = _client("sso", config.region)
     out: list[str] = []
@@ -290,7 +287,7 @@ def list_roles(config: SsoConfig, account_id: str, token: SsoToken | None = None
 
 
 def _login_or(exc: BaseException, other: GangwayError) -> GangwayError:
-    from app.core.aws.session import error_code
+    from app.core.aws.client import error_code
 
     if error_code(exc) == "UnauthorizedException":
         return SsoLoginRequiredError("The SSO login has expired.", "Log in with SSO again.")

@@ -1,11 +1,13 @@
-"""StartSession/TerminateSession without boto3, for the ProxyCommand hot path.
+"""SSM and EC2 calls without boto3, for the ProxyCommand hot path.
 
 ssh waits for `gangway proxy` before its connection can begin; importing boto3 and building a
 client costs ~0.5 s, most of it loading service models. SSM's JSON protocol is one signed POST,
 so when the situation is plain (credentials Gangway already holds, a standard or
 `AWS_ENDPOINT_URL_*` endpoint, no FIPS/dual-stack/custom CA settings) this module signs it
-with SigV4 from the standard library. Anything else returns None from `plan()` and the caller
-uses boto3 as usual. Errors go through `session.translate`, like every other AWS call.
+with SigV4 from the standard library. Anything else makes `endpoint_for()` return None and the
+caller uses boto3 as usual. Errors go through `client.translate`, like every other AWS call.
+Results are plain data (`SsmClient` answers `sessions.api.SsmCalls`, `Lookup` answers
+`sessions.targets.Lookup`): no stand-ins for botocore objects.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ import os
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from app.core.aws.credentials.types import Credentials
+from app.core.aws.sessions.targets import Match
 from app.core.errors import NetworkError
 
 _TARGET_PREFIX = "AmazonSSM."
@@ -35,17 +39,12 @@ _RETRYABLE = {"ThrottlingException", "InternalServerError", "ServiceUnavailable"
 
 @dataclass(frozen=True)
 class Plan:
-    """Where and as whom to call SSM. `secret_key`/`token` never appear in repr."""
+    """Where and as whom to call AWS without botocore: the region, endpoints, credentials."""
 
     region: str
-    endpoint_url: str
-    access_key: str
-    secret_key: str = field(repr=False)
-    token: str | None = field(default=None, repr=False)
+    endpoint_url: str  # SSM
+    credentials: Credentials
     ec2_endpoint: str | None = None  # for Name-tag lookups; None = leave those to boto3
-
-    def get_frozen_credentials(self) -> Plan:  # the shape ssm_sessions.plugin_env reads
-        return self
 
 
 def endpoint_for(region: str, profile_fields: dict[str, str] | None = None,
@@ -82,8 +81,9 @@ def _sign_request(plan: Plan, service: str, endpoint: str, extra: dict[str, str]
     amz_date = now.strftime("%Y%m%dT%H%M%SZ")
     day = amz_date[:8]
     headers = {**extra, "host": host, "x-amz-date": amz_date}
-    if plan.token:
-        headers["x-amz-security-token"] = plan.token
+    creds = plan.credentials
+    if creds.session_token:
+        headers["x-amz-security-token"] = creds.session_token
     names = sorted(headers)
     canonical = "\n".join([
         "POST", url.path or "/", "",
@@ -92,11 +92,11 @@ def _sign_request(plan: Plan, service: str, endpoint: str, extra: dict[str, str]
     scope = f"{day}/{plan.region}/{service}/aws4_request"
     to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
                          hashlib.sha256(canonical.encode()).hexdigest()])
-    key = ("AWS4" + plan.secret_key).encode()
+    key = ("AWS4" + creds.secret_access_key).encode()
     for part in (day, plan.region, service, "aws4_request"):
         key = hmac.new(key, part.encode(), hashlib.sha256).digest()
     signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-    headers["authorization"] = (f"AWS4-HMAC-SHA256 Credential={plan.access_key}/{scope}, "
+    headers["authorization"] = (f"AWS4-HMAC-SHA256 Credential={creds.access_key_id}/{scope}, "
                                 f"SignedHeaders={';'.join(names)}, Signature={signature}")
     return headers
 
@@ -105,7 +105,7 @@ def _error(status: int, raw: bytes, operation: str, doing: str) -> Exception:
     """The GangwayError for an AWS error body (SSM JSON, or EC2's XML)."""
     from botocore.exceptions import ClientError
 
-    from app.core.aws.session import translate
+    from app.core.aws.client import translate
 
     code, message = f"HTTP{status}", ""
     if raw.lstrip().startswith(b"<"):
@@ -172,73 +172,79 @@ def call(plan: Plan, operation: str, params: dict[str, Any], doing: str, *,
     return result
 
 
-def instances_named(plan: Plan, name: str, states: list[str]) -> dict[str, str]:
-    """instance id -> state of the EC2 instances whose Name tag is `name` (all pages).
-
-    EC2's query protocol: a signed form POST, an XML answer. `name` is only a form value.
-    """
-    import xml.etree.ElementTree as ET
-    from urllib.parse import urlencode
-
-    if plan.ec2_endpoint is None:
-        raise ValueError("no EC2 endpoint in this plan")
-    form: dict[str, str] = {"Action": "DescribeInstances", "Version": "2016-11-15",
-                            "Filter.1.Name": "tag:Name", "Filter.1.Value.1": name,
-                            "Filter.2.Name": "instance-state-name"}
-    for i, state in enumerate(states, 1):
-        form[f"Filter.2.Value.{i}"] = state
-    found: dict[str, str] = {}
-    token = ""
-    doing = f"Looking up the instance named {name!r}"
-    while True:
-        body = urlencode({**form, **({"NextToken": token} if token else {})}).encode()
-        raw = _post(plan, "ec2", plan.ec2_endpoint, {
-            "content-type": "application/x-www-form-urlencoded; charset=utf-8"}, body,
-            operation="DescribeInstances", doing=doing, attempts=3, timeout=30.0)
-        root = ET.fromstring(raw)  # noqa: S314 - AWS's response; expat resolves no entities
-        ns = root.tag.split("}")[0] + "}" if root.tag.startswith("{") else ""
-        for inst in root.iter(f"{ns}instancesSet"):
-            for item in inst.findall(f"{ns}item"):
-                iid = item.findtext(f"{ns}instanceId")
-                state = item.findtext(f"{ns}instanceState/{ns}name") or ""
-                if iid:
-                    found[iid] = state
-        token = root.findtext(f"{ns}nextToken") or ""
-        if not token:
-            return found
-
-
-def nodes_named(plan: Plan, name: str) -> dict[str, str]:
-    """instance id -> ping status of managed (hybrid) nodes whose Name tag is `name`."""
-    found: dict[str, str] = {}
-    params: dict[str, Any] = {"Filters": [{"Key": "tag:Name", "Values": [name]}]}
-    while True:
-        page = call(plan, "DescribeInstanceInformation", params,
-                    f"Looking up the managed node named {name!r}")
-        for info in page.get("InstanceInformationList", []):
-            found[str(info["InstanceId"])] = str(info.get("PingStatus", ""))
-        if not page.get("NextToken"):
-            return found
-        params["NextToken"] = page["NextToken"]
-
-
-class FastSsm:
-    """Just enough of a boto3 SSM client for `ssm_sessions.start_session`/`terminate_session`."""
+class Lookup:
+    """`sessions.targets.Lookup` without boto3: EC2's query protocol and SSM's JSON one."""
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
-        self.meta = _Meta(plan.region, plan.endpoint_url)
+        self.region = plan.region
 
-    def start_session(self, **params: Any) -> dict[str, Any]:
-        return call(self.plan, "StartSession", params, f"Starting a session on "
-                    f"{params.get('Target', '')}")
+    def instances(self, key: str, value: str, states: tuple[str, ...]) -> list[Match]:
+        """A signed form POST per page, an XML answer; `value` is only a form value."""
+        import xml.etree.ElementTree as ET
+        from urllib.parse import urlencode
 
-    def terminate_session(self, **params: Any) -> dict[str, Any]:
-        return call(self.plan, "TerminateSession", params, "Terminating the session",
-                    attempts=1, timeout=5.0)
+        if self.plan.ec2_endpoint is None:
+            raise ValueError("no EC2 endpoint in this plan")
+        form: dict[str, str] = {"Action": "DescribeInstances", "Version": "2016-11-15",
+                                "Filter.1.Name": f"tag:{key}", "Filter.1.Value.1": value,
+                                "Filter.2.Name": "instance-state-name"}
+        for i, state in enumerate(states, 1):
+            form[f"Filter.2.Value.{i}"] = state
+        found: list[Match] = []
+        token = ""
+        doing = f"Looking up the instance named {value!r}"
+        while True:
+            body = urlencode({**form, **({"NextToken": token} if token else {})}).encode()
+            raw = _post(self.plan, "ec2", self.plan.ec2_endpoint, {
+                "content-type": "application/x-www-form-urlencoded; charset=utf-8"}, body,
+                operation="DescribeInstances", doing=doing, attempts=3, timeout=30.0)
+            root = ET.fromstring(raw)  # noqa: S314 - AWS's response; expat resolves no entities
+            ns = root.tag.split("}")[0] + "}" if root.tag.startswith("{") else ""
+            for inst in root.iter(f"{ns}instancesSet"):
+                for item in inst.findall(f"{ns}item"):
+                    iid = item.findtext(f"{ns}instanceId")
+                    if iid:
+                        found.append(Match(iid, item.findtext(f"{ns}instanceState/{ns}name")
+                                           or "", _iso(item.findtext(f"{ns}launchTime"))))
+            token = root.findtext(f"{ns}nextToken") or ""
+            if not token:
+                return found
+
+    def nodes(self, key: str, value: str) -> list[Match]:
+        found: list[Match] = []
+        params: dict[str, Any] = {"Filters": [{"Key": f"tag:{key}", "Values": [value]}]}
+        while True:
+            page = call(self.plan, "DescribeInstanceInformation", params,
+                        f"Looking up the managed node named {value!r}")
+            for info in page.get("InstanceInformationList", []):
+                when = info.get("RegistrationDate")
+                found.append(Match(str(info["InstanceId"]), str(info.get("PingStatus", "")),
+                                   _dt.datetime.fromtimestamp(float(when), _dt.UTC)
+                                   if isinstance(when, int | float) else None))
+            if not page.get("NextToken"):
+                return found
+            params["NextToken"] = page["NextToken"]
 
 
-@dataclass(frozen=True)
-class _Meta:
-    region_name: str
-    endpoint_url: str
+def _iso(text: str | None) -> _dt.datetime | None:
+    if not text:
+        return None
+    try:
+        return _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+class SsmClient:
+    """The SSM calls of `sessions.api` (its `SsmCalls` protocol) over this module's SigV4."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.region = plan.region
+        self.endpoint_url = plan.endpoint_url
+
+    def call(self, operation: str, params: dict[str, Any], doing: str) -> dict[str, Any]:
+        quick = operation == "TerminateSession"  # best effort on the way out: do not linger
+        return call(self.plan, operation, params, doing, attempts=1 if quick else 3,
+                    timeout=5.0 if quick else 30.0)

@@ -13,140 +13,32 @@ The cache-hit path (`cached()`) imports no boto3; `gangway credentials` relies o
 
 from __future__ import annotations
 
-import json
-import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from enum import Enum
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 
+# Kept light at import: the credentials helper imports this module on every cache hit.
+from app.core.aws.credentials.types import (
+    CACHE_PREFIX,
+    KEYS_PREFIX,
+    Credentials,
+    CredentialStatus,
+    Durations,
+    Identity,
+    Prompt,
+)
 from app.core.errors import (
-    CancelledError,
     GangwayError,
-    MfaCodeRejectedError,
-    MfaRequiredError,
-    ProfileError,
 )
 from app.core.secrets import SecretStore
 
-# Kept light at import: the credentials helper imports this module on every cache hit.
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
     import boto3
 
-    from app.core.aws.profiles import Profile, ProfileSet
-
-CACHE_PREFIX = "cache:"
-KEYS_PREFIX = "keys:"
-# botocore refreshes credential_process credentials 15 min before expiry and insists on
-# 10 min; handing out anything closer to expiry makes every AWS call re-run the helper.
-USABLE_MARGIN = timedelta(minutes=11)
-MAX_MFA_ATTEMPTS = 5
-_CODE = re.compile(r"^\d{6}$")
-
-
-class CredentialState(Enum):
-    VALID = "valid"  # long-term keys, or a provider we do not track (SSO via botocore, ...)
-    VALID_UNTIL = "valid until"
-    EXPIRED = "expired"
-    NEEDS_MFA = "needs MFA"
-    NEEDS_SSO_LOGIN = "needs SSO login"
-    BROKEN = "broken"
-    UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True)
-class CredentialStatus:
-    """What the Profiles pane and the tray show; `expires` is UTC, `reason` for BROKEN."""
-
-    state: CredentialState
-    expires: datetime | None = None
-    reason: str = ""
-
-    def remaining(self, now: datetime | None = None) -> timedelta | None:
-        if self.expires is None:
-            return None
-        return self.expires - (now or datetime.now(UTC))
-
-
-@dataclass(frozen=True)
-class Credentials:
-    access_key_id: str
-    secret_access_key: str = ""
-    session_token: str | None = None
-    expiration: datetime | None = None  # UTC; None = long-term keys
-
-    def __repr__(self) -> str:  # never leak the secret into logs or tracebacks
-        return f"Credentials({self.access_key_id[:4]}..., expires={self.expiration})"
-
-    def usable(self, now: datetime | None = None) -> bool:
-        if self.expiration is None:
-            return True
-        return self.expiration - (now or datetime.now(UTC)) > USABLE_MARGIN
-
-    def process_json(self) -> dict[str, Any]:
-        """The credential_process "Version 1" document botocore and the SDKs read."""
-        doc: dict[str, Any] = {"Version": 1, "AccessKeyId": self.access_key_id,
-                               "SecretAccessKey": self.secret_access_key}
-        if self.session_token:
-            doc["SessionToken"] = self.session_token
-        if self.expiration is not None:
-            doc["Expiration"] = format_time(self.expiration)
-        return doc
-
-    def to_json(self) -> str:
-        return json.dumps(self.process_json())
-
-    @classmethod
-    def from_json(cls, text: str) -> Credentials:
-        doc = json.loads(text)
-        if not isinstance(doc, dict) or not doc.get("AccessKeyId"):
-            raise ValueError("not a credentials document")
-        exp = doc.get("Expiration")
-        return cls(str(doc["AccessKeyId"]), str(doc.get("SecretAccessKey", "")),
-                   doc.get("SessionToken") or None, parse_time(exp) if exp else None)
-
-
-@dataclass(frozen=True)
-class MfaRequest:
-    """What a prompt shows: which profile, which device, and why it asks again."""
-
-    profile: str
-    serial: str
-    role_arn: str | None = None
-    attempt: int = 1
-    error: str = ""  # the previous attempt's problem ("AWS rejected the code"), for a retry
-
-
-# The prompt returns the 6-digit code, or None when the user cancels.
-Prompt = Callable[[MfaRequest], "str | None"]
-
-
-@dataclass(frozen=True)
-class Durations:
-    """How long temporary credentials last (seconds); the profile's duration_seconds wins."""
-
-    session_token: int = 12 * 3600
-    role: int = 3600
-
-
-@dataclass(frozen=True)
-class Identity:
-    account: str
-    arn: str
-    user_id: str
-
-
-def format_time(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(text: str) -> datetime:
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    from app.core.aws.profiles.model import Profile, ProfileSet
 
 
 class CredentialService:
@@ -174,16 +66,12 @@ class CredentialService:
         """A fresh read of the profile files (cheap: two small files)."""
         if self._loader is not None:
             return self._loader()
-        from app.core.aws.profiles import load_profiles
+        from app.core.aws.profiles.reader import load_profiles
 
         return load_profiles()
 
     def profile(self, name: str, profiles: ProfileSet | None = None) -> Profile:
-        found = (profiles or self.profiles()).get(name)
-        if found is None:
-            raise ProfileError(f"Profile '{name}' was not found.",
-                               "Check the name in the Profiles pane or ~/.aws/config.")
-        return found
+        return (profiles or self.profiles()).require(name)
 
     # --- cache (no boto3) ------------------------------------------------------------------
 
@@ -226,7 +114,7 @@ class CredentialService:
 
     def status(self, name: str, profiles: ProfileSet | None = None) -> CredentialStatus:
         """The state shown next to a profile; reads files and the store, never calls AWS."""
-        from app.core.aws import credential_status
+        from app.core.aws.credentials import status as credential_status
 
         return credential_status.status_of(self, name, profiles)
 
@@ -256,7 +144,7 @@ class CredentialService:
             if not refresh and (hit := self.cached(name)) is not None:
                 result = hit
             else:
-                from app.core.aws import resolve
+                from app.core.aws.credentials import resolve
 
                 result = resolve.resolve(self, name, prompt or self.prompt)
             future.set_result(result)
@@ -270,15 +158,16 @@ class CredentialService:
 
     def session(self, name: str, prompt: Prompt | None = None,
                 region: str | None = None) -> boto3.Session:
-        """A boto3 Session for `name` whose credentials come from this service.
+        """A boto3 Session for `name` whose credentials come from this service."""
+        from app.core.aws.credentials import resolve
 
-        Profiles Gangway manages (protected keys, MFA, roles) get refreshable credentials
-        that re-enter `get()` (so a long-lived session re-prompts once, not per call); SSO,
-        foreign credential_process and credential_source profiles use botocore's own chain.
-        """
-        from app.core.aws import resolve
+        return resolve.session_for(self.profiles(), name,
+                                   lambda: self.get(name, prompt or self.prompt), region)
 
-        return resolve.session_for(self, name, prompt or self.prompt, region)
+    # --- CredentialSource ------------------------------------------------------------------
+
+    def credentials(self, name: str, *, refresh: bool = False) -> Credentials:
+        return self.get(name, refresh=refresh)
 
     def identity(self, name: str, prompt: Prompt | None = None,
                  refresh: bool = False) -> Identity:
@@ -287,7 +176,7 @@ class CredentialService:
             known = self._identities.get(name)
         if known is not None and not refresh:
             return known
-        from app.core.aws.session import client, translate
+        from app.core.aws.client import client, translate
 
         session = self.session(name, prompt)
         try:
@@ -311,22 +200,4 @@ class CredentialService:
         if creds.expiration is not None:
             self.store.set(CACHE_PREFIX + name, creds.to_json())
 
-
-def ask_code(prompt: Prompt | None, request: MfaRequest) -> str:
-    """One MFA code from the prompt, validated; raises MfaRequiredError/CancelledError."""
-    if prompt is None:
-        raise MfaRequiredError(
-            f"Profile '{request.profile}' needs an MFA code.",
-            "Open Gangway and enter the code, or run the command from a desktop session.")
-    error = request.error
-    for _ in range(MAX_MFA_ATTEMPTS):
-        code = prompt(MfaRequest(request.profile, request.serial, request.role_arn,
-                                 request.attempt, error))
-        if code is None:
-            raise CancelledError(f"MFA for profile '{request.profile}' was cancelled.")
-        code = code.strip().replace(" ", "")
-        if _CODE.match(code):
-            return code
-        error = "The code must be 6 digits."
-    raise MfaCodeRejectedError(f"No valid MFA code for profile '{request.profile}'.")
 

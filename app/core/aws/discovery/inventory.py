@@ -18,16 +18,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from app.core.aws import session as aws
-from app.core.aws.inventory_rows import (
-    InstanceRow,
-    Inventory,
-    RegionResult,
-    finish,
-    join,
-    tagset,
-)
-from app.core.aws.permissions import (
+from app.core.aws import client as aws
+from app.core.aws.discovery.permissions import (
     Access,
     Permission,
     PermissionCache,
@@ -36,6 +28,7 @@ from app.core.aws.permissions import (
     instance_arn,
     resolve_principal,
 )
+from app.core.aws.discovery.rows import InstanceRow, Inventory, RegionResult, finish, join, tagset
 from app.core.errors import CancelledError, GangwayError
 
 __all__ = [

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from app.core.aws.capabilities import Capabilities, capabilities_for
-from app.core.aws.permissions import Access, Permission, Principal, TagSet
+from app.core.aws.discovery.capabilities import Capabilities, capabilities_for
+from app.core.aws.discovery.permissions import Access, Permission, Principal, TagSet
 from app.core.errors import GangwayError
 
 

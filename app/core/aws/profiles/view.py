@@ -11,14 +11,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from app.core.aws.credentials import (
-    CredentialService,
-    CredentialState,
-    CredentialStatus,
-    Durations,
-    Identity,
-)
-from app.core.aws.profiles import Profile, ProfileKind, ProfileSet
+from app.core.aws.credentials.service import CredentialService
+from app.core.aws.credentials.types import CredentialState, CredentialStatus, Durations, Identity
+from app.core.aws.profiles.model import Profile, ProfileKind, ProfileSet
 from app.core.errors import ConfigFileError
 
 # Notify this long before temporary credentials expire.

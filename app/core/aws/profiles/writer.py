@@ -11,68 +11,13 @@ in both. Names that botocore's shlex-split of the section header would break are
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from app.core import selfcmd
-from app.core.aws.profiles import ProfileSet
+from app.core.aws.profiles.model import ProfileSet
+from app.core.aws.profiles.names import CREDENTIAL_FILE_KEYS, validate_name
 from app.core.errors import ProfileError
 from app.core.secrets import SecretStore
-
-# Keys that belong in the credentials file; everything else goes to the config file.
-CREDENTIAL_FILE_KEYS = frozenset({"aws_access_key_id", "aws_secret_access_key",
-                                  "aws_session_token", "aws_security_token"})
-_SAFE_NAME = re.compile(r"[A-Za-z0-9_.@+=,:/-]+")
-_MAX_NAME = 128
-
-
-def validate_name(name: str) -> str:
-    """The profile name, or ProfileError saying why it cannot be one."""
-    if not name or name != name.strip():
-        raise ProfileError("A profile name cannot be empty or start/end with a space.")
-    if len(name) > _MAX_NAME:
-        raise ProfileError(f"A profile name can be at most {_MAX_NAME} characters.")
-    if any(c in name for c in "[]\r\n\t\0") or any(ord(c) < 32 for c in name):
-        raise ProfileError("A profile name cannot contain brackets, tabs or line breaks.")
-    if '"' in name and "'" in name:
-        raise ProfileError("A profile name cannot contain both kinds of quote.")
-    return name
-
-
-def quote_name(name: str) -> str:
-    """A name as it must appear after `profile ` / `sso-session ` in a section header.
-
-    botocore shlex-splits those headers, so a name with spaces or quotes is quoted.
-    """
-    if _SAFE_NAME.fullmatch(name):
-        return name
-    quote = "'" if '"' in name else '"'
-    return f"{quote}{name}{quote}"
-
-
-def config_section(name: str) -> str:
-    """The config-file section header (without brackets) for a profile."""
-    return "default" if name == "default" else f"profile {quote_name(name)}"
-
-
-def credentials_section(name: str) -> str:
-    return name
-
-
-def credential_process_value(name: str, command: list[str] | None = None) -> str:
-    """`credential_process` text that runs `gangway credentials --profile NAME`.
-
-    botocore splits it with shlex on POSIX (and the Go/JS SDKs hand it to `sh -c`), and with
-    CommandLineToArgvW rules on Windows, so it is quoted for exactly that parser.
-    """
-    from app.core import quoting
-
-    argv = [*(command or selfcmd.command()), "credentials", "--profile", name]
-    if os.name == "nt":
-        return quoting.windows_join(argv)
-    return quoting.posix_join(argv)
 
 
 @dataclass(frozen=True)
@@ -83,12 +28,6 @@ class SsoProfileSpec:
     account_id: str
     role_name: str
     region: str | None = None
-
-
-def sso_profile_name(account_name: str, role_name: str) -> str:
-    """A readable default name for an SSO profile ("prod-ReadOnly")."""
-    base = re.sub(r"[^A-Za-z0-9_.@+=,:/-]+", "-", f"{account_name}-{role_name}").strip("-")
-    return base or role_name
 
 
 class ProfileWriter:
@@ -105,32 +44,30 @@ class ProfileWriter:
     def create(self, profiles: ProfileSet, name: str, config: Mapping[str, str],
                credentials: Mapping[str, str] | None = None) -> ProfileSet:
         """A new profile; `config` keys go to the config file, `credentials` to the other."""
-        from app.core.aws import profile_files
+        from app.core.aws.profiles import edits
 
         validate_name(name)
         if name in profiles:
             raise ProfileError(f"A profile named '{name}' already exists.")
-        return profile_files.apply(profiles, {name: _split(config, credentials)})
+        return edits.apply(profiles, {name: _split(config, credentials)})
 
     def update(self, profiles: ProfileSet, name: str, config: Mapping[str, str | None],
                credentials: Mapping[str, str | None] | None = None) -> ProfileSet:
         """Set (or, with None, remove) keys of an existing profile; other keys are kept."""
-        from app.core.aws import profile_files
+        from app.core.aws.profiles import edits
 
-        if name not in profiles:
-            raise ProfileError(f"Profile '{name}' was not found.", "Reload the profiles.")
-        return profile_files.apply(profiles, {name: _split(config, credentials)})
+        profiles.require(name)
+        return edits.apply(profiles, {name: _split(config, credentials)})
 
     def duplicate(self, profiles: ProfileSet, name: str, new_name: str) -> ProfileSet:
         """A copy of `name`'s settings (both files) under `new_name`."""
-        from app.core.aws import profile_files
+        from app.core.aws.profiles import edits
 
         validate_name(new_name)
-        if name not in profiles:
-            raise ProfileError(f"Profile '{name}' was not found.", "Reload the profiles.")
+        profiles.require(name)
         if new_name in profiles:
             raise ProfileError(f"A profile named '{new_name}' already exists.")
-        return profile_files.copy(profiles, name, new_name, keep_old=True)
+        return edits.copy(profiles, name, new_name, keep_old=True)
 
     def rename(self, profiles: ProfileSet, name: str, new_name: str) -> ProfileSet:
         """Rename in both files; `source_profile = name` elsewhere follows the new name.
@@ -138,14 +75,13 @@ class ProfileWriter:
         Protected keys and cached credentials in the secret store move with it, and the
         credential_process line is rewritten for the new name.
         """
-        from app.core.aws import profile_files
+        from app.core.aws.profiles import edits
 
         validate_name(new_name)
-        if name not in profiles:
-            raise ProfileError(f"Profile '{name}' was not found.", "Reload the profiles.")
+        profiles.require(name)
         if new_name in profiles:
             raise ProfileError(f"A profile named '{new_name}' already exists.")
-        result = profile_files.copy(profiles, name, new_name, keep_old=False)
+        result = edits.copy(profiles, name, new_name, keep_old=False)
         if self.store is not None:
             for prefix in ("keys:", "cache:"):
                 value = self.store.get(prefix + name)
@@ -156,11 +92,10 @@ class ProfileWriter:
 
     def delete(self, profiles: ProfileSet, name: str) -> ProfileSet:
         """Remove the profile's sections from both files (and its secrets from the store)."""
-        from app.core.aws import profile_files
+        from app.core.aws.profiles import edits
 
-        if name not in profiles:
-            raise ProfileError(f"Profile '{name}' was not found.", "Reload the profiles.")
-        result = profile_files.remove(profiles, name)
+        profiles.require(name)
+        result = edits.remove(profiles, name)
         if self.store is not None:
             self.store.delete("keys:" + name)
             self.store.delete("cache:" + name)
@@ -175,30 +110,30 @@ class ProfileWriter:
         would be lost when Gangway exits. The keyring is written before the file, and the
         file write is checked, so a failure at any step loses nothing.
         """
-        from app.core.aws import profile_files
+        from app.core.aws.profiles import edits
 
-        return profile_files.protect(profiles, name, self._real_store(), command)
+        return edits.protect(profiles, name, self._real_store(), command)
 
     def unprotect_keys(self, profiles: ProfileSet, name: str) -> ProfileSet:
         """Put the keys back into the credentials file and remove them from the keyring."""
-        from app.core.aws import profile_files
+        from app.core.aws.profiles import edits
 
-        return profile_files.unprotect(profiles, name, self._real_store())
+        return edits.unprotect(profiles, name, self._real_store())
 
     def save_sso_session(self, profiles: ProfileSet, name: str, start_url: str, region: str,
                          scopes: str = "sso:account:access") -> ProfileSet:
         """Create or update an `[sso-session NAME]` section."""
-        from app.core.aws import profile_files
+        from app.core.aws.profiles import edits
 
         validate_name(name)
         values: dict[str, str | None] = {"sso_start_url": start_url, "sso_region": region,
                                          "sso_registration_scopes": scopes or None}
-        return profile_files.sso_session(profiles, name, values, {})
+        return edits.sso_session(profiles, name, values, {})
 
     def create_sso_profiles(self, profiles: ProfileSet, session: str,
                             items: Sequence[SsoProfileSpec]) -> ProfileSet:
         """Profiles for chosen (account, role) pairs of an existing sso-session, one write."""
-        from app.core.aws import profile_files
+        from app.core.aws.profiles import edits
 
         if session not in profiles.sso_sessions:
             raise ProfileError(f"There is no [sso-session {session}] section.")
@@ -214,7 +149,7 @@ class ProfileWriter:
                 conf["region"] = item.region
             changes[item.name] = {"config": conf}
         s = profiles.sso_sessions[session]
-        return profile_files.sso_session(
+        return edits.sso_session(
             profiles, session, {"sso_start_url": s.start_url, "sso_region": s.region}, changes)
 
     def _real_store(self) -> SecretStore:

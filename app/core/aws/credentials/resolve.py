@@ -14,16 +14,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from app.core.aws.credentials import (
+from app.core.aws.credentials.types import (
     MAX_MFA_ATTEMPTS,
     Credentials,
-    CredentialService,
     MfaRequest,
     Prompt,
     ask_code,
     format_time,
 )
-from app.core.aws.profiles import Profile, ProfileKind, ProfileSet
+from app.core.aws.profiles.model import Profile, ProfileKind, ProfileSet
 from app.core.errors import (
     CredentialError,
     GangwayError,
@@ -35,14 +34,9 @@ from app.core.errors import (
 if TYPE_CHECKING:
     import boto3
 
+    from app.core.aws.credentials.service import CredentialService
+
 MFA_REJECTED_HINT = "Wait for the next code on your device and try again."
-
-
-def managed(profile: Profile) -> bool:
-    """True for the kinds Gangway resolves itself (and caches in the secret store)."""
-    if profile.kind in (ProfileKind.STATIC_MFA, ProfileKind.PROTECTED):
-        return True
-    return profile.kind is ProfileKind.ASSUME_ROLE and bool(profile.get("source_profile"))
 
 
 def resolve(service: CredentialService, name: str, prompt: Prompt | None) -> Credentials:
@@ -51,10 +45,8 @@ def resolve(service: CredentialService, name: str, prompt: Prompt | None) -> Cre
     if profile.error:
         raise ProfileError(f"Profile '{name}': {profile.error}.",
                            "Fix it in the profile editor or in ~/.aws/config.")
-    if not managed(profile):
-        if profile.kind is ProfileKind.STATIC:
-            return _file_keys(profiles, profile)
-        return _from_botocore(name)
+    if not profile.managed:
+        return unmanaged(profiles, profile)
     if profile.kind is ProfileKind.ASSUME_ROLE:
         base = _role_source(service, profiles, profile, prompt)
         creds = _assume_role(service, profile, base, prompt)
@@ -65,6 +57,13 @@ def resolve(service: CredentialService, name: str, prompt: Prompt | None) -> Cre
         creds = _session_token(service, profile, base, prompt)
     service.remember(name, creds)
     return creds
+
+
+def unmanaged(profiles: ProfileSet, profile: Profile) -> Credentials:
+    """Credentials for a kind Gangway does not cache: keys in the files, or botocore's chain."""
+    if profile.kind is ProfileKind.STATIC:
+        return _file_keys(profiles, profile)
+    return _from_botocore(profile.name)
 
 
 def _long_term(service: CredentialService, profiles: ProfileSet, profile: Profile) -> Credentials:
@@ -112,7 +111,7 @@ def _sts(base: Credentials, region: str | None) -> Any:
     import botocore.exceptions
     from botocore.config import Config
 
-    from app.core.aws.session import CONNECT_TIMEOUT, READ_TIMEOUT, translate
+    from app.core.aws.client import CONNECT_TIMEOUT, READ_TIMEOUT, translate
 
     keys = {"aws_access_key_id": base.access_key_id,
             "aws_secret_access_key": base.secret_access_key,
@@ -145,7 +144,7 @@ def _from_sts(doc: dict[str, Any]) -> Credentials:
 
 
 def _mfa_rejected(exc: BaseException) -> bool:
-    from app.core.aws.session import error_code
+    from app.core.aws.client import error_code
 
     text = str(getattr(exc, "response", {}).get("Error", {}).get("Message", ""))
     return (error_code(exc) == "AccessDenied" and "MultiFactorAuthentication" in text) \
@@ -153,7 +152,7 @@ def _mfa_rejected(exc: BaseException) -> bool:
 
 
 def _call(doing: str, fn: Callable[..., Any], **params: Any) -> dict[str, Any]:
-    from app.core.aws.session import translate
+    from app.core.aws.client import translate
 
     try:
         reply: dict[str, Any] = fn(**params)
@@ -178,7 +177,7 @@ def _with_mfa(profile: Profile, prompt: Prompt | None, doing: str,
             if _mfa_rejected(exc):
                 error = "AWS rejected the code."
                 continue
-            from app.core.aws.session import translate
+            from app.core.aws.client import translate
 
             raise translate(exc, doing) from exc
         return _from_sts(reply["Credentials"])
@@ -217,7 +216,7 @@ def _assume_role(service: CredentialService, profile: Profile, base: Credentials
 def _from_botocore(name: str) -> Credentials:
     import botocore.exceptions as bex
 
-    from app.core.aws.session import new_session, translate
+    from app.core.aws.client import new_session, translate
 
     try:
         found = new_session(name).get_credentials()
@@ -238,8 +237,14 @@ def _from_botocore(name: str) -> Credentials:
                        expiry)
 
 
-def session_for(service: CredentialService, name: str, prompt: Prompt | None,
+def session_for(profiles: ProfileSet, name: str, get: Callable[[], Credentials],
                 region: str | None) -> boto3.Session:
+    """A boto3 Session for `name` whose credentials come from `get` (a CredentialSource).
+
+    Profiles Gangway manages (protected keys, MFA, roles) and static keys get credentials that
+    re-enter `get()` when they near expiry (so a long-lived session re-prompts once, not per
+    call); SSO, foreign credential_process and credential_source use botocore's own chain.
+    """
     import boto3
     import botocore.session
     from botocore.credentials import (
@@ -249,20 +254,19 @@ def session_for(service: CredentialService, name: str, prompt: Prompt | None,
     )
     from botocore.credentials import Credentials as BotoCredentials
 
-    from app.core.aws.session import new_session
+    from app.core.aws.client import new_session
 
-    profiles = service.profiles()
-    profile = service.profile(name, profiles)
+    profile = profiles.require(name)
     # Static keys go through our own path too, so they keep working when botocore refuses
     # the whole config file (a duplicate section elsewhere).
-    if not managed(profile) and profile.kind is not ProfileKind.STATIC:
+    if not profile.managed and profile.kind is not ProfileKind.STATIC:
         session = new_session(name)
         if region and region != session.region_name:
             session = boto3.Session(botocore_session=session._session, region_name=region)
         return session
 
     def fetch() -> dict[str, Any]:
-        creds = service.get(name, prompt)
+        creds = get()
         return {"access_key": creds.access_key_id, "secret_key": creds.secret_access_key,
                 "token": creds.session_token,
                 "expiry_time": format_time(creds.expiration) if creds.expiration else None}

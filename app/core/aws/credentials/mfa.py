@@ -28,7 +28,8 @@ from app.core.errors import (
 )
 
 if TYPE_CHECKING:
-    from app.core.aws.credentials import Credentials, CredentialService, MfaRequest, Prompt
+    from app.core.aws.credentials.service import CredentialService
+    from app.core.aws.credentials.types import Credentials, MfaRequest, Prompt
     from app.core.paths import Paths
 
 IPC_COMMAND = "mfa"
@@ -60,7 +61,7 @@ def handle_request(service: CredentialService, message: dict[str, Any],
 def ask_window(paths: Paths, name: str, timeout: float = IPC_TIMEOUT) -> Credentials | None:
     """Credentials from the running window, None when no window runs; raises its error."""
     from app.core import ipc
-    from app.core.aws.credentials import Credentials
+    from app.core.aws.credentials.types import Credentials
 
     reply = ipc.send(paths, {"cmd": IPC_COMMAND, "profile": name}, timeout)
     if reply is None:

@@ -1,0 +1,307 @@
+"""The session-manager-plugin: finding it, checking it, and running it as an owned child.
+
+    plugin = require_secure()                      # found and version-checked, once per PATH
+    proc = PluginProcess.start(plugin, started, credentials, new_group=True)
+    code = proc.wait()                             # or proc.stop(): SIGINT, wait, kill group
+
+An owned child: it runs in its own process group (so stopping it stops what it started), and
+on Linux it dies with the Gangway process that started it (PR_SET_PDEATHSIG), even after a
+`kill -9`. Nothing here calls `signal.signal`, so it runs in worker threads; the verbs that own
+a terminal forward signals themselves (`sessions.proxy`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import platform
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from app.core.aws.sessions.api import (
+    LAST_PLUGIN_WITHOUT_ENV,
+    StartedSession,
+    plugin_argv,
+    plugin_env,
+)
+from app.core.errors import PluginNotFoundError
+from app.core.procs import output_of, which
+from app.core.versions import parse_version
+
+if TYPE_CHECKING:
+    from app.core.aws.credentials.types import Credentials
+
+PLUGIN = "session-manager-plugin"
+# Port forwarding to remote hosts and reliable SSH need a 1.2.x plugin.
+MIN_PLUGIN_VERSION = (1, 2, 0, 0)
+
+
+def standard_locations(system: str | None = None) -> list[Path]:
+    """Where AWS's installers put the plugin, per OS, after PATH."""
+    system = system or platform.system()
+    if system == "Windows":
+        roots = [os.environ.get("ProgramFiles", r"C:\Program Files"),
+                 os.environ.get("ProgramFiles(x86)", r"C:\Program Files (x86)")]
+        return [Path(r) / "Amazon" / "SessionManagerPlugin" / "bin" for r in roots]
+    dirs = [Path("/usr/local/sessionmanagerplugin/bin"), Path("/usr/local/bin")]
+    if system == "Darwin":
+        dirs += [Path("/opt/homebrew/bin"), Path("/usr/local/Caskroom/session-manager-plugin")]
+    else:
+        dirs += [Path("/home/linuxbrew/.linuxbrew/bin"), Path("/usr/bin")]
+    return dirs
+
+
+def install_hint(system: str | None = None) -> str:
+    system = system or platform.system()
+    if system == "Windows":
+        return ("Install it with the AWS installer: "
+                "https://s3.amazonaws.com/session-manager-downloads/plugin/latest/windows/"
+                "SessionManagerPluginSetup.exe (or `winget install Amazon.SessionManagerPlugin`).")
+    if system == "Darwin":
+        return ("Install it with `brew install --cask session-manager-plugin`, or the signed "
+                "package from https://s3.amazonaws.com/session-manager-downloads/plugin/latest/"
+                "mac/session-manager-plugin.pkg.")
+    return ("Install the .deb (Debian/Ubuntu) or .rpm from "
+            "https://s3.amazonaws.com/session-manager-downloads/plugin/latest/ubuntu_64bit/"
+            "session-manager-plugin.deb with `sudo dpkg -i session-manager-plugin.deb`.")
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    path: Path
+    version: str
+
+    @property
+    def version_tuple(self) -> tuple[int, ...]:
+        return parse_version(self.version)
+
+
+def find_plugin(path_env: str | None = None) -> PluginInfo | None:
+    """The plugin on PATH or in a standard location, with its `--version`; None if absent."""
+    found = which(PLUGIN, standard_locations(), path=path_env)
+    if found is None:
+        return None
+    out = output_of([found, "--version"]) or ""
+    match = re.search(r"\d+(?:\.\d+)+", out)
+    return PluginInfo(found, match.group(0) if match else "unknown")
+
+
+def require_plugin(path_env: str | None = None) -> PluginInfo:
+    info = find_plugin(path_env)
+    if info is None:
+        raise PluginNotFoundError(
+            "The AWS session-manager-plugin was not found on PATH or in its standard "
+            "install locations.",
+            install_hint(),
+        )
+    if info.version != "unknown" and info.version_tuple < MIN_PLUGIN_VERSION:
+        raise PluginNotFoundError(
+            f"session-manager-plugin {info.version} at {info.path} is too old "
+            f"(Gangway needs {'.'.join(map(str, MIN_PLUGIN_VERSION))} or later).",
+            install_hint(),
+        )
+    return info
+
+
+@functools.lru_cache(maxsize=4)
+def require_secure(path_env: str | None = None) -> PluginInfo:
+    """`require_plugin`, refusing plugins that would need the session token on argv."""
+    info = require_plugin(path_env)
+    if info.version != "unknown" and info.version_tuple <= LAST_PLUGIN_WITHOUT_ENV:
+        raise PluginNotFoundError(
+            f"session-manager-plugin {info.version} is too old to receive the session "
+            "securely (it needs the token on its command line).", install_hint())
+    return info
+
+
+def exit_code(returncode: int) -> int:
+    """A shell's view of a child's end: 128+N when signal N killed it."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+# --- dying with the parent ---------------------------------------------------------------
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _pdeathsig(parent: int) -> Callable[[], None] | None:
+    """A preexec_fn that makes the child get SIGTERM when its parent dies (Linux only)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved here, not in the child
+    except (OSError, AttributeError):
+        return None
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
+class _Spawner:
+    """Starts children from one thread that lives as long as the process.
+
+    PR_SET_PDEATHSIG fires when the *thread* that forked the child ends, not the process, and
+    worker threads come and go (QThreadPool retires idle ones); so every fork happens here.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue[tuple[Callable[[], subprocess.Popen[bytes]],
+                                      queue.Queue[object]]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def run(self, make: Callable[[], subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:
+        if threading.current_thread() is threading.main_thread():
+            return make()  # the main thread outlives every child already
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="gangway-spawner",
+                                                daemon=True)
+                self._thread.start()
+        answer: queue.Queue[object] = queue.Queue(maxsize=1)
+        self._jobs.put((make, answer))
+        result = answer.get()
+        if isinstance(result, BaseException):
+            raise result
+        assert isinstance(result, subprocess.Popen)
+        return result
+
+    def _loop(self) -> None:
+        while True:
+            make, answer = self._jobs.get()
+            try:
+                answer.put(make())
+            except BaseException as exc:  # handed to the caller, raised there
+                answer.put(exc)
+
+
+_SPAWNER = _Spawner()
+
+
+# --- the running plugin -------------------------------------------------------------------
+
+class PluginProcess:
+    """One running plugin for one session; see the module docstring."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], started: StartedSession,
+                 new_group: bool) -> None:
+        self.proc = proc
+        self.started = started
+        self.new_group = new_group
+        self._reader: threading.Thread | None = None
+
+    @classmethod
+    def start(cls, plugin: PluginInfo, started: StartedSession, credentials: Credentials | None,
+              *, profile: str = "", new_group: bool = True,
+              on_line: Callable[[str], None] | None = None,
+              stdin: int | IO[bytes] | None = None,
+              base_env: Mapping[str, str] | None = None) -> PluginProcess:
+        """Start the plugin; with `on_line`, its output is read line by line (partial lines,
+        such as "Port N opened ..." without a newline, are delivered when output pauses)."""
+        argv = plugin_argv(plugin.path, started, profile)
+        env = plugin_env(started, credentials, base_env)
+        kwargs: dict[str, object] = {}
+        if sys.platform == "win32":
+            if new_group:
+                kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
+        else:
+            kwargs["start_new_session"] = new_group
+            kwargs["preexec_fn"] = _pdeathsig(os.getpid())
+        capture = on_line is not None
+
+        def make() -> subprocess.Popen[bytes]:
+            return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
+                argv, env=env, stdin=stdin,
+                stdout=subprocess.PIPE if capture else None,
+                stderr=subprocess.STDOUT if capture else None, **kwargs)
+
+        try:
+            proc = _SPAWNER.run(make)
+        except OSError as exc:
+            raise PluginNotFoundError(f"Could not run session-manager-plugin: {exc}",
+                                      install_hint()) from exc
+        self = cls(proc, started, new_group)
+        if on_line is not None and proc.stdout is not None:
+            self._reader = threading.Thread(target=_read_lines, args=(proc.stdout, on_line),
+                                            name="plugin-output", daemon=True)
+            self._reader.start()
+        return self
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def poll(self) -> int | None:
+        code = self.proc.poll()
+        return None if code is None else exit_code(code)
+
+    def wait(self, timeout: float | None = None) -> int:
+        """The exit code (128+N if killed by signal N); TimeoutExpired after `timeout`."""
+        code = exit_code(self.proc.wait(timeout))
+        if self._reader is not None:
+            self._reader.join(timeout=2.0)
+        return code
+
+    def send(self, signum: int) -> None:
+        """Pass a signal on to the plugin (ssh's SIGHUP, a forwarded SIGTERM)."""
+        with contextlib.suppress(OSError):
+            self.proc.send_signal(signum)
+
+    def stop(self, grace: float = 5.0) -> int:
+        """SIGINT (the plugin's own clean exit; it ignores SIGTERM's chance to clean up), then
+        after `grace` seconds kill its whole group. CTRL_BREAK_EVENT on Windows."""
+        if self.proc.poll() is None:
+            if sys.platform == "win32":
+                sig = signal.CTRL_BREAK_EVENT if self.new_group else signal.CTRL_C_EVENT
+                self.send(sig)
+            else:
+                self.send(signal.SIGINT)
+            try:
+                return self.wait(grace)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        return self.wait()
+
+    def kill(self) -> None:
+        """Kill the plugin and, when it has a group of its own, everything in it."""
+        with contextlib.suppress(OSError):
+            if self.new_group and sys.platform != "win32":
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            else:
+                self.proc.kill()
+
+
+def _read_lines(stream: IO[bytes], on_line: Callable[[str], None]) -> None:
+    """Deliver each line of `stream`; a partial line is delivered when the plugin pauses."""
+    with stream:
+        buf = b""
+        fd = stream.fileno()
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            buf += chunk
+            *lines, buf = buf.split(b"\n")
+            for line in lines:
+                on_line(line.decode("utf-8", "replace").rstrip("\r"))
+            if buf:  # "Port N opened for sessionId ID." has no newline: hand it over now
+                on_line(buf.decode("utf-8", "replace"))
+                buf = b""

@@ -1,0 +1,135 @@
+"""`gangway proxy` and `gangway session`: start the session, run the plugin here, clean up.
+
+Under ssh (ProxyCommand) stdin/stdout are ssh's channel: this module never reads stdin or
+writes stdout; the plugin inherits both. Errors become one line on stderr (in the verb).
+
+    code = run(source, ProxyRequest(profile="prod", region=None, host="web-1", port=22),
+               history=SessionHistory(paths.data_dir))
+
+This is the one place that installs signal handlers around the plugin: it runs in the main
+thread of a CLI process. Everything else (`connect`, `PluginProcess`) is thread-safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from app.core.aws.sessions import api, connect, targets
+from app.core.aws.sessions.plugin import PluginProcess, require_secure
+from app.core.errors import GangwayError
+
+if TYPE_CHECKING:
+    from app.core.aws.credentials.source import CredentialSource
+    from app.core.aws.sessions.history import SessionHistory
+
+
+@dataclass(frozen=True)
+class ProxyRequest:
+    profile: str
+    region: str | None
+    host: str  # instance id, Name tag or tag:KEY=VALUE (resolved)
+    port: int | None = 22  # None: not an SSH session (a shell or a custom document)
+    document: str | None = api.SSH_DOCUMENT
+    parameters: Mapping[str, Sequence[str]] | None = None
+    reason: str | None = None
+
+
+@contextlib.contextmanager
+def forwarding(proc: PluginProcess, interactive: bool, seen: list[int]) -> Iterator[None]:
+    """Pass SIGTERM and SIGHUP (and SIGINT unless interactive) on to the plugin.
+
+    In an interactive shell the terminal delivers Ctrl-C to the plugin itself (it shares our
+    process group there), which sends it to the remote side; so this process ignores SIGINT,
+    SIGQUIT and SIGTSTP, like the AWS CLI. Forwarded signals are appended to `seen` (ssh sends
+    SIGHUP when it closes the channel).
+    """
+
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        seen.append(signum)
+        proc.send(signum)
+
+    forwarded = [signal.SIGTERM]
+    ignored: list[signal.Signals] = []
+    if sys.platform != "win32":
+        forwarded.append(signal.SIGHUP)
+        if interactive:
+            ignored += [signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP]
+        else:
+            forwarded.append(signal.SIGINT)
+    elif not interactive:
+        forwarded.append(signal.SIGINT)
+    previous: dict[signal.Signals, Any] = {}
+    for sig in forwarded:
+        previous[sig] = signal.signal(sig, forward)
+    for sig in ignored:
+        previous[sig] = signal.signal(sig, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _wait(proc: PluginProcess, seen: list[int]) -> int:
+    while True:
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:  # Windows delivers Ctrl-C as this
+            seen.append(int(signal.SIGINT))
+            proc.send(signal.SIGINT)
+
+
+def run(source: CredentialSource, req: ProxyRequest, *, history: SessionHistory | None = None,
+        interactive: bool | None = None) -> int:
+    """Start the session, run the plugin until it exits, terminate the session, record it."""
+    if interactive is None:
+        interactive = sys.stdin is not None and sys.stdin.isatty()
+    plugin = require_secure()
+    way = connect.route(source, req.profile, req.region,
+                        needs_ec2=targets.parse(req.host) is not None)
+    target = way.resolve(req.host).instance_id
+    params = dict(req.parameters or {})
+    if req.port is not None:
+        params.setdefault("portNumber", [str(req.port)])
+
+    def record_start(session_id: str = "") -> str:
+        if history is None:
+            return ""
+        return history.record_start(profile=req.profile, region=way.region, target=target,
+                                    document=req.document or "", reason=req.reason or "",
+                                    session_id=session_id)
+
+    try:
+        opened = way.start(target, req.document, params or None, req.reason)
+    except GangwayError as exc:
+        if history is not None:
+            history.record_end(record_start(), f"error: {exc.one_line()}")
+        raise
+    key = ""
+    ended = "error: the plugin did not start"
+    seen: list[int] = []
+    try:
+        # The plugin shares our terminal (and its signals) only for an interactive shell.
+        proc = PluginProcess.start(plugin, opened.started, opened.credentials,
+                                   new_group=not interactive)
+        with contextlib.suppress(Exception):  # after the start: ssh waits for the plugin
+            key = record_start(opened.started.session_id)
+        with forwarding(proc, interactive, seen):
+            code = _wait(proc, seen)
+        ended = f"exit {code}"
+        if seen:
+            # ssh hangs up its ProxyCommand when the connection ends: a normal ending.
+            names = ", ".join(signal.Signals(s).name for s in dict.fromkeys(seen))
+            ended = f"closed ({names})"
+    finally:
+        opened.terminate()
+        if history is not None:
+            with contextlib.suppress(Exception):
+                history.record_end(key or record_start(opened.started.session_id), ended)
+    return code
