@@ -36,7 +36,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _credentials(name: str) -> Credentials:
-    from app.core.aws.credentials.service import CredentialService
     from app.core.aws.credentials.types import CACHE_PREFIX, Credentials
     from app.core.errors import KeyringUnavailableError
     from app.core.secrets import SERVICE, open_secret_store, secret_service_get
@@ -51,37 +50,17 @@ def _credentials(name: str) -> Credentials:
             cached = None
         if cached is not None and cached.usable():
             return cached
-    from app.core.paths import Paths
+    from app.commands import context
+    from app.core.aws.credentials.source import CliCredentialSource
 
-    paths = Paths.default()
     try:
         store = open_secret_store(require_real=True)
     except KeyringUnavailableError as no_keyring:
         # Without an OS keyring the window holds the secrets in memory; only it can answer.
         from app.core.aws.credentials import mfa
 
-        found = mfa.ask_window(paths, name)
+        found = mfa.ask_window(context.paths(), name)
         if found is None:
             raise no_keyring
         return found
-    service = CredentialService(store)
-    hit = service.cached(name)
-    if hit is not None:
-        return hit
-    profiles = service.profiles()
-    profile = service.profile(name, profiles)
-    if profile.protected and not profile.needs_mfa and not profile.error:
-        keys = service.stored_keys(name)
-        if keys is not None:
-            return keys  # long-term keys: no STS call, no boto3
-    from app.core.aws.credentials import mfa
-
-    found = mfa.ask_window(paths, name)
-    if found is not None:
-        return found
-    with mfa.profile_lock(paths, name):
-        # Another helper may have prompted while we waited for the lock.
-        hit = service.cached(name)
-        if hit is not None:
-            return hit
-        return service.get(name, mfa.dialog_prompt)
+    return CliCredentialSource(context.paths(), store=store).credentials(name)

@@ -53,8 +53,8 @@ class CliCredentialSource:
 
     Profiles Gangway does not manage (static keys in the files, SSO, foreign
     credential_process) never open the keyring: ssh is waiting on this path. Managed ones try
-    the keyring cache, then the window over IPC, then the standalone dialog, under a
-    per-profile lock so concurrent helpers share one prompt.
+    the keyring cache; then, when a code would be needed, the window over IPC and else the
+    standalone dialog, under a per-profile lock so concurrent helpers share one prompt.
     """
 
     def __init__(self, paths: Paths, *, store: SecretStore | None = None,
@@ -93,7 +93,7 @@ class CliCredentialSource:
         service = self.service()
         if not refresh and (hit := service.cached(name)) is not None:
             return hit
-        if self._ask_window:
+        if self._ask_window and profiles.prompts_for_mfa(profile):
             from app.core.aws.credentials import mfa
 
             with mfa.profile_lock(self.paths, name):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from app.core.aws.profiles.model import Profile, ProfileKind, ProfileSet
+from app.core.aws.profiles.model import ProfileKind, ProfileSet
 from app.core.errors import GangwayError
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def status_of(service: CredentialService, name: str,
         return CredentialStatus(CredentialState.UNKNOWN, reason=exc.message)
     if expires is not None and expires > now:
         return CredentialStatus(CredentialState.VALID_UNTIL, expires)
-    if _needs_mfa(profiles, profile):
+    if profiles.prompts_for_mfa(profile):
         if expires is not None:
             return CredentialStatus(CredentialState.EXPIRED, expires)
         return CredentialStatus(CredentialState.NEEDS_MFA)
@@ -49,14 +49,3 @@ def status_of(service: CredentialService, name: str,
         return CredentialStatus(CredentialState.VALID)  # long-term keys from the keyring
     return CredentialStatus(CredentialState.UNKNOWN if expires is None
                             else CredentialState.EXPIRED, expires)
-
-
-def _needs_mfa(profiles: ProfileSet, profile: Profile) -> bool:
-    """Whether getting credentials for this profile (or its role chain) asks for a code."""
-    if profile.needs_mfa:
-        return True
-    for source in profile.source_chain:
-        found = profiles.get(source)
-        if found is not None and found.needs_mfa:
-            return True
-    return False

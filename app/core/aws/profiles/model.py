@@ -152,6 +152,13 @@ class ProfileSet:
             raise ProfileNotFoundError(name)
         return found
 
+    def prompts_for_mfa(self, profile: Profile) -> bool:
+        """Whether getting credentials for `profile` (or its role chain) asks for a code."""
+        if profile.needs_mfa:
+            return True
+        return any((found := self._by_name.get(source)) is not None and found.needs_mfa
+                   for source in profile.source_chain)
+
     def names(self) -> list[str]:
         return [p.name for p in self.profiles]
 
