@@ -63,11 +63,11 @@ def main() -> None:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.core.launch import Action, launch
+    from app.core.actions import Action
+    from app.core.launch import launch
     from app.core.paths import Paths
-    from app.core.store import JsonStore
+    from app.core.settings import SessionSettings, SettingsStore
     from app.ui.session_actions import Launched, SessionActions
-    from app.ui.session_settings import LaunchSettings
     from app.ui.tasks import TaskRunner
     from tests.ui.instances_factory import make_row
 
@@ -80,8 +80,8 @@ def main() -> None:
         (bin_dir / "session-manager-plugin").chmod(0o755)
         os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
         paths = Paths.for_root(Path(tmp) / "gw").ensure()
-        settings = JsonStore(paths.config_dir / "settings.json")
-        LaunchSettings(template="/bin/true {command}").save(settings)
+        settings = SettingsStore(paths.settings_file)
+        settings.update(sessions=SessionSettings(template="/bin/true {command}"))
         runner = TaskRunner()
         actions = SessionActions(runner, paths, settings, None, profile=lambda _r: "default",
                                  gangway=[sys.executable, "-m", "app"])

@@ -67,13 +67,12 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication, QTableView
 
     from app.core.paths import Paths
-    from app.ui.panes.instances_pane import InstancesPane
     from app.ui.tasks import TaskRunner
-    from tests.ui.instances_factory import fleet
+    from tests.ui.instances_factory import fleet, instances_pane
 
     app = QApplication.instance() or QApplication([])
     home = Path(tempfile.mkdtemp(prefix="gangway-bench-"))
-    pane = InstancesPane(TaskRunner(), Paths.for_root(home), profiles=["bench"])
+    pane = instances_pane(TaskRunner(), Paths.for_root(home), profiles=["bench"])
     pane.resize(1400, 900)
     pane.show()
     app.processEvents()

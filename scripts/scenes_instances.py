@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 def _pane(ctx: Ctx, profiles: tuple[str, ...] = ("default", "jumpbox-only")) -> InstancesPane:
     from app.ui.panes.instances_pane import InstancesPane
 
-    pane = InstancesPane(ctx.app.services.tasks, ctx.app.paths, profiles=profiles)
+    s = ctx.app.services
+    pane = InstancesPane(s.tasks, s.credentials, s.favourites, s.permissions, profiles=profiles)
     pane.resize(1400, 760)
     pane.show()
     ctx.settle(200)

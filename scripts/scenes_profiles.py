@@ -28,7 +28,7 @@ def _pane(ctx: Ctx) -> ProfilesPane:
 
     ctx.app.show_window()
     ctx.app.window.show_pane("Profiles")
-    pane = ctx.app.window.panes["Profiles"]
+    pane = ctx.app.panes.profiles
     assert isinstance(pane, ProfilesPane)
     return pane
 

@@ -27,11 +27,13 @@ def _instances(ctx: Ctx) -> InstancesPane:
     """The window's Instances pane when it is wired, else a real one built the same way."""
     from app.ui.panes.instances_pane import InstancesPane
 
-    pane = ctx.app.window.panes.get("Instances")
+    pane = ctx.app.panes.instances
     if not isinstance(pane, InstancesPane):
         pane = _state.get("instances")
         if pane is None:
-            pane = InstancesPane(ctx.app.services.tasks, ctx.app.paths, profiles=["default"])
+            s = ctx.app.services
+            pane = InstancesPane(s.tasks, s.credentials, s.favourites, s.permissions,
+                                 profiles=["default"])
             pane.resize(1180, 640)
             _state["instances"] = pane
     if pane.model.rowCount() == 0:
@@ -63,7 +65,7 @@ def _sessions(ctx: Ctx) -> SessionsPane:
 
     ctx.app.show_window()
     ctx.app.window.show_pane("Sessions")
-    pane = ctx.app.window.panes["Sessions"]
+    pane = ctx.app.panes.sessions
     assert isinstance(pane, SessionsPane)
     pane.set_profile("default")
     done: list[bool] = []
@@ -86,7 +88,7 @@ def actions_menu(ctx: Ctx) -> None:
     from PySide6.QtCore import QPoint
 
     pane = _instances(ctx)
-    if pane is ctx.app.window.panes.get("Instances"):
+    if pane is ctx.app.panes.instances:
         # Showing a stacked page directly would paint it over whichever page is current.
         ctx.app.show_window()
         ctx.app.window.show_pane("Instances")
@@ -114,7 +116,7 @@ def actions_menu(ctx: Ctx) -> None:
 def ssh_dialog(ctx: Ctx) -> QWidget:
     from dataclasses import replace
 
-    from app.core.launch import Action
+    from app.core.actions import Action
     from app.core.ssh.prefs import SshPrefs
     from app.ui.dialogs.ssh_options_dialog import SshOptionsDialog
 
@@ -123,7 +125,8 @@ def ssh_dialog(ctx: Ctx) -> QWidget:
     row = replace(_row(pane, "web-1.prod"), name=LONG_HOSTILE)
     prefs = SshPrefs(user="ec2-user", identity_file="~/.ssh/id_ed25519", use_agent=True,
                      extra="-o ServerAliveInterval=30")
-    dlg = SshOptionsDialog(actions, row, pane.profile, Action.SSH, prefs)
+    dlg = SshOptionsDialog(row, actions.target(row), actions.settings().mode, Action.SSH, prefs,
+                           gangway=actions.gangway)
     dlg.reason.setText("JIRA-1234 restart nginx")
     dlg.show()
     ctx.settle(400)
@@ -146,7 +149,8 @@ def scp_dialog(ctx: Ctx) -> QWidget:
     row = _row(pane, "web-1.prod")
     sshd = ctx.sandbox.sshd
     if sshd is None:
-        dlg = ScpDialog(actions, row)
+        dlg = ScpDialog(row, actions.target(row), actions.settings().mode, SshPrefs(),
+                        gangway=actions.gangway)
         dlg.show()
         ctx.notes.append("sessions: no sshd, the SCP dialog shows a refused missing file")
         dlg.local.setText(str(ctx.app.paths.data_dir / "report.csv"))
@@ -159,7 +163,8 @@ def scp_dialog(ctx: Ctx) -> QWidget:
     prefs = SshPrefs(user=sshd.user, identity_file=str(sshd.client_key), use_agent=False,
                      extra=f"-o UserKnownHostsFile={known}")
     actions.prefs.put(pane.profile, row.region, row.instance_id, prefs)
-    dlg = ScpDialog(actions, row)
+    dlg = ScpDialog(row, actions.target(row), actions.settings().mode, prefs,
+                    gangway=actions.gangway)
     dlg.show()
     source = ctx.app.paths.data_dir / "report.csv"
     source.write_bytes(b"id,value\n" * 40_000)

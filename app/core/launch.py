@@ -20,21 +20,14 @@ import json
 import platform
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from enum import Enum
 
-from app.core import selfcmd
+from app.core import quoting, selfcmd
+from app.core.actions import Action
 from app.core.procs import which
 from app.core.ssh import argv as ssh_argv
+from app.core.ssh.prefs import SshPrefs
 from app.core.ssh.proxycommand import Mode, Shell, proxy_command
 from app.core.terminals import FoundTerminal, LaunchSpec, launch_spec
-
-
-class Action(Enum):
-    SHELL = "shell"
-    SSH = "ssh"
-    SFTP = "sftp"
-    SCP_UPLOAD = "scp-upload"
-    SCP_DOWNLOAD = "scp-download"
 
 
 @dataclass(frozen=True)
@@ -57,6 +50,37 @@ class SessionRequest:
     scp_sources: tuple[str, ...] = ()
     scp_destination: str = ""
     remote_command: tuple[str, ...] = ()  # SSH: run this instead of a login shell
+
+
+# The documented way to run one command instead of a shell (the agent runs it with sh -c).
+COMMAND_DOCUMENT = "AWS-StartInteractiveCommand"
+
+
+def shell_request(target: Target, mode: Mode, *, reason: str | None = None,
+                  command: str | None = None) -> SessionRequest:
+    """A shell, or with `command` that one command through AWS-StartInteractiveCommand."""
+    if command:
+        return SessionRequest(Action.SHELL, target, mode=mode, reason=reason or None,
+                              document=COMMAND_DOCUMENT, parameters={"command": [command]})
+    return SessionRequest(Action.SHELL, target, mode=mode, reason=reason or None)
+
+
+def ssh_request(action: Action, target: Target, mode: Mode, prefs: SshPrefs, *,
+                reason: str | None = None) -> SessionRequest:
+    """SSH or SFTP to `target` with the user's remembered choices (validated here)."""
+    return SessionRequest(action, target, mode=mode, ssh=prefs.validate(),
+                          reason=reason or None, remote_command=tuple(prefs.remote_command))
+
+
+def display_command(argv: Sequence[str], env: Mapping[str, str],
+                    system: str | None = None) -> str:
+    """A command line the user can paste into their shell (POSIX or PowerShell)."""
+    system = system or platform.system()
+    if system == "Windows":
+        sets = "".join(f"$env:{k}={quoting.powershell_quote(v)}; " for k, v in env.items())
+        return sets + quoting.powershell_command(list(argv))
+    sets = "".join(f"{k}={quoting.posix_quote(v)} " for k, v in env.items())
+    return sets + quoting.posix_join(argv)
 
 
 def title_for(req: SessionRequest) -> str:

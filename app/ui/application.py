@@ -1,7 +1,8 @@
 """The QApplication: builds every service, wires them to the window and tray, shuts them down.
 
-This is the only module that constructs services; widgets receive what they need.
-Startup order: single-instance check -> services -> window -> tray -> IPC handlers.
+This is the only module that builds the services (`services.build_services`) and the panes;
+widgets receive what they need. Startup order: single-instance check -> services -> tray ->
+panes -> window -> wiring (IPC handlers, tray sections, settings menu) -> services.start().
 """
 
 from __future__ import annotations
@@ -18,97 +19,56 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from app import APP_ID, APP_NAME, __version__
-from app.core.aws.credentials.service import CredentialService
 from app.core.ipc import send as ipc_send
 from app.core.paths import Paths
 from app.core.secrets import backend_info
-from app.core.store import JsonStore
 from app.ui.ipc import IpcServer
 from app.ui.main_window import MainWindow
-from app.ui.mfa_broker import MfaBroker
+from app.ui.panes.instances_pane import InstancesPane
+from app.ui.panes.profiles_pane import ProfilesPane
+from app.ui.panes.sessions_pane import SessionsPane
 from app.ui.resources import app_icon
-from app.ui.tasks import TaskRunner
-from app.ui.tray import Tray
+from app.ui.services import Services, build_services
+from app.ui.tray import Tray, credentials_section
 from app.ui.widgets.empty_state import EmptyState
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class Services:
-    """Everything long-lived, built once here and passed to the widgets that need it."""
+class Panes:
+    """The window's panes, by job (wiring refers to them by attribute, never by title)."""
 
-    paths: Paths
-    settings: JsonStore
-    tasks: TaskRunner
-    credentials: CredentialService | None = None
-    mfa: MfaBroker | None = None
+    profiles: ProfilesPane
+    instances: InstancesPane
+    tunnels: QWidget
+    sessions: SessionsPane
+
+    def titled(self) -> list[tuple[str, QWidget]]:
+        return [("Profiles", self.profiles), ("Instances", self.instances),
+                ("Tunnels", self.tunnels), ("Sessions", self.sessions)]
 
 
-def build_panes(services: Services) -> list[tuple[str, QWidget]]:
+def build_panes(services: Services) -> Panes:
     """One pane per job; each says honestly what will appear in it."""
-    return [
-        ("Profiles", _profiles_pane(services)),
-        ("Instances", _instances_pane(services)),
-        ("Tunnels", EmptyState(
-            "No tunnels saved",
-            "Saved tunnels (a local port forwarded to an instance or to a private host such as "
-            "an RDS database) will appear here, each with a switch to start and stop it.")),
-        ("Sessions", _sessions_pane(services)),
-    ]
-
-
-def _instances_pane(services: Services) -> QWidget:
-    from app.ui.panes.instances_pane import InstancesPane
-
-    creds = services.credentials
-    pane = InstancesPane(services.tasks, services.paths,
-                         session_for=creds.session if creds is not None else None)
-    if creds is not None:  # reading ~/.aws/config is file I/O: off the GUI thread
-        task = services.tasks.submit(lambda: creds.profiles().names(), name="instance profiles")
-        task.result.connect(pane.set_profiles)
-    return pane
-
-
-def _sessions_pane(services: Services) -> QWidget:
-    from app.ui.panes.sessions_pane import SessionsPane
-
-    creds = services.credentials
-    pane = SessionsPane(services.tasks, services.paths.data_dir, settings=services.settings,
-                        session_for=creds.session if creds is not None else None)
-    if creds is not None:  # reading ~/.aws/config is file I/O: off the GUI thread
-        task = services.tasks.submit(lambda: creds.profiles().names(), name="session profiles")
-        task.result.connect(pane.set_profiles)
-    return pane
-
-
-def _profiles_pane(services: Services) -> QWidget:
     from app.core.aws.profiles.writer import ProfileWriter
-    from app.ui.panes.profiles_pane import ProfilesPane
 
-    if services.credentials is None or services.mfa is None:
-        return EmptyState("No AWS profiles yet", "Profiles are not available in this build.")
-    store = services.credentials.store
-    # keyring_real is found out by the first load, in a worker (the keyring probe is slow).
-    pane = ProfilesPane(services.credentials, ProfileWriter(store), services.tasks,
-                        services.mfa, settings=services.settings)
-    pane.reload()
-    return pane
-
-
-def _credentials(settings: JsonStore, parent: QApplication) -> tuple[CredentialService,
-                                                                     MfaBroker]:
-    """The credential service on the OS keyring (or memory, said plainly) + its GUI prompt."""
-    from app.core.aws.profiles.view import durations_from
-    from app.core.lazy_store import LazySecretStore
-
-    service = CredentialService(LazySecretStore(), durations=durations_from(settings.load()))
-    broker = MfaBroker(service, parent_widget=lambda: getattr(parent, "window", None),
-                       durations=lambda r: (service.durations.role if r.role_arn
-                                            else service.durations.session_token),
-                       parent=parent)
-    service.prompt = broker.prompt
-    return service, broker
+    creds = services.credentials
+    profiles = ProfilesPane(creds, ProfileWriter(creds.store), services.tasks, services.mfa,
+                            services.expiry, settings=services.settings)
+    instances = InstancesPane(services.tasks, creds, services.favourites, services.permissions)
+    sessions = SessionsPane(services.tasks, creds, services.history,
+                            settings=services.settings)
+    tunnels = EmptyState(
+        "No tunnels saved",
+        "Saved tunnels (a local port forwarded to an instance or to a private host such as "
+        "an RDS database) will appear here, each with a switch to start and stop it.")
+    # Reading ~/.aws/config is file I/O, and the keyring probe is slow: off the GUI thread.
+    profiles.reload()
+    for pane, name in ((instances, "instance profiles"), (sessions, "session profiles")):
+        task = services.tasks.submit(lambda: creds.profiles().names(), name=name)
+        task.result.connect(pane.set_profiles)
+    return Panes(profiles, instances, tunnels, sessions)
 
 
 class GangwayApplication(QApplication):
@@ -122,16 +82,11 @@ class GangwayApplication(QApplication):
         self.setWindowIcon(app_icon())
         self.paths = paths
         self.ipc = IpcServer(paths, self)
-        self.services = Services(
-            paths=paths,
-            settings=JsonStore(paths.config_dir / "settings.json"),
-            tasks=TaskRunner(parent=self),
-        )
-        self.services.credentials, self.services.mfa = _credentials(self.services.settings, self)
+        self.services = build_services(paths, self, window=lambda: getattr(self, "window", None))
         self.tray: Tray | None = Tray(self) if Tray.available() else None
         self.setQuitOnLastWindowClosed(self.tray is None)
-        self.window = MainWindow(paths, build_panes(self.services),
-                                 hide_on_close=self.tray is not None)
+        self.panes = build_panes(self.services)
+        self.window = MainWindow(paths, self.panes.titled(), hide_on_close=self.tray is not None)
         self.window.quit_requested.connect(self.quit)
         if self.tray is not None:
             self.tray.show_requested.connect(self.show_window)
@@ -141,42 +96,33 @@ class GangwayApplication(QApplication):
         self.ipc.register("ping", lambda _msg, reply: reply({"ok": True, "version": __version__}))
         self._wire_profiles()
         self._wire_sessions()
+        self.services.start()
         self.aboutToQuit.connect(self.shutdown)
 
     def _wire_profiles(self) -> None:
         from app.ui.mfa_broker import mfa_ipc_handler
-        from app.ui.panes.profiles_pane import ProfilesPane
 
-        service, broker = self.services.credentials, self.services.mfa
-        if service is None or broker is None:
-            return
-        self.ipc.register("mfa", mfa_ipc_handler(service, broker, self.services.tasks))
-        pane = self.window.panes.get("Profiles")
-        if isinstance(pane, ProfilesPane):
-            self.window.add_settings_action("Credentials and MFA…", pane.open_settings)
-            if self.tray is not None:
-                pane.notify = self.tray.notify
-                self.tray.add_section(pane.tray_section)
+        services = self.services
+        self.ipc.register("mfa", mfa_ipc_handler(services.credentials, services.mfa,
+                                                 services.tasks))
+        self.window.add_settings_action("Credentials and MFA…", self.panes.profiles.open_settings)
+        if self.tray is not None:
+            services.expiry.expiring.connect(self.tray.notify)
+            self.tray.add_section(credentials_section(services.expiry))
 
     def _wire_sessions(self) -> None:
         """Instances pane actions (menu, double-click, keys) -> terminals; names -> Sessions."""
-        from app.ui.panes.instances_pane import InstancesPane
-        from app.ui.panes.sessions_pane import SessionsPane
         from app.ui.session_actions import SessionActions
 
-        pane = self.window.panes.get("Instances")
-        if not isinstance(pane, InstancesPane):
-            return
+        pane, sessions = self.panes.instances, self.panes.sessions
         actions = SessionActions(self.services.tasks, self.paths, self.services.settings, pane,
                                  profile=lambda _row: pane.profile)
         pane.action_requested.connect(actions.trigger)
         actions.install_shortcuts(pane.view, pane.selected_row)
         self.session_actions = actions
-        sessions = self.window.panes.get("Sessions")
-        if isinstance(sessions, SessionsPane):
-            self.window.add_settings_action("Terminal and Sessions…", sessions.open_settings)
-            pane.model.rowsInserted.connect(lambda *_: sessions.set_names(
-                {r.instance_id: r.name for r in pane.model.rows}))
+        self.window.add_settings_action("Terminal and Sessions…", sessions.open_settings)
+        pane.model.rowsInserted.connect(lambda *_: sessions.set_names(
+            {r.instance_id: r.name for r in pane.model.rows}))
 
     def show_window(self) -> None:
         self.window.show()
@@ -190,9 +136,7 @@ class GangwayApplication(QApplication):
 
     def shutdown(self) -> None:
         log.info("shutting down")
-        if self.services.mfa is not None:
-            self.services.mfa.cancel_all()  # release workers waiting for a code
-        self.services.tasks.shutdown()
+        self.services.stop()
         self.ipc.close()
         if self.tray is not None:
             self.tray.hide()

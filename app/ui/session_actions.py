@@ -13,7 +13,6 @@ instance name is only ever a window title.
 from __future__ import annotations
 
 import logging
-import platform
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,41 +21,40 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox, QWidget
 
-from app.core import quoting
-from app.core.aws.discovery.capabilities import Action as Capability
+from app.core import launch as launch_mod
+from app.core.actions import Action
 from app.core.aws.discovery.rows import InstanceRow
 from app.core.aws.sessions.plugin import require_plugin
 from app.core.errors import GangwayError
-from app.core.launch import Action, SessionRequest, Target, command_argv, launch
+from app.core.launch import (
+    SessionRequest,
+    Target,
+    command_argv,
+    display_command,
+    launch,
+    shell_request,
+    ssh_request,
+)
 from app.core.paths import Paths
 from app.core.procs import which
+from app.core.settings import SessionSettings, SettingsStore
 from app.core.ssh.prefs import SshPrefs, SshPrefsStore
 from app.core.ssh.proxycommand import Mode
-from app.core.store import JsonStore
 from app.core.terminals import start
 from app.ui.errors import error_text
-from app.ui.session_settings import LaunchSettings
 from app.ui.tasks import Task, TaskRunner
 
 log = logging.getLogger(__name__)
 
-# The actions the Instances pane emits that this module handles.
-SHELL, SHELL_REASON, SHELL_COMMAND, SSH, SFTP, SCP, COPY_SSH = (
-    "shell", "shell-reason", "shell-command", "ssh", "sftp", "scp", "copy-ssh")
-HANDLED = (SHELL, SHELL_REASON, SHELL_COMMAND, SSH, SFTP, SCP, COPY_SSH)
-_CAPABILITY = {SHELL: Capability.SHELL, SHELL_REASON: Capability.SHELL,
-               SHELL_COMMAND: Capability.SHELL, SSH: Capability.SSH, SFTP: Capability.SFTP,
-               SCP: Capability.SCP, COPY_SSH: Capability.SSH}
-_LABEL = {SHELL: "a shell", SHELL_REASON: "a shell", SHELL_COMMAND: "a command", SSH: "SSH",
-          SFTP: "SFTP", SCP: "SCP", COPY_SSH: "SSH"}
-# The documented way to run one command instead of a shell (the agent runs it with sh -c).
-COMMAND_DOCUMENT = "AWS-StartInteractiveCommand"
+# The actions this module handles (the Instances pane also emits tunnels and RDP).
+HANDLED = frozenset({Action.SHELL, Action.SHELL_REASON, Action.SHELL_COMMAND, Action.SSH,
+                     Action.SFTP, Action.SCP, Action.COPY_SSH})
 # Shortcuts on the instances view (Enter opens the default action, a shell).
-SHORTCUTS: tuple[tuple[str, str], ...] = (
-    ("Return", SHELL), ("Enter", SHELL), ("Ctrl+Shift+R", SHELL_REASON),
-    ("Ctrl+Shift+E", SHELL_COMMAND), ("Ctrl+Shift+S", SSH), ("Ctrl+Shift+F", SFTP),
-    ("Ctrl+Shift+U", SCP),
-    ("Ctrl+Shift+C", COPY_SSH),
+SHORTCUTS: tuple[tuple[str, Action], ...] = (
+    ("Return", Action.SHELL), ("Enter", Action.SHELL), ("Ctrl+Shift+R", Action.SHELL_REASON),
+    ("Ctrl+Shift+E", Action.SHELL_COMMAND), ("Ctrl+Shift+S", Action.SSH),
+    ("Ctrl+Shift+F", Action.SFTP), ("Ctrl+Shift+U", Action.SCP),
+    ("Ctrl+Shift+C", Action.COPY_SSH),
 )
 
 
@@ -70,23 +68,18 @@ class Launched:
     proc: subprocess.Popen[bytes]
 
 
-def target_of(row: InstanceRow, profile: str) -> Target:
-    return Target(row.instance_id, row.region, profile, name=row.name)
-
-
-def check_capability(action: str, row: InstanceRow) -> None:
+def check_capability(action: Action, row: InstanceRow) -> None:
     """Refuse early, with the reason discovery found (stopped, agent too old, denied)."""
-    cap = _CAPABILITY.get(action)
-    if cap is None or row.capabilities.can(cap):
+    if row.capabilities.can(action):
         return
     who = f"{row.name} ({row.instance_id})" if row.name else row.instance_id
-    why = row.capabilities.why_not(cap)
+    why = row.capabilities.why_not(action)
     hint = ("Update the SSM agent on the instance." if "too old" in why else
             "Start the instance, or check its SSM agent and your permissions.")
-    raise GangwayError(f"{_LABEL[action]} is not possible on {who}: {why}.", hint)
+    raise GangwayError(f"{action.label} is not possible on {who}: {why}.", hint)
 
 
-def start_terminal(req: SessionRequest, settings: LaunchSettings,
+def start_terminal(req: SessionRequest, settings: SessionSettings,
                    gangway: Sequence[str] | None = None) -> Launched:
     """Worker side: check the tools this launch needs, then start the terminal."""
     uses_plugin = req.action is Action.SHELL or req.mode is Mode.BUILTIN
@@ -104,17 +97,6 @@ def start_terminal(req: SessionRequest, settings: LaunchSettings,
     return Launched(req, spec.argv, proc.pid, proc)
 
 
-def display_command(argv: Sequence[str], env: dict[str, str],
-                    system: str | None = None) -> str:
-    """A command line the user can paste into their shell (POSIX or PowerShell)."""
-    system = system or platform.system()
-    if system == "Windows":
-        sets = "".join(f"$env:{k}={quoting.powershell_quote(v)}; " for k, v in env.items())
-        return sets + quoting.powershell_command(list(argv))
-    sets = "".join(f"{k}={quoting.posix_quote(v)} " for k, v in env.items())
-    return sets + quoting.posix_join(argv)
-
-
 class SessionActions(QObject):
     """Handles `action_requested(action, row)`; emits what happened, shows errors plainly."""
 
@@ -122,7 +104,7 @@ class SessionActions(QObject):
     failed = Signal(object)  # exception
     copied = Signal(str)
 
-    def __init__(self, tasks: TaskRunner, paths: Paths, settings: JsonStore,
+    def __init__(self, tasks: TaskRunner, paths: Paths, settings: SettingsStore,
                  parent: QWidget | None = None, *,
                  profile: Callable[[InstanceRow], str] | None = None,
                  gangway: Sequence[str] | None = None) -> None:
@@ -140,48 +122,43 @@ class SessionActions(QObject):
 
     # --- entry points --------------------------------------------------------------------
 
-    def settings(self) -> LaunchSettings:
-        return LaunchSettings.load(self.settings_store)
+    def settings(self) -> SessionSettings:
+        return self.settings_store.load().sessions
 
-    def trigger(self, action: str, row: InstanceRow) -> None:
+    def trigger(self, action: Action | str, row: InstanceRow) -> None:
         """Slot for the Instances pane. Unknown actions (tunnels, RDP) are left to others."""
+        action = Action(action)
         if action not in HANDLED:
             return
         try:
             check_capability(action, row)
-            if action == COPY_SSH:
+            if action is Action.COPY_SSH:
                 self.copy_ssh_command(row)
-            elif action == SHELL_COMMAND:
+            elif action is Action.SHELL_COMMAND:
                 self._ask_command(row)
-            elif action in (SHELL, SHELL_REASON):
-                if action == SHELL_REASON or self.settings().ask_reason:
+            elif action in (Action.SHELL, Action.SHELL_REASON):
+                if action is Action.SHELL_REASON or self.settings().ask_reason:
                     self._ask_reason(row)
                 else:
                     self.launch(self.request(Action.SHELL, row))
-            elif action in (SSH, SFTP):
+            elif action in (Action.SSH, Action.SFTP):
                 self._open_ssh_dialog(action, row)
-            elif action == SCP:
+            elif action is Action.SCP:
                 self._open_scp_dialog(row)
         except Exception as exc:
             self.show_error(exc)
 
-    def request(self, action: Action, row: InstanceRow, *, prefs: SshPrefs | None = None,
-                reason: str | None = None, command: str | None = None) -> SessionRequest:
-        """The core request for `row`, with the remembered ssh choices and current mode.
-        `command` (SHELL only) runs through AWS-StartInteractiveCommand instead of a shell."""
-        profile = self.profile_of(row)
-        target = target_of(row, profile)
-        mode = self.settings().mode
+    def target(self, row: InstanceRow) -> Target:
+        return Target(row.instance_id, row.region, self.profile_of(row), name=row.name)
+
+    def request(self, action: Action, row: InstanceRow, *, reason: str | None = None,
+                command: str | None = None) -> SessionRequest:
+        """The core request for `row`, with the remembered ssh choices and current mode."""
+        target, mode = self.target(row), self.settings().mode
         if action is Action.SHELL:
-            if command:
-                return SessionRequest(action, target, mode=mode, reason=reason or None,
-                                      document=COMMAND_DOCUMENT,
-                                      parameters={"command": [command]})
-            return SessionRequest(action, target, mode=mode, reason=reason or None)
-        if prefs is None:
-            prefs = self.prefs.get(profile, row.region, row.instance_id)
-        return SessionRequest(action, target, mode=mode, ssh=prefs.validate(),
-                              reason=reason or None, remote_command=tuple(prefs.remote_command))
+            return shell_request(target, mode, reason=reason, command=command)
+        prefs = self.prefs.get(target.profile, row.region, row.instance_id)
+        return ssh_request(action, target, mode, prefs, reason=reason)
 
     def launch(self, req: SessionRequest) -> Task:
         """Start the terminal in a worker; `launched` or an error dialog follows."""
@@ -220,7 +197,7 @@ class SessionActions(QObject):
         dlg = QInputDialog(self.parent_widget)
         dlg.setWindowTitle("Run a command")
         dlg.setLabelText("Command to run on the instance (instead of a shell), through "
-                         f"{COMMAND_DOCUMENT}:")
+                         f"{launch_mod.COMMAND_DOCUMENT}:")
         dlg.setTextEchoMode(QLineEdit.EchoMode.Normal)
         dlg.setWindowModality(Qt.WindowModality.WindowModal)
         reason = self.settings().ask_reason
@@ -236,13 +213,13 @@ class SessionActions(QObject):
         self.dialog = dlg
         dlg.open()
 
-    def _open_ssh_dialog(self, action: str, row: InstanceRow) -> None:
+    def _open_ssh_dialog(self, action: Action, row: InstanceRow) -> None:
         from app.ui.dialogs.ssh_options_dialog import SshOptionsDialog
 
-        profile = self.profile_of(row)
-        dlg = SshOptionsDialog(self, row, profile, Action.SFTP if action == SFTP else Action.SSH,
-                               self.prefs.get(profile, row.region, row.instance_id),
-                               parent=self.parent_widget)
+        target = self.target(row)
+        dlg = SshOptionsDialog(row, target, self.settings().mode, action,
+                               self.prefs.get(target.profile, row.region, row.instance_id),
+                               gangway=self.gangway, parent=self.parent_widget)
         dlg.launch_requested.connect(self._ssh_dialog_accepted)
         self.dialog = dlg
         dlg.open()
@@ -255,7 +232,10 @@ class SessionActions(QObject):
     def _open_scp_dialog(self, row: InstanceRow) -> None:
         from app.ui.dialogs.scp_dialog import ScpDialog
 
-        dlg = ScpDialog(self, row, self.parent_widget)
+        target = self.target(row)
+        dlg = ScpDialog(row, target, self.settings().mode,
+                        self.prefs.get(target.profile, row.region, row.instance_id),
+                        gangway=self.gangway, parent=self.parent_widget)
         self.dialog = dlg
         dlg.open()
 
@@ -289,7 +269,7 @@ class SessionActions(QObject):
         self.shortcuts += made
         return made
 
-    def _shortcut(self, action: str, current_row: Callable[[], InstanceRow | None]) -> None:
+    def _shortcut(self, action: Action, current_row: Callable[[], InstanceRow | None]) -> None:
         row = current_row()
         if row is not None:
             self.trigger(action, row)

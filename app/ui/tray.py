@@ -1,14 +1,22 @@
-"""The system-tray icon; its menu is rebuilt from service state each time it opens."""
+"""The system-tray icon; its menu is rebuilt from service state each time it opens.
+
+Sections are functions of services (`credentials_section(bridge)`), never of panes: the tray
+works the same with the window closed.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from app import APP_NAME
+from app.core.aws.credentials.types import CredentialState
+from app.core.aws.profiles.view import row_state_text
+from app.ui.bridges.credentials import CredentialsBridge
 from app.ui.resources import app_icon
 
 # Sections other services contribute: each returns the actions to show, in order.
@@ -64,3 +72,31 @@ class Tray(QObject):
         if reason in (QSystemTrayIcon.ActivationReason.Trigger,
                       QSystemTrayIcon.ActivationReason.DoubleClick):
             self.show_requested.emit()
+
+
+TRAY_PROFILES = 15  # a menu taller than the screen is worse than a pointer to the window
+_SHOWN = (CredentialState.VALID_UNTIL, CredentialState.EXPIRED, CredentialState.NEEDS_MFA,
+          CredentialState.NEEDS_SSO_LOGIN)
+
+
+def credentials_section(bridge: CredentialsBridge) -> MenuSection:
+    """Per-profile remaining time; picking one that needs a code asks for it."""
+
+    def section(menu: QMenu) -> None:
+        now = datetime.now(UTC)
+        shown = [r for r in bridge.rows() if r.status.state in _SHOWN]
+        if not shown:
+            menu.addAction("No temporary credentials").setEnabled(False)
+            return
+        for row in shown[:TRAY_PROFILES]:
+            # '&' would become a keyboard mnemonic in a menu.
+            action = menu.addAction(f"{row.name}: {row_state_text(row, now)}".replace("&", "&&"))
+            if row.status.state is CredentialState.NEEDS_SSO_LOGIN:
+                action.setEnabled(False)
+            else:
+                action.triggered.connect(lambda _=False, n=row.name: bridge.mfa_requested.emit(n))
+        if len(shown) > TRAY_PROFILES:
+            more = menu.addAction(f"{len(shown) - TRAY_PROFILES} more in the window")
+            more.setEnabled(False)
+
+    return section

@@ -174,7 +174,7 @@ def test_a_cancel_reaches_every_waiting_consumer(aws_env, service) -> None:
 
 def test_role_with_mfa_asks_once_and_assumes_the_role(aws_env, service) -> None:
     prompt = Prompter(aws_env.sandbox)
-    session = service.session("role-mfa", prompt)
+    session = service.session("role-mfa", prompt=prompt)
     from app.core.aws.client import client
 
     arn = client(session, "sts").get_caller_identity()["Arn"]

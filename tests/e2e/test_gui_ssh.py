@@ -24,16 +24,16 @@ from pytestqt.qtbot import QtBot
 
 from app.core.aws.discovery.rows import InstanceRow
 from app.core.paths import Paths
+from app.core.settings import SessionSettings, SettingsStore
 from app.core.ssh.prefs import SshPrefs
 from app.core.ssh.proxycommand import Mode
-from app.core.store import JsonStore
 from app.ui.dialogs.scp_dialog import ScpDialog
 from app.ui.dialogs.ssh_options_dialog import SshOptionsDialog
 from app.ui.panes.instances_pane import InstancesPane
 from app.ui.session_actions import Launched, SessionActions
-from app.ui.session_settings import LaunchSettings
 from app.ui.tasks import TaskRunner
 from tests.conftest import require_program
+from tests.ui.instances_factory import instances_pane
 
 pytestmark = [pytest.mark.e2e, pytest.mark.linux_only]
 # Qt itself stays offscreen; only the terminals draw on the Xvfb display.
@@ -88,9 +88,9 @@ def build(qtbot: QtBot, env: dict[str, object], mode: Mode = Mode.BUILTIN
           ) -> tuple[InstancesPane, SessionActions]:
     paths, runner = env["paths"], env["runner"]
     assert isinstance(paths, Paths) and isinstance(runner, TaskRunner)
-    settings = JsonStore(paths.config_dir / "settings.json")
-    LaunchSettings(mode=mode, terminal="xterm").save(settings)
-    pane = InstancesPane(runner, paths, profiles=["default"])
+    settings = SettingsStore(paths.settings_file)
+    settings.update(sessions=SessionSettings(mode=mode, terminal="xterm"))
+    pane = instances_pane(runner, paths, profiles=["default"])
     qtbot.addWidget(pane)
     actions = SessionActions(runner, paths, settings, pane, profile=lambda _row: pane.profile)
     pane.action_requested.connect(actions.trigger)

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import random
+from typing import TYPE_CHECKING, Any
 
 from app.core.aws.discovery.permissions import Access, Permission
 from app.core.aws.discovery.rows import InstanceRow, finish
+
+if TYPE_CHECKING:
+    from app.core.paths import Paths
+    from app.ui.panes.instances_pane import InstancesPane
+    from app.ui.tasks import TaskRunner
 
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2", "eu-central-1")
 ROLES = ("web", "api", "worker", "cache", "db", "batch", "search", "queue")
@@ -40,3 +46,15 @@ def fleet(size: int, seed: int = 7) -> list[InstanceRow]:
             access=Access.DENIED if rng.random() < 0.1 else Access.ALLOWED,
             tags={"Environment": env}))
     return rows
+
+
+def instances_pane(runner: TaskRunner, paths: Paths, **kwargs: Any) -> InstancesPane:
+    """An Instances pane on real core services: the sandbox's profiles, our favourites file."""
+    from app.core.aws.credentials.service import CredentialService
+    from app.core.aws.discovery.permissions import PermissionCache
+    from app.core.secrets import MemoryStore
+    from app.core.ssh.favourites import Favourites
+    from app.ui.panes.instances_pane import InstancesPane
+
+    return InstancesPane(runner, CredentialService(MemoryStore()), Favourites(paths.data_dir),
+                         PermissionCache(), **kwargs)

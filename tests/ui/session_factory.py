@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from app.core.paths import Paths
+from app.core.settings import SessionSettings, SettingsStore
 from app.core.ssh.proxycommand import Mode
-from app.core.store import JsonStore
 from app.ui.session_actions import SessionActions
-from app.ui.session_settings import LaunchSettings
 from app.ui.tasks import TaskRunner
 
 RECORDER = """\
@@ -52,8 +51,8 @@ def wait_for_json(path: Path, timeout: float = 15.0) -> dict[str, Any]:
 def make_actions(paths: Paths, runner: TaskRunner, *, mode: Mode = Mode.BUILTIN,
                  template: str = "", terminal: str = "", ask_reason: bool = False,
                  profile: str = "default") -> SessionActions:
-    settings = JsonStore(paths.config_dir / "settings.json")
-    LaunchSettings(mode=mode, ask_reason=ask_reason, terminal=terminal,
-                   template=template).save(settings)
+    settings = SettingsStore(paths.settings_file)
+    settings.update(sessions=SessionSettings(mode=mode, ask_reason=ask_reason,
+                                             terminal=terminal, template=template))
     return SessionActions(runner, paths, settings, None, profile=lambda _row: profile,
                           gangway=[sys.executable, "-m", "app"])

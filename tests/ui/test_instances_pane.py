@@ -16,13 +16,14 @@ from app.ui.models import instances_model as im
 from app.ui.panes.instances_menu import menu_text
 from app.ui.panes.instances_pane import ALL_REGIONS, InstancesPane
 from app.ui.tasks import TaskRunner
+from tests.ui.instances_factory import instances_pane
 
 
 @pytest.fixture
 def pane(qtbot: Any, aws_env: Any, tmp_path) -> Iterator[InstancesPane]:
     paths = Paths.for_root(tmp_path / "gw")
     runner = TaskRunner()
-    widget = InstancesPane(runner, paths, profiles=["default", "jumpbox-only"])
+    widget = instances_pane(runner, paths, profiles=["default", "jumpbox-only"])
     qtbot.addWidget(widget)
     widget.resize(1200, 700)
     widget.show()
@@ -42,7 +43,7 @@ def view_rows(pane: InstancesPane) -> list[InstanceRow]:
 
 
 def test_empty_states_before_anything_is_listed(qtbot, aws_env, tmp_path):
-    bare = InstancesPane(TaskRunner(), Paths.for_root(tmp_path / "x"))
+    bare = instances_pane(TaskRunner(), Paths.for_root(tmp_path / "x"))
     qtbot.addWidget(bare)
     assert bare.stack.currentWidget() is bare.empty_profile
     bare.refresh()  # no profile: nothing to do, no crash
@@ -180,7 +181,7 @@ def test_favourites_are_pinned_and_persisted(qtbot, pane, aws_env, tmp_path):
     assert view_rows(pane)[0].instance_id == target.instance_id
     stored = json.loads((tmp_path / "gw" / "data" / "favourites.json").read_text())
     assert stored["instances"] == [["eu-west-1", target.instance_id]]
-    again = InstancesPane(TaskRunner(), Paths.for_root(tmp_path / "gw"), profiles=["default"])
+    again = instances_pane(TaskRunner(), Paths.for_root(tmp_path / "gw"), profiles=["default"])
     qtbot.addWidget(again)
     assert again.model.is_favourite(target)
 
@@ -228,7 +229,7 @@ def test_unknown_permissions_are_explained(qtbot, pane, aws_env):
 
 def test_first_look_lists_instances_without_a_click(qtbot, aws_env, tmp_path):
     runner = TaskRunner()
-    fresh = InstancesPane(runner, Paths.for_root(tmp_path / "first"))
+    fresh = instances_pane(runner, Paths.for_root(tmp_path / "first"))
     qtbot.addWidget(fresh)
     fresh.show()
     assert not fresh.busy  # no profile yet: nothing to list

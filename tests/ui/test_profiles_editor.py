@@ -13,6 +13,7 @@ from app.core.aws.profiles.model import ProfileKind
 from app.core.aws.profiles.reader import load_profiles
 from app.core.aws.profiles.writer import ProfileWriter
 from app.core.secrets import MemoryStore
+from app.ui.bridges.credentials import CredentialsBridge
 from app.ui.dialogs.profile_editor import KIND_ROLE, KIND_SSO, ProfileEditor
 from app.ui.mfa_broker import MfaBroker
 from app.ui.panes.profiles_pane import ProfilesPane
@@ -25,7 +26,7 @@ def pane(qtbot: Any, aws_env: Any) -> ProfilesPane:
     service = CredentialService(store)
     tasks = TaskRunner()
     p = ProfilesPane(service, ProfileWriter(store), tasks, MfaBroker(service),
-                     keyring_real=False)
+                     CredentialsBridge(), keyring_real=False)
     qtbot.addWidget(p)
     with qtbot.waitSignal(p.loaded, timeout=15000):
         p.reload()

@@ -17,6 +17,7 @@ from app.core.aws.profiles.model import ProfileKind
 from app.core.aws.profiles.reader import load_profiles
 from app.core.aws.profiles.writer import ProfileWriter
 from app.core.secrets import open_secret_store
+from app.ui.bridges.credentials import CredentialsBridge
 from app.ui.mfa_broker import MfaBroker
 from app.ui.panes.profiles_pane import ProfilesPane
 from app.ui.tasks import TaskRunner
@@ -52,7 +53,7 @@ def test_protect_then_restore_keys(qtbot: Any, aws_env: Any, real_keyring: Any) 
     service = CredentialService(store)
     tasks = TaskRunner()
     pane = ProfilesPane(service, ProfileWriter(store), tasks, MfaBroker(service),
-                        keyring_real=store.real)
+                        CredentialsBridge(), keyring_real=store.real)
     qtbot.addWidget(pane)
     try:
         with qtbot.waitSignal(pane.loaded, timeout=15000):
@@ -89,7 +90,8 @@ def test_locked_keyring_is_said_plainly(qtbot: Any, aws_env: Any, real_keyring: 
     service = CredentialService(store)
     tasks = TaskRunner()
     broker = MfaBroker(service)
-    pane = ProfilesPane(service, ProfileWriter(store), tasks, broker, keyring_real=store.real)
+    pane = ProfilesPane(service, ProfileWriter(store), tasks, broker, CredentialsBridge(),
+                        keyring_real=store.real)
     qtbot.addWidget(pane)
     try:
         real_keyring.lock()

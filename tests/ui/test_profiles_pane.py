@@ -15,6 +15,7 @@ from app.core.aws.profiles.reader import load_profiles
 from app.core.aws.profiles.view import load_view
 from app.core.aws.profiles.writer import ProfileWriter
 from app.core.secrets import MemoryStore
+from app.ui.bridges.credentials import CredentialsBridge
 from app.ui.mfa_broker import MfaBroker
 from app.ui.models.profiles_model import COL_ACCOUNT, COL_NAME, COL_STATE, ProfilesModel
 from app.ui.panes.profiles_pane import KEYRING_NOTICE, ProfilesPane
@@ -30,9 +31,10 @@ class Env:
         self.tasks = TaskRunner()
         self.broker = MfaBroker(self.service)
         self.service.prompt = self.broker.prompt
+        self.expiry = CredentialsBridge()
+        self.expiry.expiring.connect(lambda t, x: notes.append((t, x)))
         self.pane = ProfilesPane(self.service, ProfileWriter(self.store), self.tasks,
-                                 self.broker, keyring_real=self.store.real,
-                                 notify=lambda t, x: notes.append((t, x)))
+                                 self.broker, self.expiry, keyring_real=self.store.real)
         qtbot.addWidget(self.pane)
         self.pane.resize(1000, 600)
         self.pane.show()
@@ -203,8 +205,8 @@ def test_expiry_notification_once(env: Env, notes: list[tuple[str, str]]) -> Non
     env.qtbot.keyClicks(dialog.code, env.aws.sandbox.totp())
     with env.qtbot.waitSignal(env.pane.loaded, timeout=20000):
         dialog.ok_button.click()
-    env.pane.tick()
-    env.pane.tick()
+    env.expiry.tick()
+    env.expiry.tick()
     assert len(notes) == 1 and "mfa" in notes[0][0]
     assert env.service.status("mfa").expires is not None
 
@@ -212,8 +214,10 @@ def test_expiry_notification_once(env: Env, notes: list[tuple[str, str]]) -> Non
 def test_tray_section_lists_remaining_time(env: Env) -> None:
     from PySide6.QtWidgets import QMenu
 
+    from app.ui.tray import credentials_section
+
     menu = QMenu()
-    env.pane.tray_section(menu)
+    credentials_section(env.expiry)(menu)
     texts = [a.text() for a in menu.actions()]
     assert "mfa: needs MFA" in texts
     assert any(t.startswith("sso: needs SSO login") for t in texts)
@@ -229,10 +233,10 @@ def test_settings_change_durations_for_the_next_code(qtbot: Any, aws_env: Any,
                                                      tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
-    from app.core.store import JsonStore
+    from app.core.settings import SettingsStore
     from app.ui.dialogs.settings_dialog import SettingsDialog
 
-    settings = JsonStore(tmp_path / "settings.json")
+    settings = SettingsStore(tmp_path / "settings.json")
     e = Env(qtbot, aws_env, [])
     e.pane.settings = settings
     try:
@@ -244,7 +248,7 @@ def test_settings_change_durations_for_the_next_code(qtbot: Any, aws_env: Any,
         assert dialog.session_hours.value() == 12 and dialog.role_hours.value() == 1
         dialog.session_hours.setValue(2)
         dialog.buttons.accepted.emit()
-        assert settings.load()["session_token_hours"] == 2
+        assert settings.load().credentials.session_token_hours == 2
         assert e.service.durations.session_token == 2 * 3600
         e.pane.enter_mfa("mfa")
         qtbot.waitUntil(lambda: e.broker.open_dialog("mfa") is not None, timeout=15000)
@@ -330,9 +334,10 @@ def test_remaining_time_is_reworded_on_tick(env: Env) -> None:
 
     from app.core.aws.credentials.types import CredentialState, CredentialStatus
     from app.core.aws.profiles.view import ProfileRow
-    from app.ui.panes.profiles_pane import TICK_MS
+    from app.ui.bridges.credentials import TICK_MS
 
-    assert env.pane.timer.interval() == TICK_MS == 30_000 and env.pane.timer.isActive()
+    env.expiry.start()
+    assert env.expiry.timer.interval() == TICK_MS == 30_000 and env.expiry.timer.isActive()
     now = datetime.now(UTC)
     view = env.pane.view
     assert view is not None
@@ -358,7 +363,8 @@ def test_keyring_is_probed_in_the_first_load_not_at_construction(qtbot: Any,
     store = LazySecretStore(MemoryStore)
     service = CredentialService(store)
     tasks = TaskRunner()
-    pane = ProfilesPane(service, ProfileWriter(store), tasks, MfaBroker(service))
+    pane = ProfilesPane(service, ProfileWriter(store), tasks, MfaBroker(service),
+                        CredentialsBridge())
     qtbot.addWidget(pane)
     try:
         assert not store.opened and not pane.keyring_frame.isVisibleTo(pane)

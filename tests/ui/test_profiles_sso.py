@@ -12,6 +12,7 @@ from app.core.aws.credentials.service import CredentialService
 from app.core.aws.profiles.reader import load_profiles
 from app.core.aws.profiles.writer import ProfileWriter
 from app.core.secrets import MemoryStore
+from app.ui.bridges.credentials import CredentialsBridge
 from app.ui.dialogs.sso_login_dialog import SsoLoginDialog
 from app.ui.mfa_broker import MfaBroker
 from app.ui.panes.profiles_pane import ProfilesPane
@@ -24,7 +25,7 @@ def pane(qtbot: Any, aws_env: Any) -> ProfilesPane:
     service = CredentialService(store)
     tasks = TaskRunner()
     p = ProfilesPane(service, ProfileWriter(store), tasks, MfaBroker(service),
-                     keyring_real=False)
+                     CredentialsBridge(), keyring_real=False)
     p.open_browser = False  # no browser in tests: the sandbox approves the code instead
     qtbot.addWidget(p)
     with qtbot.waitSignal(p.loaded, timeout=15000):

@@ -13,12 +13,12 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QTableView, QWidget
 from pytestqt.qtbot import QtBot
 
-from app.core.launch import Action
+from app.core.launch import Action, display_command
 from app.core.paths import Paths
 from app.core.ssh.prefs import SshPrefs
 from app.core.ssh.proxycommand import Mode
 from app.ui.dialogs.ssh_options_dialog import SshOptionsDialog
-from app.ui.session_actions import Launched, SessionActions, display_command
+from app.ui.session_actions import Launched, SessionActions
 from app.ui.tasks import TaskRunner
 from tests.ui.instances_factory import make_row
 from tests.ui.session_factory import make_actions, recorder_template, wait_for_json

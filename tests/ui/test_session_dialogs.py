@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QLabel
 from pytestqt.qtbot import QtBot
 
 from app.core.paths import Paths
+from app.core.settings import SessionSettings, SettingsStore
 from app.core.ssh.argv import SshArgumentError
 from app.core.ssh.prefs import SshPrefs, SshPrefsStore, parse_extra_options
 from app.core.ssh.proxycommand import Mode
@@ -18,7 +19,6 @@ from app.core.store import JsonStore
 from app.ui.dialogs.scp_dialog import ScpDialog, human_size
 from app.ui.dialogs.ssh_options_dialog import SshOptionsDialog
 from app.ui.dialogs.terminal_settings import TerminalSettingsDialog
-from app.ui.session_settings import LaunchSettings
 from app.ui.tasks import TaskRunner
 from tests.ui.instances_factory import make_row
 from tests.ui.session_factory import make_actions
@@ -103,11 +103,12 @@ def test_prefs_validation(tmp_path: Path) -> None:
 
 def make_dialog(qtbot: QtBot, paths: Paths, runner: TaskRunner, name: str = LONG_HOSTILE,
                 mode: Mode = Mode.BUILTIN) -> SshOptionsDialog:
-    from app.core.launch import Action
+    from app.core.actions import Action
 
     actions = make_actions(paths, runner, mode=mode)
     row = make_row(name, n=21)
-    dlg = SshOptionsDialog(actions, row, "default", Action.SSH, SshPrefs())
+    dlg = SshOptionsDialog(row, actions.target(row), mode, Action.SSH, SshPrefs(),
+                           gangway=actions.gangway)
     qtbot.addWidget(dlg)
     return dlg
 
@@ -158,7 +159,8 @@ def test_scp_dialog_reports_bad_input_without_running(qtbot: QtBot, paths: Paths
                                                       runner: TaskRunner,
                                                       tmp_path: Path) -> None:
     actions = make_actions(paths, runner)
-    dlg = ScpDialog(actions, make_row(LONG_HOSTILE, n=22))
+    row = make_row(LONG_HOSTILE, n=22)
+    dlg = ScpDialog(row, actions.target(row), Mode.BUILTIN, SshPrefs(), gangway=actions.gangway)
     qtbot.addWidget(dlg)
     dlg.local.setText(str(tmp_path / "missing.txt"))
     dlg.start()
@@ -179,8 +181,9 @@ def test_scp_dialog_reports_bad_input_without_running(qtbot: QtBot, paths: Paths
 
 def test_terminal_settings_lists_detected_and_saves(qtbot: QtBot, paths: Paths,
                                                     runner: TaskRunner) -> None:
-    store = JsonStore(paths.config_dir / "settings.json")
-    store.save({"other": {"kept": True}})
+    raw = JsonStore(paths.settings_file)
+    raw.save({"other": {"kept": True}})
+    store = SettingsStore(paths.settings_file)
     dlg = TerminalSettingsDialog(runner, store)
     qtbot.addWidget(dlg)
     qtbot.waitUntil(lambda: dlg.task.finished, timeout=10_000)
@@ -199,14 +202,15 @@ def test_terminal_settings_lists_detected_and_saves(qtbot: QtBot, paths: Paths,
     dlg.cli.setChecked(True)
     dlg.ask_reason.setChecked(True)
     dlg.accept()
-    saved = LaunchSettings.load(store)
-    assert saved == LaunchSettings(Mode.CLI, True, "", "myterm --hold -e {command}")
-    assert store.load()["other"] == {"kept": True}
+    saved = store.load().sessions
+    assert saved == SessionSettings(Mode.CLI, True, "", "myterm --hold -e {command}")
+    assert raw.load()["other"] == {"kept": True}
 
 
 def test_settings_with_a_bad_stored_mode_fall_back(paths: Paths) -> None:
-    store = JsonStore(paths.config_dir / "settings.json")
-    store.save({"sessions": {"mode": "telnet", "ask_reason": 1}})
-    assert LaunchSettings.load(store) == LaunchSettings(Mode.BUILTIN, True, "", "")
-    store.save({"sessions": "nonsense"})
-    assert LaunchSettings.load(store) == LaunchSettings()
+    raw = JsonStore(paths.settings_file)
+    store = SettingsStore(paths.settings_file)
+    raw.save({"sessions": {"mode": "telnet", "ask_reason": True, "terminal": 7}})
+    assert store.load().sessions == SessionSettings(Mode.BUILTIN, True, "", "")
+    raw.save({"sessions": "nonsense"})
+    assert store.load().sessions == SessionSettings()

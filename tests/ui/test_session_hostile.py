@@ -16,10 +16,10 @@ from pytestqt.qtbot import QtBot
 
 from app.core.launch import Action
 from app.core.paths import Paths
-from app.ui.panes.instances_pane import InstancesPane
 from app.ui.session_actions import Launched
 from app.ui.tasks import TaskRunner
 from tests.sandbox.fleet import HOSTILE_NAMES
+from tests.ui.instances_factory import instances_pane
 from tests.ui.session_factory import RECORDER, make_actions, wait_for_json
 
 RECORD_TITLE = RECORDER.replace('sys.argv[2:]', 'sys.argv[3:], "title": sys.argv[2]')
@@ -37,7 +37,7 @@ def test_hostile_names_only_ever_become_a_title(qtbot: QtBot, aws_env,  # type: 
     paths = Paths.default().ensure()
     runner = TaskRunner()
     try:
-        pane = InstancesPane(runner, paths, profiles=["default"])
+        pane = instances_pane(runner, paths, profiles=["default"])
         qtbot.addWidget(pane)
         pane.set_regions(all_regions=True)
         pane.refresh()

@@ -10,10 +10,12 @@ from PySide6.QtWidgets import QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.core.aws.client import client, new_session
+from app.core.aws.credentials.service import CredentialService
 from app.core.aws.sessions import api
 from app.core.aws.sessions.api import SessionRecord
 from app.core.aws.sessions.history import SessionHistory
 from app.core.paths import Paths
+from app.core.secrets import MemoryStore
 from app.ui.models import sessions_model as sm
 from app.ui.models.sessions_model import SessionsModel
 from app.ui.panes.sessions_pane import SessionsPane
@@ -35,7 +37,8 @@ def _ssm(profile: str):  # type: ignore[no-untyped-def]
 
 def make_pane(qtbot: QtBot, runner: TaskRunner, paths: Paths,
               profiles: tuple[str, ...] = ("default", "jumpbox-only", "expired")) -> SessionsPane:
-    pane = SessionsPane(runner, paths.data_dir, profiles=profiles)
+    pane = SessionsPane(runner, CredentialService(MemoryStore()), SessionHistory(paths.data_dir),
+                        profiles=profiles)
     qtbot.addWidget(pane)
     pane.show()
     return pane
@@ -161,11 +164,12 @@ def test_no_profile_says_so(qtbot: QtBot, runner: TaskRunner, tmp_path) -> None:
 
 
 def test_terminal_settings_open_from_the_pane(qtbot: QtBot, runner: TaskRunner, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from app.core.store import JsonStore
+    from app.core.settings import SettingsStore
     from app.ui.dialogs.terminal_settings import TerminalSettingsDialog
 
     paths = Paths.for_root(tmp_path).ensure()
-    pane = SessionsPane(runner, paths.data_dir, settings=JsonStore(paths.settings_file))
+    pane = SessionsPane(runner, CredentialService(MemoryStore()), SessionHistory(paths.data_dir),
+                        settings=SettingsStore(paths.settings_file))
     qtbot.addWidget(pane)
     pane.settings_button.click()
     dialogs = pane.findChildren(TerminalSettingsDialog)

@@ -1,12 +1,10 @@
 """Favourite instances (the Instances pane's star) as ssh aliases for the managed config block.
 
-The pane stores `<data_dir>/favourites.json` as `{"instances": [[region, instance_id], ...]}`.
 Names come from AWS (the Name tag); they are hostile and are sanitised by `config_block`.
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -14,17 +12,33 @@ from typing import Any
 
 from app.core.aws.client import client, translate
 from app.core.ssh.config_block import Alias
+from app.core.store import JsonStore
+
+
+class Favourites:
+    """`<data_dir>/favourites.json`, `{"instances": [[region, instance_id], ...]}`: the only
+    reader and writer of that file (the Instances pane's star, the ssh aliases)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.store = JsonStore(data_dir / "favourites.json")
+
+    def load(self) -> set[tuple[str, str]]:
+        """(region, instance_id) pairs; an unreadable file means no favourites."""
+        try:
+            doc = self.store.load()
+        except OSError:
+            return set()
+        items = doc.get("instances", [])
+        return {(i[0], i[1]) for i in items if isinstance(items, list)
+                and isinstance(i, list) and len(i) == 2 and all(isinstance(x, str) for x in i)}
+
+    def save(self, favourites: Iterable[tuple[str, str]]) -> None:
+        self.store.save({"instances": [list(k) for k in sorted(favourites)]})
 
 
 def load_favourites(data_dir: Path) -> list[tuple[str, str]]:
-    """(region, instance_id) pairs; an unreadable file means no favourites."""
-    try:
-        doc = json.loads((data_dir / "favourites.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    items = doc.get("instances", []) if isinstance(doc, dict) else []
-    return [(str(i[0]), str(i[1])) for i in items
-            if isinstance(i, list) and len(i) == 2 and all(isinstance(x, str) for x in i)]
+    """The favourites, sorted (for the ssh-config verb)."""
+    return sorted(Favourites(data_dir).load())
 
 
 def names_for(session: Any, favourites: Iterable[tuple[str, str]]) -> dict[str, tuple[str, str]]:

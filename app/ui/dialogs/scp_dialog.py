@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QProcess, QProcessEnvironment, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -31,14 +31,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.actions import Action
 from app.core.aws.discovery.rows import InstanceRow
-from app.core.launch import Action, SessionRequest, command_argv
+from app.core.launch import SessionRequest, Target, command_argv, ssh_request
 from app.core.ssh.prefs import SshPrefs
+from app.core.ssh.proxycommand import Mode
 from app.ui.dialogs.ssh_options_dialog import HEADER_WIDTH, elided
 from app.ui.errors import error_text
-
-if TYPE_CHECKING:
-    from app.ui.session_actions import SessionActions
 
 _TRANSFERRED = re.compile(r"Transferred: sent (\d+), received (\d+) bytes")
 
@@ -64,12 +63,13 @@ def _tree_size(path: Path) -> int:
 class ScpDialog(QDialog):
     finished_copy = Signal(int, str)  # exit code, message
 
-    def __init__(self, actions: SessionActions, row: InstanceRow,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, row: InstanceRow, target: Target, mode: Mode, prefs: SshPrefs, *,
+                 gangway: Sequence[str] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.owner, self.row = actions, row
-        self.profile = actions.profile_of(row)
-        self.prefs: SshPrefs = actions.prefs.get(self.profile, row.region, row.instance_id)
+        self.row, self.target, self.mode = row, target, mode
+        self.profile = target.profile
+        self.prefs = prefs
+        self.gangway = list(gangway) if gangway else None
         self.process: QProcess | None = None
         self.request: SessionRequest | None = None
         self.stderr = ""
@@ -156,14 +156,14 @@ class ScpDialog(QDialog):
         # Without a tty nothing can answer a prompt: fail instead of hanging.
         prefs = SshPrefs(self.prefs.user, self.prefs.identity_file, self.prefs.use_agent,
                          self.prefs.port, f"{self.prefs.extra} -o BatchMode=yes".strip())
-        base = self.owner.request(Action.SSH, self.row, prefs=prefs)
+        base = ssh_request(Action.SSH, self.target, self.mode, prefs)
         req = SessionRequest(Action.SCP_UPLOAD if upload else Action.SCP_DOWNLOAD, base.target,
                              mode=base.mode, ssh=base.ssh,
                              scp_sources=tuple(str(Path(s).expanduser()) if upload else s
                                                for s in sources),
                              scp_destination=dest if upload else str(Path(dest).expanduser()))
         self.request = req
-        argv, env = command_argv(req, gangway=self.owner.gangway)
+        argv, env = command_argv(req, gangway=self.gangway)
         # -v for the final "Transferred:" byte count (scp passes it on to ssh).
         return [argv[0], "-v", *argv[1:]], env
 

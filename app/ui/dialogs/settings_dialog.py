@@ -1,12 +1,11 @@
-"""Settings: how long temporary credentials last (more sections can join this dialog).
+"""Settings: how long temporary credentials last (the `credentials` section of the settings).
 
-Stored in the app's settings.json (`session_token_hours`, `role_hours`); read back with
-`profile_view.durations_from`. A profile's own `duration_seconds` still wins for its role.
+A profile's own `duration_seconds` still wins for its role.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import fields
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -20,9 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.aws.credentials.types import Durations
-from app.core.aws.profiles.view import durations_from
-from app.core.store import JsonStore
+from app.core.settings import CredentialSettings, Settings, SettingsStore
 
 
 def _hours(low: float, high: float, value: float) -> QDoubleSpinBox:
@@ -36,27 +33,31 @@ def _hours(low: float, high: float, value: float) -> QDoubleSpinBox:
 
 
 class SettingsDialog(QDialog):
-    """Edits the settings document; `saved(doc)` after a successful write."""
+    """Edits the credentials settings; `saved(Settings)` after a successful write."""
 
     saved = Signal(object)
 
-    def __init__(self, settings: JsonStore, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: SettingsStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
         self.setWindowTitle("Settings")
         self.setMinimumWidth(460)
-        self.doc: dict[str, Any] = settings.load()
-        current = durations_from(self.doc)
-        defaults = Durations()
+        self.current: Settings = settings.load()
+        current = self.current.credentials
+        defaults = CredentialSettings()
+        meta = {f.name: f.metadata for f in fields(CredentialSettings)}
         # AWS limits: GetSessionToken 15 min..36 h, AssumeRole 15 min..12 h (role maximum).
-        self.session_hours = _hours(0.25, 36, current.session_token / 3600)
-        self.role_hours = _hours(0.25, 12, current.role / 3600)
+        self.session_hours = _hours(meta["session_token_hours"]["min"],
+                                    meta["session_token_hours"]["max"],
+                                    current.session_token_hours)
+        self.role_hours = _hours(meta["role_hours"]["min"], meta["role_hours"]["max"],
+                                 current.role_hours)
         group = QGroupBox("Temporary credentials")
         form = QFormLayout(group)
         form.addRow("After an MFA code (session token):", self.session_hours)
         form.addRow("Assumed roles:", self.role_hours)
-        note = QLabel(f"Defaults: {defaults.session_token // 3600} h and "
-                      f"{defaults.role // 3600} h. A profile's own duration_seconds wins for "
+        note = QLabel(f"Defaults: {defaults.session_token_hours:g} h and "
+                      f"{defaults.role_hours:g} h. A profile's own duration_seconds wins for "
                       "its role; AWS refuses more than the role's maximum session duration.")
         note.setTextFormat(Qt.TextFormat.PlainText)
         note.setWordWrap(True)
@@ -77,20 +78,16 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(buttons)
 
-    def durations(self) -> Durations:
-        return Durations(int(self.session_hours.value() * 3600),
-                         int(self.role_hours.value() * 3600))
+    def value(self) -> CredentialSettings:
+        return CredentialSettings(self.session_hours.value(), self.role_hours.value())
 
     def save(self) -> None:
-        doc = dict(self.settings.load())
-        doc["session_token_hours"] = self.session_hours.value()
-        doc["role_hours"] = self.role_hours.value()
         try:
-            self.settings.save(doc)
+            saved = self.settings.update(credentials=self.value())
         except OSError as exc:
             self.error.setText(f"The settings could not be saved ({exc.strerror or exc}).")
             self.error.show()
             return
-        self.doc = doc
-        self.saved.emit(doc)
+        self.current = saved
+        self.saved.emit(saved)
         self.accept()

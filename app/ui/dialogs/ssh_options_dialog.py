@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import shlex
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase, QFontMetrics
@@ -28,15 +28,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.actions import Action
 from app.core.aws.discovery.rows import InstanceRow
-from app.core.launch import Action, SessionRequest, command_argv
+from app.core.launch import SessionRequest, Target, command_argv, display_command, ssh_request
 from app.core.ssh.argv import SshArgumentError
 from app.core.ssh.prefs import SshPrefs
 from app.core.ssh.proxycommand import Mode
 from app.ui.errors import error_text
-
-if TYPE_CHECKING:
-    from app.ui.session_actions import SessionActions
 
 HEADER_WIDTH = 520
 
@@ -50,10 +48,13 @@ def elided(text: str, width: int, label: QWidget) -> str:
 class SshOptionsDialog(QDialog):
     launch_requested = Signal(object, object, object)  # InstanceRow, SshPrefs, SessionRequest
 
-    def __init__(self, actions: SessionActions, row: InstanceRow, profile: str, action: Action,
-                 prefs: SshPrefs, *, parent: QWidget | None = None) -> None:
+    def __init__(self, row: InstanceRow, target: Target, mode: Mode, action: Action,
+                 prefs: SshPrefs, *, gangway: Sequence[str] | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.owner, self.row, self.profile, self.action = actions, row, profile, action
+        self.row, self.target, self.mode, self.action = row, target, mode, action
+        self.profile = target.profile
+        self.gangway = list(gangway) if gangway else None
         self.request: SessionRequest | None = None
         verb = "SFTP" if action is Action.SFTP else "SSH"
         self.setWindowTitle(f"{verb} over Session Manager")
@@ -63,7 +64,7 @@ class SshOptionsDialog(QDialog):
         self.header = QLabel()
         self.header.setTextFormat(Qt.TextFormat.PlainText)
         who = f"{row.name} ({row.instance_id})" if row.name else row.instance_id
-        full = f"{verb} to {who}\nRegion {row.region}, profile {profile}"
+        full = f"{verb} to {who}\nRegion {row.region}, profile {target.profile}"
         self.header.setText("\n".join(elided(line, HEADER_WIDTH, self.header)
                                       for line in full.splitlines()))
         self.header.setToolTip("<p style='white-space:pre-wrap'>" + html.escape(full) + "</p>")
@@ -90,7 +91,7 @@ class SshOptionsDialog(QDialog):
         self.reason = QLineEdit()
         self.reason.setMaxLength(256)
         self.reason.setPlaceholderText("optional, recorded by Session Manager")
-        if actions.settings().mode is Mode.CLI:
+        if mode is Mode.CLI:
             self.reason.setEnabled(False)
             self.reason.setPlaceholderText("only in the built-in mode (Settings > Terminal)")
 
@@ -150,9 +151,9 @@ class SshOptionsDialog(QDialog):
         self.key.setEnabled(not agent)
         self.browse.setEnabled(not agent)
         try:
-            req = self.owner.request(self.action, self.row, prefs=self.prefs(),
-                                       reason=self.reason.text().strip() or None)
-            argv, env = command_argv(req, gangway=self.owner.gangway)
+            req = ssh_request(self.action, self.target, self.mode, self.prefs(),
+                              reason=self.reason.text().strip() or None)
+            argv, env = command_argv(req, gangway=self.gangway)
         except Exception as exc:
             message, hint = error_text(exc)
             self.request = None
@@ -161,8 +162,6 @@ class SshOptionsDialog(QDialog):
             self.preview.setPlainText("")
             self.connect_button.setEnabled(False)
             return
-        from app.ui.session_actions import display_command
-
         self.request = req
         self.problem.setText("")
         self.problem.hide()

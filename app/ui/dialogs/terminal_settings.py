@@ -22,23 +22,22 @@ from PySide6.QtWidgets import (
 )
 
 from app.core import terminals
+from app.core.settings import SessionSettings, SettingsStore
 from app.core.ssh.proxycommand import Mode
-from app.core.store import JsonStore
 from app.ui.errors import error_text
-from app.ui.session_settings import LaunchSettings
 from app.ui.tasks import TaskRunner
 
 AUTO = "Automatic (first one found)"
 
 
 class TerminalSettingsDialog(QDialog):
-    saved = Signal(object)  # LaunchSettings
+    saved = Signal(object)  # SessionSettings
 
-    def __init__(self, runner: TaskRunner, store: JsonStore,
+    def __init__(self, runner: TaskRunner, store: SettingsStore,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
-        self.settings = LaunchSettings.load(store)
+        self.settings = store.load().sessions
         self.found: list[terminals.FoundTerminal] = []
         self.setWindowTitle("Terminal and sessions")
         self.setMinimumWidth(520)
@@ -114,16 +113,16 @@ class TerminalSettingsDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(ok)
         return ok
 
-    def value(self) -> LaunchSettings:
-        return LaunchSettings(mode=Mode.CLI if self.cli.isChecked() else Mode.BUILTIN,
-                              ask_reason=self.ask_reason.isChecked(),
-                              terminal=str(self.terminal.currentData() or ""),
-                              template=self.template.text().strip())
+    def value(self) -> SessionSettings:
+        return SessionSettings(mode=Mode.CLI if self.cli.isChecked() else Mode.BUILTIN,
+                               ask_reason=self.ask_reason.isChecked(),
+                               terminal=str(self.terminal.currentData() or ""),
+                               template=self.template.text().strip())
 
     def accept(self) -> None:
         if not self.validate():
             return
         value = self.value()
-        value.save(self.store)
+        self.store.update(sessions=value)
         self.saved.emit(value)
         super().accept()

@@ -11,21 +11,20 @@ from collections.abc import Callable
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QMenu, QWidget
 
-from app.core.aws.discovery.capabilities import Action
+from app.core.actions import Action
 from app.core.aws.discovery.rows import InstanceRow
 from app.ui.models.instances_model import plain_tooltip
 
-# What a session action needs, in the sessions engineer's vocabulary.
-ACTIONS: tuple[tuple[str, str, Action], ...] = (
-    ("shell", "Open shell", Action.SHELL),
-    ("shell-reason", "Open shell with a reason…", Action.SHELL),
-    ("shell-command", "Run a command…", Action.SHELL),
-    ("ssh", "SSH", Action.SSH),
-    ("sftp", "SFTP", Action.SFTP),
-    ("scp", "Copy files (scp)…", Action.SCP),
-    ("copy-ssh", "Copy SSH command", Action.SSH),
-    ("port-forward", "Forward a port…", Action.PORT_FORWARD),
-    ("rdp", "Remote desktop (RDP)", Action.RDP),
+ACTIONS: tuple[tuple[Action, str], ...] = (
+    (Action.SHELL, "Open shell"),
+    (Action.SHELL_REASON, "Open shell with a reason…"),
+    (Action.SHELL_COMMAND, "Run a command…"),
+    (Action.SSH, "SSH"),
+    (Action.SFTP, "SFTP"),
+    (Action.SCP, "Copy files (scp)…"),
+    (Action.COPY_SSH, "Copy SSH command"),
+    (Action.PORT_FORWARD, "Forward a port…"),
+    (Action.RDP, "Remote desktop (RDP)"),
 )
 
 def menu_text(text: str) -> str:
@@ -35,23 +34,23 @@ def menu_text(text: str) -> str:
 
 
 def build_menu(parent: QWidget, row: InstanceRow, *, favourite: bool,
-               on_action: Callable[[str, InstanceRow], None],
+               on_action: Callable[[Action, InstanceRow], None],
                on_favourite: Callable[[InstanceRow], None]) -> QMenu:
     menu = QMenu(parent)
     title = menu.addAction(menu_text(row.name or row.instance_id))
     title.setEnabled(False)
     menu.addSeparator()
-    for key, label, action in ACTIONS:
+    for action, label in ACTIONS:
         cap = row.capabilities.get(action)
         if not cap.ok and cap.reason == "not offered for this platform":
             continue
         item = menu.addAction(label if cap.ok else f"{label} (unavailable)")
         item.setEnabled(cap.ok)
-        item.setData(key)
+        item.setData(action.value)
         if not cap.ok:
             item.setStatusTip(menu_text(cap.reason))
             item.setToolTip(plain_tooltip(cap.reason))
-        item.triggered.connect(lambda _=False, k=key, r=row: on_action(k, r))
+        item.triggered.connect(lambda _=False, a=action, r=row: on_action(a, r))
     menu.setToolTipsVisible(True)
     menu.addSeparator()
     copies = (("Copy instance ID", row.instance_id), ("Copy private IP", row.private_ip),

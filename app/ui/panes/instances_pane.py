@@ -31,10 +31,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.aws.credentials.source import CredentialSource
 from app.core.aws.discovery.permissions import PermissionCache
 from app.core.aws.discovery.rows import InstanceRow, RegionResult
-from app.core.paths import Paths
-from app.core.store import JsonStore
+from app.core.ssh.favourites import Favourites
 from app.ui.errors import error_text
 from app.ui.models import instances_model as im
 from app.ui.models.instances_filter import InstancesFilter
@@ -68,21 +68,21 @@ class InstancesPane(QWidget):
     profile_changed = Signal(str)
     refreshed = Signal()  # a refresh finished (or failed); not emitted when cancelled
 
-    def __init__(self, runner: TaskRunner, paths: Paths,
-                 session_for: Callable[[str], Any] | None = None,
-                 profiles: Sequence[str] = (), parent: QWidget | None = None) -> None:
+    def __init__(self, runner: TaskRunner, source: CredentialSource, favourites: Favourites,
+                 permissions: PermissionCache, *, profiles: Sequence[str] = (),
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.runner = runner
-        self.session_for = session_for or _new_session
-        self.favourites_store = JsonStore(paths.data_dir / "favourites.json")
-        self.permission_cache = PermissionCache()
+        self.session_for: Callable[[str], Any] = source.session
+        self.favourites_store = favourites
+        self.permission_cache = permissions
         self.task: Task | None = None
         self.region_errors: dict[str, str] = {}
         self.regions_total = 0
         self.regions_done = 0
         self.last_refreshed: float | None = None
 
-        self.model = InstancesModel(self._load_favourites(), self)
+        self.model = InstancesModel(favourites.load(), self)
         self.proxy = InstancesFilter(self)
         self.proxy.setSourceModel(self.model)
         self._build()
@@ -423,25 +423,9 @@ class InstancesPane(QWidget):
             self.build_menu(row).popup(self.view.viewport().mapToGlobal(pos))
 
     # --- favourites -------------------------------------------------------------------------
-    def _load_favourites(self) -> set[tuple[str, str]]:
-        doc = self.favourites_store.load()
-        out: set[tuple[str, str]] = set()
-        for item in doc.get("instances", []):
-            if (isinstance(item, list) and len(item) == 2
-                    and all(isinstance(x, str) for x in item)):
-                out.add((item[0], item[1]))
-        return out
-
     def toggle_favourite(self, row: InstanceRow) -> None:
         self.model.set_favourite(row, not self.model.is_favourite(row))
-        self.favourites_store.save(
-            {"instances": [list(k) for k in sorted(self.model.favourites)]})
-
-
-def _new_session(profile: str) -> Any:
-    from app.core.aws.client import new_session
-
-    return new_session(profile)
+        self.favourites_store.save(self.model.favourites)
 
 
 def _discover_job(factory: Callable[[], Any], regions: Sequence[str], all_regions: bool,

@@ -10,11 +10,10 @@ user input and may look like markup.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -37,15 +36,13 @@ from app.core.aws.profiles.model import ProfileKind
 from app.core.aws.profiles.view import (
     ProfileRow,
     ProfilesView,
-    expiring,
     load_view,
-    row_state_text,
-    state_text,
     with_identity,
 )
 from app.core.aws.profiles.writer import ProfileWriter
 from app.core.errors import FileChangedError
-from app.core.store import JsonStore
+from app.core.settings import Settings, SettingsStore
+from app.ui.bridges.credentials import CredentialsBridge
 from app.ui.errors import error_text
 from app.ui.mfa_broker import MfaBroker
 from app.ui.models.profiles_model import COL_NAME, SORT_ROLE, ProfilesModel
@@ -54,7 +51,6 @@ from app.ui.tasks import TaskRunner
 from app.ui.widgets.empty_state import EmptyState
 
 log = logging.getLogger(__name__)
-TICK_MS = 30_000
 _SHORTCUTS: dict[str, QKeySequence.StandardKey | str] = {
     "new": QKeySequence.StandardKey.New, "delete": QKeySequence.StandardKey.Delete,
     "reload": QKeySequence.StandardKey.Refresh, "rename": "F2"}
@@ -93,20 +89,18 @@ class ProfilesPane(ProfileEditsMixin):
     operation_failed = Signal(object)  # the exception, after it is shown
 
     def __init__(self, service: CredentialService, writer: ProfileWriter, tasks: TaskRunner,
-                 broker: MfaBroker, *, keyring_real: bool | None = None,
-                 notify: Callable[[str, str], None] | None = None,
-                 settings: JsonStore | None = None,
+                 broker: MfaBroker, expiry: CredentialsBridge, *,
+                 keyring_real: bool | None = None, settings: SettingsStore | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service, self.writer, self.tasks, self.broker = service, writer, tasks, broker
         self.keyring_real = keyring_real
-        self.notify = notify
+        self.expiry = expiry
         self.settings = settings
         self.open_browser = True  # the SSO login opens the verification page
         self.sso_dialog: Any = None
         self.editor: Any = None
         self.view: ProfilesView | None = None
-        self._notified: set[tuple[str, datetime]] = set()
         self._pending_select: str | None = None
 
         self.toolbar = QToolBar()
@@ -211,10 +205,8 @@ class ProfilesPane(ProfileEditsMixin):
             layout.addWidget(banner)
         layout.addWidget(self.stack, 1)
 
-        self.timer = QTimer(self)
-        self.timer.setInterval(TICK_MS)
-        self.timer.timeout.connect(self.tick)
-        self.timer.start()
+        expiry.ticked.connect(self.tick)
+        expiry.mfa_requested.connect(self.enter_mfa)
         self.update_actions()
 
     # --- loading -----------------------------------------------------------------------------
@@ -253,7 +245,7 @@ class ProfilesPane(ProfileEditsMixin):
         if selected:
             self.select(selected)
         self.update_actions()
-        self.tick()
+        self.expiry.publish(view.rows)  # the tray, notifications and our own tick follow
         self.loaded.emit()
 
     def _fit_empty_text(self) -> None:
@@ -264,18 +256,8 @@ class ProfilesPane(ProfileEditsMixin):
         label.setMinimumHeight(label.heightForWidth(520))
 
     def tick(self, now: datetime | None = None) -> None:
-        """Every 30 s: re-word remaining times; warn once before credentials expire."""
-        now = now or datetime.now(UTC)
-        self.model.tick(now)
-        if self.notify is None:
-            return
-        for row in expiring(self.model.rows(), now):
-            key = (row.name, row.status.expires or now)
-            if key not in self._notified:
-                self._notified.add(key)
-                self.notify(f"Credentials for {row.name} expire soon",
-                            f"{state_text(row.status, now)}. Enter a new MFA code before then "
-                            "to keep tunnels and sessions running.")
+        """Re-word remaining times (the expiry service ticks every 30 s)."""
+        self.model.tick(now or datetime.now(UTC))
 
     # --- selection ---------------------------------------------------------------------------
 
@@ -396,38 +378,16 @@ class ProfilesPane(ProfileEditsMixin):
         self.sso_dialog = dialog
 
     def open_settings(self) -> None:
-        from app.core.aws.profiles.view import durations_from
         from app.ui.dialogs.settings_dialog import SettingsDialog
 
         if self.settings is None:
             return
         dialog = SettingsDialog(self.settings, self)
 
-        def apply(doc: dict[str, Any]) -> None:
-            self.service.durations = durations_from(doc)  # the next MFA code uses them
+        def apply(settings: Settings) -> None:
+            self.service.durations = settings.credentials.durations()  # the next code uses them
 
         dialog.saved.connect(apply)
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         self.settings_dialog = dialog
-
-    # --- tray --------------------------------------------------------------------------------
-
-    def tray_section(self, menu: QMenu) -> None:
-        """Per-profile remaining time in the tray menu; a click on one needing MFA asks."""
-        now = datetime.now(UTC)
-        shown = [r for r in self.model.rows() if r.status.state in (
-            CredentialState.VALID_UNTIL, CredentialState.EXPIRED, CredentialState.NEEDS_MFA,
-            CredentialState.NEEDS_SSO_LOGIN)]
-        if not shown:
-            action = menu.addAction("No temporary credentials")
-            action.setEnabled(False)
-            return
-        for row in shown[:15]:
-            # '&' would become a keyboard mnemonic in a menu.
-            text = f"{row.name}: {row_state_text(row, now)}".replace("&", "&&")
-            action = menu.addAction(text)
-            if row.status.state is CredentialState.NEEDS_SSO_LOGIN:
-                action.setEnabled(False)
-            else:
-                action.triggered.connect(lambda _=False, n=row.name: self.enter_mfa(n))

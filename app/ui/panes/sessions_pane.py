@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
@@ -29,8 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.aws.credentials.source import CredentialSource
 from app.core.aws.sessions.api import SessionRecord
-from app.core.store import JsonStore
+from app.core.aws.sessions.history import SessionHistory
+from app.core.settings import SettingsStore
 from app.ui.errors import error_text
 from app.ui.models import sessions_model as sm
 from app.ui.models.sessions_model import SessionsModel
@@ -50,12 +51,12 @@ class SessionList:
     region: str
 
 
-def load_sessions(session_for: Callable[[str], Any], profile: str, data_dir: Path
+def load_sessions(session_for: Callable[[str], Any], profile: str, history: SessionHistory
                   ) -> SessionList:
     """Worker: AWS's active + recent sessions, merged with Gangway's history for `profile`."""
     from app.core.aws.client import client, translate
     from app.core.aws.sessions import api
-    from app.core.aws.sessions.history import SessionHistory, merge
+    from app.core.aws.sessions.history import merge
 
     session = session_for(profile)
     region = session.region_name or "us-east-1"
@@ -66,7 +67,7 @@ def load_sessions(session_for: Callable[[str], Any], profile: str, data_dir: Pat
         raise translate(exc, "Checking who you are") from exc
     remote = (api.describe_sessions(ssm, "Active")
               + api.describe_sessions(ssm, "History", max_items=HISTORY_ITEMS))
-    local = [r for r in SessionHistory(data_dir).records() if r.profile == profile]
+    local = [r for r in history.records() if r.profile == profile]
     return SessionList(tuple(merge(remote, local)), caller, region)
 
 
@@ -77,12 +78,6 @@ def terminate(session_for: Callable[[str], Any], profile: str, region: str,
 
     terminate_session(client(session_for(profile), "ssm", region), session_id)
     return session_id
-
-
-def _new_session(profile: str) -> Any:
-    from app.core.aws.client import new_session
-
-    return new_session(profile)
 
 
 def fit_text(state: EmptyState, width: int = 480) -> None:
@@ -107,15 +102,14 @@ class SessionsPane(QWidget):
     refreshed = Signal()
     terminated = Signal(str)
 
-    def __init__(self, runner: TaskRunner, data_dir: Path, *,
-                 session_for: Callable[[str], Any] | None = None,
-                 profiles: Sequence[str] = (), settings: JsonStore | None = None,
+    def __init__(self, runner: TaskRunner, source: CredentialSource, history: SessionHistory,
+                 *, profiles: Sequence[str] = (), settings: SettingsStore | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.runner = runner
         self.settings = settings
-        self.data_dir = data_dir
-        self.session_for = session_for or _new_session
+        self.history = history
+        self.session_for: Callable[[str], Any] = source.session
         self.task: Task | None = None
         self.caller_arn = ""
         self.region = ""
@@ -241,7 +235,7 @@ class SessionsPane(QWidget):
             return None
         if self.task is not None:
             self.task.cancel()
-        task = self.runner.submit(load_sessions, self.session_for, profile, self.data_dir,
+        task = self.runner.submit(load_sessions, self.session_for, profile, self.history,
                                   name="sessions")
         self.task = task
         task.result.connect(lambda res, t=task: self._loaded(t, res))

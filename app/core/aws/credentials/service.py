@@ -156,8 +156,8 @@ class CredentialService:
             with self._lock:
                 self._inflight.pop(name, None)
 
-    def session(self, name: str, prompt: Prompt | None = None,
-                region: str | None = None) -> boto3.Session:
+    def session(self, name: str, region: str | None = None, *,
+                prompt: Prompt | None = None) -> boto3.Session:
         """A boto3 Session for `name` whose credentials come from this service."""
         from app.core.aws.credentials import resolve
 
@@ -178,7 +178,7 @@ class CredentialService:
             return known
         from app.core.aws.client import client, translate
 
-        session = self.session(name, prompt)
+        session = self.session(name, prompt=prompt)
         try:
             reply = client(session, "sts").get_caller_identity()
         except GangwayError:

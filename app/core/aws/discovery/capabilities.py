@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from enum import StrEnum
 
+from app.core.actions import Action
 from app.core.aws.discovery.permissions import Access, Permission
 from app.core.versions import at_least
 
@@ -20,16 +20,6 @@ SSH_MIN_AGENT = "2.3.672.0"
 PORT_FORWARD_MIN_AGENT = "2.3.672.0"
 REMOTE_HOST_MIN_AGENT = "3.1.1374.0"
 RDP_PORT = 3389
-
-
-class Action(StrEnum):
-    SHELL = "shell"
-    SSH = "ssh"
-    SFTP = "sftp"
-    SCP = "scp"
-    PORT_FORWARD = "port-forward"
-    REMOTE_PORT_FORWARD = "remote-port-forward"
-    RDP = "rdp"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +34,11 @@ class Capabilities:
     items: tuple[Capability, ...] = ()
 
     def get(self, action: Action | str) -> Capability:
+        gate = Action(action).gate
         for cap in self.items:
-            if cap.action == action:
+            if cap.action == gate:
                 return cap
-        return Capability(Action(action), False, "not offered for this platform")
+        return Capability(gate, False, "not offered for this platform")
 
     def can(self, action: Action | str) -> bool:
         return self.get(action).ok

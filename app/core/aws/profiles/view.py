@@ -7,12 +7,12 @@ say the same thing as the pane.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from app.core.aws.credentials.service import CredentialService
-from app.core.aws.credentials.types import CredentialState, CredentialStatus, Durations, Identity
+from app.core.aws.credentials.types import CredentialState, CredentialStatus, Identity
 from app.core.aws.profiles.model import Profile, ProfileKind, ProfileSet
 from app.core.errors import ConfigFileError
 
@@ -141,15 +141,23 @@ def expiring(rows: Iterable[ProfileRow], now: datetime | None = None,
     return out
 
 
-def durations_from(settings: Mapping[str, object]) -> Durations:
-    """Temporary-credential durations from the settings document (hours), with defaults."""
-    defaults = Durations()
+class ExpiryNotices:
+    """Which "expires soon" warnings are due: each (profile, expiry) is told once."""
 
-    def hours(key: str, default: int) -> int:
-        value = settings.get(key)
-        if isinstance(value, (int, float)) and 0.25 <= value <= 36:
-            return int(value * 3600)
-        return default
+    def __init__(self, within: timedelta = EXPIRY_WARNING) -> None:
+        self.within = within
+        self._told: set[tuple[str, datetime]] = set()
 
-    return Durations(hours("session_token_hours", defaults.session_token),
-                     hours("role_hours", defaults.role))
+    def due(self, rows: Iterable[ProfileRow], now: datetime | None = None
+            ) -> list[tuple[str, str]]:
+        """(title, text) for each warning not yet given."""
+        now = now or datetime.now(UTC)
+        out = []
+        for row in expiring(rows, now, self.within):
+            key = (row.name, row.status.expires or now)
+            if key not in self._told:
+                self._told.add(key)
+                out.append((f"Credentials for {row.name} expire soon",
+                            f"{state_text(row.status, now)}. Enter a new MFA code before then "
+                            "to keep tunnels and sessions running."))
+        return out

@@ -1,0 +1,67 @@
+"""Services: everything long-lived in the window, built once by `application.py`.
+
+Widgets receive the services they need in their constructor; nothing looks them up. Nothing
+here is optional: a window without credentials or a task runner is not a Gangway window.
+
+Lifecycle: `build_services()` constructs them (cheap: no keyring probe, no boto3, no file
+scans); `start()` begins their clocks and background work once the window shows; `stop()`
+releases waiting workers and ends threads on quit, in the reverse order of dependence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QWidget
+
+from app.core.aws.credentials.service import CredentialService
+from app.core.aws.discovery.permissions import PermissionCache
+from app.core.aws.sessions.history import SessionHistory
+from app.core.lazy_store import LazySecretStore
+from app.core.paths import Paths
+from app.core.settings import SettingsStore
+from app.core.ssh.favourites import Favourites
+from app.ui.bridges.credentials import CredentialsBridge
+from app.ui.mfa_broker import MfaBroker
+from app.ui.tasks import TaskRunner
+
+
+@dataclass
+class Services:
+    paths: Paths
+    settings: SettingsStore
+    tasks: TaskRunner
+    credentials: CredentialService  # the window's CredentialSource: one MFA prompt for all
+    mfa: MfaBroker
+    expiry: CredentialsBridge
+    favourites: Favourites
+    permissions: PermissionCache
+    history: SessionHistory
+
+    def start(self) -> None:
+        self.expiry.start()
+
+    def stop(self) -> None:
+        self.expiry.stop()
+        self.mfa.cancel_all()  # release workers waiting for a code
+        self.tasks.shutdown()
+
+
+def build_services(paths: Paths, parent: QObject,
+                   window: Callable[[], QWidget | None] | None = None) -> Services:
+    """The window's services; `window()` gives the widget MFA dialogs are parented to."""
+    settings = SettingsStore(paths.settings_file)
+    current = settings.load()
+    credentials = CredentialService(LazySecretStore(),
+                                    durations=current.credentials.durations())
+    broker = MfaBroker(credentials, parent_widget=window or (lambda: None),
+                       durations=lambda r: (credentials.durations.role if r.role_arn
+                                            else credentials.durations.session_token),
+                       parent=parent)
+    credentials.prompt = broker.prompt
+    return Services(paths=paths, settings=settings, tasks=TaskRunner(parent=parent),
+                    credentials=credentials, mfa=broker, expiry=CredentialsBridge(parent),
+                    favourites=Favourites(paths.data_dir), permissions=PermissionCache(),
+                    history=SessionHistory(paths.data_dir))
