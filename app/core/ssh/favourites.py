@@ -6,7 +6,7 @@ Names come from AWS (the Name tag); they are hostile and are sanitised by `confi
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,30 +48,34 @@ def names_for(session: Any, favourites: Iterable[tuple[str, str]]) -> dict[str, 
         by_region[region].append(iid)
     out: dict[str, tuple[str, str]] = {}
     for region, ids in by_region.items():
-        ec2_ids = [i for i in ids if i.startswith("i-")]
         try:
-            if ec2_ids:
-                pages = client(session, "ec2", region).get_paginator(
-                    "describe_instances").paginate(Filters=[
-                        {"Name": "instance-id", "Values": ec2_ids}])
-                for page in pages:
-                    for res in page.get("Reservations", []):
-                        for inst in res.get("Instances", []):
-                            tags = {t["Key"]: t["Value"] for t in inst.get("Tags", [])}
-                            if tags.get("Name"):
-                                out[inst["InstanceId"]] = (region, tags["Name"])
-            hybrid = [i for i in ids if i.startswith("mi-")]
-            if hybrid:
-                pages = client(session, "ssm", region).get_paginator(
-                    "describe_instance_information").paginate(
-                        Filters=[{"Key": "InstanceIds", "Values": hybrid}])
-                for page in pages:
-                    for info in page.get("InstanceInformationList", []):
-                        if info.get("Name"):
-                            out[info["InstanceId"]] = (region, str(info["Name"]))
+            out.update((iid, (region, name)) for iid, name in _names(session, region, ids))
         except Exception as exc:
             raise translate(exc, f"Reading favourite names in {region}") from exc
     return out
+
+
+def _names(session: Any, region: str, ids: list[str]) -> Iterator[tuple[str, str]]:
+    """(instance id, Name) for the named ones among `ids`, EC2 and hybrid alike."""
+    ec2_ids = [i for i in ids if i.startswith("i-")]
+    if ec2_ids:
+        pages = client(session, "ec2", region).get_paginator("describe_instances").paginate(
+            Filters=[{"Name": "instance-id", "Values": ec2_ids}])
+        for page in pages:
+            for res in page.get("Reservations", []):
+                for inst in res.get("Instances", []):
+                    name = {t["Key"]: t["Value"] for t in inst.get("Tags", [])}.get("Name")
+                    if name:
+                        yield inst["InstanceId"], name
+    hybrid = [i for i in ids if i.startswith("mi-")]
+    if hybrid:
+        pages = client(session, "ssm", region).get_paginator(
+            "describe_instance_information").paginate(
+                Filters=[{"Key": "InstanceIds", "Values": hybrid}])
+        for page in pages:
+            for info in page.get("InstanceInformationList", []):
+                if info.get("Name"):
+                    yield info["InstanceId"], str(info["Name"])
 
 
 def aliases(names: dict[str, tuple[str, str]],

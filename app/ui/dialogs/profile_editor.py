@@ -239,79 +239,86 @@ class ProfileEditor(QDialog):
         label = self._errors.get(widget)
         return label.text() if label is not None and not label.isHidden() else ""
 
+    def _bad(self, widget: QWidget, message: str) -> None:
+        self._errors[widget].setText(message)
+        self._errors[widget].show()
+        self._found.append(widget)
+
+    def _match(self, widget: QLineEdit, pattern: re.Pattern[str], message: str,
+               required: bool = False) -> None:
+        text = widget.text().strip()
+        if not text:
+            if required:
+                self._bad(widget, "Required.")
+        elif not pattern.fullmatch(text):
+            self._bad(widget, message)
+
     def _check(self) -> bool:
         for label in self._errors.values():
             label.hide()
-        found: list[QWidget] = []
-
-        def bad(widget: QWidget, message: str) -> None:
-            self._errors[widget].setText(message)
-            self._errors[widget].show()
-            found.append(widget)
-
-        def check(widget: QLineEdit, pattern: re.Pattern[str], message: str,
-                  required: bool = False) -> None:
-            text = widget.text().strip()
-            if not text:
-                if required:
-                    bad(widget, "Required.")
-                return
-            if not pattern.fullmatch(text):
-                bad(widget, message)
-
+        self._found: list[QWidget] = []
         name = self.name.text()
         try:
             validate_name(name)
             if name in self.existing:
                 raise ProfileError(f"A profile named '{name}' already exists.")
         except ProfileError as exc:
-            bad(self.name, exc.message)
+            self._bad(self.name, exc.message)
         region = self.region.currentText().strip()
         if region and not _REGION.fullmatch(region):
-            bad(self.region, "Not a region name (like eu-west-1).")
+            self._bad(self.region, "Not a region name (like eu-west-1).")
         kind = self.kind.currentIndex()
+        if kind == KIND_STATIC:
+            self._check_static()
+        elif kind == KIND_ROLE:
+            self._check_role()
+        elif kind == KIND_SSO:
+            self._check_sso()
+        elif kind == KIND_PROCESS and not self.process.text().strip():
+            self._bad(self.process, "Required.")
+        if self._found:
+            self._found[0].setFocus()
+        return not self._found
+
+    def _check_static(self) -> None:
         protected = self.profile is not None and self.profile.kind is ProfileKind.PROTECTED
-        if kind == KIND_STATIC and not protected:
-            check(self.key_id, _KEY_ID, "An access key ID is 16 or more capital letters and "
-                  "digits (AKIA…).", required=True)
+        if not protected:
+            self._match(self.key_id, _KEY_ID, "An access key ID is 16 or more capital letters "
+                        "and digits (AKIA…).", required=True)
             secret = self.secret.text()
             if not secret and self.profile is None:
-                bad(self.secret, "Required.")
+                self._bad(self.secret, "Required.")
             elif secret and (len(secret) < 16 or any(c.isspace() for c in secret)):
-                bad(self.secret, "A secret access key is 40 characters without spaces.")
-        if kind == KIND_STATIC:
-            check(self.mfa, _MFA, "An MFA device is an ARN like arn:aws:iam::123456789012:"
-                  "mfa/name, or a hardware serial.")
-        if kind == KIND_ROLE:
-            check(self.role_arn, _ROLE, "A role ARN looks like arn:aws:iam::123456789012:"
-                  "role/Name.", required=True)
-            source, cred = self.source.currentData(), self.cred_source.currentData()
-            if source and cred:
-                bad(self.cred_source, "Choose a source profile or a credential source, "
-                    "not both.")
-            elif not source and not cred:
-                bad(self.source, "Choose where the role's credentials come from.")
-            check(self.role_mfa, _MFA, "An MFA device is an ARN like arn:aws:iam::"
-                  "123456789012:mfa/name.")
-            check(self.external_id, _EXTERNAL_ID, "2 to 1224 letters, digits or +=,.@:/-.")
-            check(self.session_name, _SESSION_NAME, "2 to 64 letters, digits or +=,.@-.")
-            if 0 < self.duration.value() < 900:
-                bad(self.duration, "At least 900 seconds (15 minutes).")
-        if kind == KIND_SSO:
-            if not self.sso_session.currentData():
-                url = self.sso_url.text().strip()
-                if not url.startswith("https://") or any(c.isspace() for c in url):
-                    bad(self.sso_url, "The start URL begins with https://.")
-                check(self.sso_region, _REGION, "Not a region name (like eu-west-1).",
-                      required=True)
-            check(self.sso_account, _ACCOUNT, "An account ID is 12 digits.", required=True)
-            if not self.sso_role.text().strip():
-                bad(self.sso_role, "Required.")
-        if kind == KIND_PROCESS and not self.process.text().strip():
-            bad(self.process, "Required.")
-        if found:
-            found[0].setFocus()
-        return not found
+                self._bad(self.secret, "A secret access key is 40 characters without spaces.")
+        self._match(self.mfa, _MFA, "An MFA device is an ARN like arn:aws:iam::123456789012:"
+                    "mfa/name, or a hardware serial.")
+
+    def _check_role(self) -> None:
+        self._match(self.role_arn, _ROLE, "A role ARN looks like arn:aws:iam::123456789012:"
+                    "role/Name.", required=True)
+        source, cred = self.source.currentData(), self.cred_source.currentData()
+        if source and cred:
+            self._bad(self.cred_source, "Choose a source profile or a credential source, "
+                      "not both.")
+        elif not source and not cred:
+            self._bad(self.source, "Choose where the role's credentials come from.")
+        self._match(self.role_mfa, _MFA, "An MFA device is an ARN like arn:aws:iam::"
+                    "123456789012:mfa/name.")
+        self._match(self.external_id, _EXTERNAL_ID, "2 to 1224 letters, digits or +=,.@:/-.")
+        self._match(self.session_name, _SESSION_NAME, "2 to 64 letters, digits or +=,.@-.")
+        if 0 < self.duration.value() < 900:
+            self._bad(self.duration, "At least 900 seconds (15 minutes).")
+
+    def _check_sso(self) -> None:
+        if not self.sso_session.currentData():
+            url = self.sso_url.text().strip()
+            if not url.startswith("https://") or any(c.isspace() for c in url):
+                self._bad(self.sso_url, "The start URL begins with https://.")
+            self._match(self.sso_region, _REGION, "Not a region name (like eu-west-1).",
+                        required=True)
+        self._match(self.sso_account, _ACCOUNT, "An account ID is 12 digits.", required=True)
+        if not self.sso_role.text().strip():
+            self._bad(self.sso_role, "Required.")
 
     # --- result ------------------------------------------------------------------------------
 

@@ -180,7 +180,7 @@ def login(config: SsoConfig, *, on_code: Callable[[DeviceAuthorization], None] |
     `on_code` receives the user code to show before the browser opens. Polls CreateToken at
     the server's interval (slower on SlowDownException). CancelledError if `cancel` is set.
     """
-    from app.core.aws.client import error_code, translate
+    from app.core.aws.client import translate
 
     oidc = _client("sso-oidc", config.region)
     try:
@@ -198,36 +198,55 @@ def login(config: SsoConfig, *, on_code: Callable[[DeviceAuthorization], None] |
         on_code(device)
     if open_browser:
         webbrowser.open(device.verification_uri_complete, new=2)
+    reply = _poll_token(oidc, reg, auth["deviceCode"], device, cancel, sleep)
+    return _save_token(config, reg, reply)
+
+
+def _poll_token(oidc: Any, reg: dict[str, Any], device_code: str, device: DeviceAuthorization,
+                cancel: threading.Event | None, sleep: Callable[[float], None]
+                ) -> dict[str, Any]:
+    """CreateToken at the server's interval until approved, denied, expired or cancelled."""
     interval = max(1, device.interval)
     deadline = time.monotonic() + device.expires_in
+    expired = SsoLoginRequiredError("The SSO login code expired before it was approved.",
+                                    "Start the login again.")
     while True:
         if cancel is not None and cancel.is_set():
             raise CancelledError("The SSO login was cancelled.")
         try:
-            reply = oidc.create_token(grantType=DEVICE_GRANT, deviceCode=auth["deviceCode"],
-                                      clientId=reg["clientId"], clientSecret=reg["clientSecret"])
-            break
+            reply: dict[str, Any] = oidc.create_token(
+                grantType=DEVICE_GRANT, deviceCode=device_code, clientId=reg["clientId"],
+                clientSecret=reg["clientSecret"])
+            return reply
         except Exception as exc:
-            code = error_code(exc)
-            if code == "AuthorizationPendingException":
-                pass
-            elif code == "SlowDownException":
-                interval += 5
-            elif code == "ExpiredTokenException":
-                raise SsoLoginRequiredError("The SSO login code expired before it was approved.",
-                                            "Start the login again.") from exc
-            elif code == "AccessDeniedException":
-                raise SsoLoginRequiredError("The SSO login was denied in the browser.") from exc
-            else:
-                raise translate(exc, "Completing the SSO login") from exc
+            interval += _pending(exc, expired)
         if time.monotonic() > deadline:
-            raise SsoLoginRequiredError("The SSO login code expired before it was approved.",
-                                        "Start the login again.")
+            raise expired
         if cancel is not None:
             if cancel.wait(interval):
                 raise CancelledError("The SSO login was cancelled.")
         else:
             sleep(interval)
+
+
+def _pending(exc: Exception, expired: SsoLoginRequiredError) -> int:
+    """How much slower to poll after a "not yet" from CreateToken; raises on a final answer."""
+    from app.core.aws.client import error_code, translate
+
+    code = error_code(exc)
+    if code == "AuthorizationPendingException":
+        return 0
+    if code == "SlowDownException":
+        return 5
+    if code == "ExpiredTokenException":
+        raise expired from exc
+    if code == "AccessDeniedException":
+        raise SsoLoginRequiredError("The SSO login was denied in the browser.") from exc
+    raise translate(exc, "Completing the SSO login") from exc
+
+
+def _save_token(config: SsoConfig, reg: dict[str, Any], reply: dict[str, Any]) -> SsoToken:
+    """The token, written in the AWS CLI's cache format (0600)."""
     now = datetime.now(UTC)
     expires = now + timedelta(seconds=int(reply.get("expiresIn", 3600)))
     doc: dict[str, Any] = {"startUrl": config.start_url, "region": config.region,
