@@ -24,15 +24,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _aliases(args: argparse.Namespace) -> list:  # type: ignore[type-arg]
-    from app.core.paths import Paths
+    from app.commands import context
     from app.core.ssh import favourites
     from app.core.ssh.proxycommand import Mode, proxy_command
 
-    favs = favourites.load_favourites(Paths.default().data_dir)
+    favs = favourites.load_favourites(context.paths().data_dir)
     if not favs or args.no_aliases:
         return []
-    from app.commands import context
-
     session = context.source().session(args.profile, args.region)
     default_region = args.region or session.region_name
     names = favourites.names_for(session, favs)
