@@ -75,12 +75,25 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def run_verb(args: argparse.Namespace) -> int:
+    """Run the verb; any GangwayError or OSError is one escaped line on stderr, exit 1."""
     from app.core.errors import GangwayError
 
     try:
         return int(_module(args.verb).run(args))
     except GangwayError as exc:
-        print(f"gangway {args.verb}: {exc.one_line()}", file=sys.stderr)
-        return 1
+        message = exc.one_line()
+    except OSError as exc:
+        message = os_error_line(exc)
     except KeyboardInterrupt:
         return 130
+    from app.core.display import one_line
+
+    print(one_line(f"gangway {args.verb}: {message}"), file=sys.stderr)
+    return 1
+
+
+def os_error_line(exc: OSError) -> str:
+    """`Permission denied: /home/u/.ssh/config`: what the OS said, and about which file."""
+    what = exc.strerror or type(exc).__name__
+    names = [str(n) for n in (exc.filename, exc.filename2) if n is not None]
+    return f"{what}: {' -> '.join(names)}" if names else f"{what} ({exc})"

@@ -8,7 +8,6 @@ the exit code is 0 when at least one region could be searched.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
@@ -39,6 +38,7 @@ def _why(row: Any) -> str:
 def run(args: argparse.Namespace) -> int:
     from app.commands import context
     from app.core.aws.discovery.inventory import discover, resolve_regions
+    from app.core.display import json_text, printable
     from app.core.errors import GangwayError
 
     session = context.source().session(args.profile, args.region[0] if args.region else None)
@@ -49,14 +49,14 @@ def run(args: argparse.Namespace) -> int:
         assert result.error is not None
         print(f"gangway instances: {result.error.one_line()}", file=sys.stderr)
     if args.json:
-        print(json.dumps({
+        print(json_text({
             "profile": args.profile,
             "regions": [{"region": r.region, "ok": r.ok, "count": len(r.rows),
                          "error": r.error.one_line() if r.error else None}
                         for r in inventory.results],
             "permission_note": inventory.permission_note,
             "instances": [r.to_json() for r in rows],
-        }, indent=2, ensure_ascii=False))
+        }, indent=2))
     else:
         table = [(r.name, r.instance_id, r.region, r.state or "on-premises",
                   r.ping_status or "not managed", r.platform, r.private_ip,
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
             note += f"; {hidden} you cannot connect to are hidden (--all shows them)"
         print(note)
         if inventory.permission_note:
-            print(f"Permissions: {inventory.permission_note}")
+            print(printable(f"Permissions: {inventory.permission_note}"))
     if not inventory.any_ok:
         if not inventory.results:
             raise GangwayError("No region to search.", "Pass --region or --all-regions.")

@@ -10,13 +10,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
     import sys
 
     from app.commands.table import format_table
     from app.core.aws.credentials.service import CredentialService
     from app.core.aws.credentials.types import CredentialState
     from app.core.aws.profiles.reader import load_profiles
+    from app.core.display import json_text, printable
     from app.core.secrets import open_secret_store
 
     profiles = load_profiles()
@@ -34,9 +34,8 @@ def run(args: argparse.Namespace) -> int:
                      "expires": status.expires.isoformat() if status.expires else None,
                      "error": p.error, "active": p.name == profiles.active})
     if args.json:
-        print(json.dumps({"profiles": rows,
-                          "problems": [str(e) for e in profiles.problems]}, indent=2,
-                         ensure_ascii=False))
+        print(json_text({"profiles": rows,
+                         "problems": [str(e) for e in profiles.problems]}, indent=2))
     else:
         table = [(("* " if r["active"] else "  ") + str(r["name"]), r["kind"], r["region"],
                   r["state_text"]) for r in rows]
@@ -44,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
             print(format_table(("Profile", "Kind", "Region", "Credentials"), table,
                                max_width=110))
         else:
-            print(f"No profiles in {profiles.config_path} or {profiles.credentials_path}.")
+            print(printable(f"No profiles in {profiles.config_path} or "
+                            f"{profiles.credentials_path}."))
         for problem in profiles.problems:
             print(f"warning: {problem.one_line()}", file=sys.stderr)
     return 0

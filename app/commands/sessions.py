@@ -16,19 +16,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
 
     from app.commands import context
     from app.commands.table import format_table
     from app.core.aws.client import client
     from app.core.aws.sessions import api
     from app.core.aws.sessions.history import merge, record_as_dict
+    from app.core.display import json_text, printable
 
     session = context.source().session(args.profile, args.region)
     ssm = client(session, "ssm", args.region or session.region_name)
     if args.terminate:
         api.terminate_session(ssm, args.terminate)
-        print(f"Terminated {args.terminate}.")
+        print(printable(f"Terminated {args.terminate}."))
         return 0
     state = "History" if args.history else "Active"
     remote = api.describe_sessions(ssm, state)
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         rows = [r for r in rows if r.active or (r.local and not r.ended and r.status == "Local")]
     if args.json:
-        print(json.dumps([record_as_dict(r) for r in rows], indent=2))
+        print(json_text([record_as_dict(r) for r in rows], indent=2))
         return 0
     if not rows:
         print("No active sessions." if not args.history else "No recent sessions.")

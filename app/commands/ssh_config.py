@@ -47,6 +47,7 @@ def _aliases(args: argparse.Namespace) -> list:  # type: ignore[type-arg]
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from app.core.display import one_line
     from app.core.errors import GangwayError
     from app.core.ssh import config_block
     from app.core.ssh.proxycommand import Mode, proxy_command
@@ -69,8 +70,8 @@ def run(args: argparse.Namespace) -> int:
         aliases = []
     rendered = config_block.render(pc, aliases)
     for skip in rendered.skipped:
-        name = " ".join(repr(skip.name)[1:-1].split())
-        print(f"gangway ssh-config: skipped favourite {name!r}: {skip.reason}", file=sys.stderr)
+        print(one_line(f"gangway ssh-config: skipped favourite {skip.name!r}: {skip.reason}"),
+              file=sys.stderr)
     if not args.install:
         print(config_block.BEGIN)
         print(rendered.text, end="")

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-
-def clean(cell: object) -> str:
-    text = str(cell)
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+from app.core.display import printable as clean
 
 
 def format_table(

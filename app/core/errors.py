@@ -21,8 +21,10 @@ class GangwayError(Exception):
         return f"{self.message} {self.hint}".strip() if self.hint else self.message
 
     def one_line(self) -> str:
-        """The form the CLI prints on stderr: one line, no newlines from hostile input."""
-        return " ".join(str(self).split())
+        """The form the CLI prints on stderr: one line, control characters escaped."""
+        from app.core.display import one_line
+
+        return one_line(str(self))
 
 
 class ConfigFileError(GangwayError):
@@ -35,6 +37,16 @@ class ConfigFileError(GangwayError):
         self.line = line
 
 
+class FileTooLargeError(ConfigFileError):
+    """A file is far larger than any real one of its kind; it is not read at all."""
+
+    def __init__(self, path: Path, size: int, limit: int) -> None:
+        super().__init__(path, f"is {size / 1e6:.1f} MB, more than the {limit // (1024 * 1024)} "
+                         "MB Gangway reads; it was not read", None,
+                         "Check what wrote to it; a real one is a few kilobytes.")
+        self.size = size
+
+
 class FileChangedError(GangwayError):
     """A file changed on disk since we read it; writing now would lose the other change."""
 
@@ -43,6 +55,34 @@ class FileChangedError(GangwayError):
             f"{path} was changed by another program since Gangway read it.",
             "Reload it and make your change again; nothing was written.",
         )
+        self.path = path
+
+
+class ReadOnlyFileError(GangwayError):
+    """A file we would replace is read-only: the user asked for it to be left alone."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path} is read-only; Gangway did not change it.",
+                         "Make it writable (chmod u+w) if Gangway should edit it.")
+        self.path = path
+
+
+class UnwritableDirError(GangwayError):
+    """The directory a file lives in does not let us create files (temp file, backup)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"Gangway cannot write in {path}; nothing was changed.",
+                         "Check the folder's owner and permissions.")
+        self.path = path
+
+
+class InsecurePathError(GangwayError):
+    """A directory or socket we would use is not private to this user."""
+
+    def __init__(self, path: Path, why: str) -> None:
+        super().__init__(f"{path} {why}, so Gangway will not use it.",
+                         "Another user may have created it. Remove it (or make it yours with "
+                         "mode 700), then retry.")
         self.path = path
 
 
