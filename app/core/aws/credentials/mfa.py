@@ -26,6 +26,7 @@ from app.core.errors import (
     MfaCodeRejectedError,
     MfaRequiredError,
 )
+from app.core.store import exclusive
 
 if TYPE_CHECKING:
     from app.core.aws.credentials.service import CredentialService
@@ -118,18 +119,5 @@ def profile_lock(paths: Paths, name: str) -> Iterator[None]:
     """Serialise helpers for one profile across processes (one dialog, not one per helper)."""
     paths.runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
-    path = paths.runtime_dir / f"credentials-{digest}.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        if sys.platform == "win32":
-            import msvcrt
-
-            os.lseek(fd, 0, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX)
+    with exclusive(paths.runtime_dir / f"credentials-{digest}.lock"):
         yield
-    finally:
-        os.close(fd)  # closing releases the lock

@@ -7,15 +7,23 @@ edits them with configupdater and writes them back; the caller gets a fresh `Pro
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from app.core.aws.profiles.model import ProfileKind, ProfileSet
 from app.core.aws.profiles.reader import _profile_name, _sso_session_name, load_profiles
 from app.core.errors import ConfigFileError, FileChangedError, ProfileError
 from app.core.secrets import SecretStore
-from app.core.store import Snapshot, atomic_write
+from app.core.store import (
+    Snapshot,
+    atomic_write,
+    check_writable,
+    read_bounded,
+    redact_backups,
+)
 
+_MOVED = ("SecretAccessKey", "SessionToken")
 Changes = Mapping[str, Mapping[str, Mapping[str, str | None]]]  # name -> file -> key -> value
 
 
@@ -29,11 +37,14 @@ class _Doc:
         self.path = snapshot.path
         self.is_config = is_config
         self.changed = False
+        self.backup: Path | None = None
+        self.written: Snapshot | None = None  # what write() left on disk
         self.sso_sessions = False  # True: section lookups address [sso-session NAME]
+        raw = read_bounded(snapshot.path) if snapshot.path.exists() else b""
+        self.raw = raw
         if not snapshot.is_current():
             raise FileChangedError(snapshot.path)
         try:
-            raw = snapshot.path.read_bytes() if snapshot.digest is not None else b""
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
@@ -108,9 +119,23 @@ class _Doc:
             section.detach()
             self.changed = True
 
-    def write(self) -> None:
+    def write(self, redact: Sequence[str] = ()) -> None:
         if self.changed:
-            atomic_write(self.path, str(self.updater), expect=self.snapshot)
+            self.backup = atomic_write(self.path, str(self.updater), expect=self.snapshot,
+                                       redact=redact)
+            self.written = Snapshot.read(self.path)
+
+    def restore(self) -> None:
+        """Undo `write()` (the other file's write failed); our backup goes too."""
+        if self.written is None:
+            return
+        if self.snapshot.digest is None:
+            if self.written.is_current():
+                self.path.unlink()
+        else:
+            atomic_write(self.path, self.raw, make_backup=False, expect=self.written)
+        if self.backup is not None:
+            self.backup.unlink(missing_ok=True)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -148,14 +173,29 @@ class _Lazy:
             self._creds = _Doc(self.profiles.credentials_snapshot, False)
         return self._creds
 
-    def write(self) -> ProfileSet:
-        # Check both before writing either, so a change on disk refuses the whole edit.
-        for doc in (self._config, self._creds):
-            if doc is not None and doc.changed and not doc.snapshot.is_current():
+    def write(self, redact: Sequence[str] = ()) -> ProfileSet:
+        """Write the changed files, credentials first; both or neither.
+
+        Both are checked (unchanged on disk, writable) before either is written; if the
+        second write still fails, the first file is put back as it was. `redact` lists
+        secrets moved to the keyring: no backup of the credentials file keeps them.
+        """
+        docs = [d for d in (self._creds, self._config) if d is not None and d.changed]
+        for doc in docs:
+            if not doc.snapshot.is_current():
                 raise FileChangedError(doc.path)
-        for doc in (self._creds, self._config):
-            if doc is not None:
-                doc.write()
+            check_writable(doc.path)
+        done: list[_Doc] = []
+        try:
+            for doc in docs:
+                doc.write(redact if doc is self._creds else ())
+                done.append(doc)
+        except BaseException:
+            for doc in done:
+                doc.restore()
+            raise
+        if redact and self._creds is not None:
+            redact_backups(self._creds.path, redact)
         return load_profiles(self.profiles.config_path, self.profiles.credentials_path)
 
 
@@ -277,7 +317,8 @@ def protect(profiles: ProfileSet, name: str, store: SecretStore,
     store.set("keys:" + name, json.dumps(secret))
     if store.get("keys:" + name) != json.dumps(secret):
         raise ProfileError("The keyring did not keep the keys; nothing was changed.")
-    return files.write()
+    # No backup may keep what now lives in the keyring (the key id is not a secret).
+    return files.write(redact=[v for k, v in secret.items() if k in _MOVED])
 
 
 def unprotect(profiles: ProfileSet, name: str, store: SecretStore) -> ProfileSet:

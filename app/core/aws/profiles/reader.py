@@ -27,7 +27,7 @@ from app.core.aws.profiles.model import (
     SsoSession,
     is_gangway_process,
 )
-from app.core.errors import ConfigFileError
+from app.core.errors import ConfigFileError, FileTooLargeError
 from app.core.store import Snapshot
 
 
@@ -50,6 +50,10 @@ def _read_text(path: Path, problems: list[ConfigFileError]) -> tuple[Snapshot, s
     """The file's snapshot and text; bad encoding is a problem, the readable rest is kept."""
     try:
         return (snap := Snapshot.read(path)), snap.text
+    except FileTooLargeError as exc:
+        # Not parsed at all; writes re-check the size and refuse the same way.
+        problems.append(exc)
+        return Snapshot(path, "too-large", ""), ""
     except ConfigFileError as exc:
         problems.append(exc)
     except OSError as exc:
