@@ -12,14 +12,15 @@ from pathlib import Path
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Whole Authorization headers (SigV4 or bearer), whatever follows the name.
     (re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*)[^\n]+"), r"\1[REDACTED]"),
+    # XML replies (STS, IAM): <SecretAccessKey>, <SessionToken>, <...Password> elements.
+    (re.compile(r"(?i)(<(\w*(?:secret|token|password)\w*)>)[^<]*(</\2>)"), r"\1[REDACTED]\3"),
     (re.compile(r"\b(AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}\b"), r"\1****"),
+    # Any `name = value` / "name": "value" whose name speaks of a secret, token or password
+    # (aws_secret_access_key, secret_key, SessionToken, client_secret, x-amz-security-token).
     (
         re.compile(
             r"""(?ix)
-            (["']?(?:aws_secret_access_key|secretaccesskey|secret_access_key|aws_session_token|
-            sessiontoken|session_token|tokenvalue|token_value|accesstoken|access_token|
-            refreshtoken|refresh_token|clientsecret|client_secret|x-amz-security-token|
-            x-amz-sso_bearer_token)["']?\s*[:=]\s*["']?)
+            (["']?[\w.-]*(?:secret|token|password|passwd)[\w.-]*["']?\s*[:=]\s*["']?)
             ([^\s"',}]+)
             """
         ),
@@ -28,6 +29,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1[REDACTED]"),
     # Stream URLs carry the session id; the token travels separately but be safe with queries.
     (re.compile(r"(?i)((?:token|X-Amz-Signature|X-Amz-Credential)=)[^&\s\"']+"), r"\1[REDACTED]"),
+    # Bare secrets with no name before them: a 40-character secret access key (as printed
+    # after its AKIA id), and the long base64 of session tokens.
+    (re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"), "[REDACTED]"),
+    (re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{100,}={0,2}(?![A-Za-z0-9/+=])"), "[REDACTED]"),
 )
 
 

@@ -67,3 +67,25 @@ def test_filter_survives_a_broken_format_string() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "%s %s", ("only-one",), None)
     assert RedactingFilter().filter(record)
     assert "%s" in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"secret_key={SECRET}",
+        f"creds(access_key=AKIAIOSFODNN7EXAMPLE, secret_key='{SECRET}')",
+        f"<SecretAccessKey>{SECRET}</SecretAccessKey><SessionToken>{TOKEN}</SessionToken>",
+        f"keys AKIAIOSFODNN7EXAMPLE {SECRET}",
+        f"AKIAIOSFODNN7EXAMPLE:{SECRET}",
+        "token " + TOKEN * 4,
+    ],
+)
+def test_redact_closes_the_known_gaps(text: str) -> None:
+    out = redact(text)
+    assert SECRET not in out and TOKEN not in out and "IOSFODNN7EXAMPLE" not in out, out
+
+
+def test_redact_keeps_ids_and_paths_that_are_not_secrets() -> None:
+    text = ("session s-0a1b2c3d4e5f60718 on mi-0123456789abcdef0, file "
+            "/home/alice/.aws/config, request 8f14e45f-ceea-467f-a7a6-a1e2b3c4d5e6")
+    assert redact(text) == text
