@@ -6,6 +6,7 @@ window -> tray. Nothing happens at import time.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 from collections.abc import Sequence
@@ -13,8 +14,19 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     from app import cli
+    from app.core.errors import GangwayError
 
     args = cli.parse(sys.argv[1:] if argv is None else argv)
+    try:
+        return _start(args)
+    except GangwayError as exc:  # e.g. a runtime directory another user owns
+        print(f"gangway: {exc.one_line()}", file=sys.stderr)
+        return 1
+
+
+def _start(args: argparse.Namespace) -> int:
+    from app import cli
+
     if args.verb is not None:
         # Verbs log only when asked: they run under ssh and the AWS CLI, where stderr is
         # the user's terminal, and a cache hit must stay fast.

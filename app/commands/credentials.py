@@ -48,7 +48,7 @@ def _credentials(name: str) -> Credentials:
             cached = Credentials.from_json(text)
         except ValueError:
             cached = None
-        if cached is not None and cached.usable():
+        if cached is not None and cached.usable_temporary():
             return cached
     from app.commands import context
     from app.core.aws.credentials.source import CliCredentialSource

@@ -19,24 +19,43 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app.core.paths import Paths
+from app.core.errors import InsecurePathError
+from app.core.paths import Paths, check_socket, private_dir
 
 PROTOCOL_VERSION = 1
 _MAX_UNIX_PATH = 100  # sun_path is 104-108 bytes; keep a margin
 
 
 def server_name(paths: Paths) -> str:
-    """The name QLocalServer listens on: a full socket path on POSIX, a pipe name on Windows."""
+    """The name QLocalServer listens on: a full socket path on POSIX, a pipe name on Windows.
+
+    POSIX: the socket's directory must be ours and 0700, and an existing socket ours
+    (InsecurePathError otherwise), so another local user can neither answer in our place
+    nor see our requests.
+    """
     key = hashlib.sha256(str(paths.runtime_dir).encode()).hexdigest()[:12]
     if sys.platform == "win32":
         return f"gangway-{getpass.getuser()}-{key}"
     path = paths.runtime_dir / "gangway.sock"
-    if len(str(path)) <= _MAX_UNIX_PATH:
-        return str(path)
-    # Deep test or portable directories: fall back to a per-user private directory in /tmp.
-    private = Path(tempfile.gettempdir()) / f"gangway-{os.getuid()}"
-    private.mkdir(mode=0o700, exist_ok=True)
-    return str(private / f"{key}.sock")
+    if len(str(path)) > _MAX_UNIX_PATH:
+        # Deep test or portable directories: a per-user private directory in /tmp, which
+        # anyone could have created first; private_dir refuses it unless it is ours.
+        path = Path(tempfile.gettempdir()) / f"gangway-{os.getuid()}" / f"{key}.sock"
+    private_dir(path.parent)
+    check_socket(path)
+    return str(path)
+
+
+def _peer_is_us(sock: socket.socket) -> bool:
+    """Linux: the listening process runs as this user (SO_PEERCRED); elsewhere the socket
+    owner check in server_name stands alone."""
+    if not hasattr(socket, "SO_PEERCRED"):
+        return True
+    import struct
+
+    raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    _pid, uid, _gid = struct.unpack("3i", raw)
+    return bool(uid == os.geteuid())
 
 
 def _connect_unix(name: str, timeout: float) -> socket.socket | None:
@@ -63,6 +82,9 @@ def send(paths: Paths, message: dict[str, Any], timeout: float = 5.0) -> dict[st
     sock = _connect_unix(name, min(timeout, 2.0))
     if sock is None:
         return None
+    if not _peer_is_us(sock):
+        sock.close()
+        raise InsecurePathError(Path(name), "is served by another user's process")
     with sock:
         sock.settimeout(timeout)
         try:

@@ -70,7 +70,19 @@ def ask_window(paths: Paths, name: str, timeout: float = IPC_TIMEOUT) -> Credent
     if reply.get("ok") and isinstance(reply.get("credentials"), dict):
         import json
 
-        return Credentials.from_json(json.dumps(reply["credentials"]))
+        try:
+            creds = Credentials.from_json(json.dumps(reply["credentials"]))
+        except (ValueError, TypeError) as exc:
+            raise CredentialError("The Gangway window sent credentials Gangway cannot read."
+                                  ) from exc
+        # Temporary credentials must carry a real expiry; long-term keys (no expiry) are
+        # used for this call only, never cached (`CredentialService.remember`).
+        if creds.expiration is not None and not creds.usable_temporary():
+            raise CredentialError(
+                "The Gangway window sent credentials with an implausible expiry "
+                f"({creds.expiration or 'none'}); they were not used.",
+                "Quit any Gangway window you did not start yourself, then retry.")
+        return creds
     if "error" not in reply:
         return None  # an older window that does not know the command
     error = str(reply.get("error") or "the Gangway window could not get credentials")
@@ -117,7 +129,9 @@ def dialog_prompt(request: MfaRequest) -> str | None:
 @contextlib.contextmanager
 def profile_lock(paths: Paths, name: str) -> Iterator[None]:
     """Serialise helpers for one profile across processes (one dialog, not one per helper)."""
-    paths.runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    from app.core.paths import private_dir
+
+    private_dir(paths.runtime_dir)
     digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
     with exclusive(paths.runtime_dir / f"credentials-{digest}.lock"):
         yield

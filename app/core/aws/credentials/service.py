@@ -84,7 +84,7 @@ class CredentialService:
             creds = Credentials.from_json(text)
         except (ValueError, TypeError):
             return None
-        return creds if creds.usable() else None
+        return creds if creds.usable_temporary() else None
 
     def stored_keys(self, name: str) -> Credentials | None:
         """The long-term keys of a protected profile, from the secret store."""
@@ -197,7 +197,8 @@ class CredentialService:
     # --- used by resolve -------------------------------------------------------------------
 
     def remember(self, name: str, creds: Credentials) -> None:
-        if creds.expiration is not None:
+        """Cache temporary credentials until their expiry; anything implausible is not kept."""
+        if creds.plausible_temporary():
             self.store.set(CACHE_PREFIX + name, creds.to_json())
 
 

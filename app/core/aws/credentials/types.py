@@ -20,8 +20,6 @@ from app.core.errors import (
 )
 
 if TYPE_CHECKING:
-
-
     pass
 
 
@@ -34,6 +32,11 @@ KEYS_PREFIX = "keys:"
 # botocore refreshes credential_process credentials 15 min before expiry and insists on
 # 10 min; handing out anything closer to expiry makes every AWS call re-run the helper.
 USABLE_MARGIN = timedelta(minutes=11)
+
+
+# The longest temporary credentials AWS hands out (GetSessionToken for an IAM user: 36 h). A
+# cached expiry further ahead is not real (a forged reply, a broken clock) and is refused.
+MAX_TEMPORARY_LIFETIME = timedelta(hours=36)
 
 
 MAX_MFA_ATTEMPTS = 5
@@ -80,6 +83,20 @@ class Credentials:
         if self.expiration is None:
             return True
         return self.expiration - (now or datetime.now(UTC)) > USABLE_MARGIN
+
+    def plausible_temporary(self, now: datetime | None = None) -> bool:
+        """Temporary credentials fit to cache: an expiry, and none beyond what AWS grants.
+
+        A missing Expiration counts as expired (temporary keys always have one); long-term
+        keys (`keys:` in the store) never go through this check."""
+        if self.expiration is None:
+            return False
+        return self.expiration - (now or datetime.now(UTC)) <= MAX_TEMPORARY_LIFETIME
+
+    def usable_temporary(self, now: datetime | None = None) -> bool:
+        """A cache hit: plausible temporary credentials that are not about to expire."""
+        now = now or datetime.now(UTC)
+        return self.plausible_temporary(now) and self.usable(now)
 
     def process_json(self) -> dict[str, Any]:
         """The credential_process "Version 1" document botocore and the SDKs read."""
