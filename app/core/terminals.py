@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import shlex
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -198,15 +199,20 @@ _LINUX_FORMS = {
 }
 
 
+_PLACEHOLDER = re.compile(r"\{(command|title)\}")
+
+
 def custom_template_argv(template: str, command: Sequence[str], title: str = "Gangway",
                          system: str | None = None) -> LaunchSpec:
     """A LaunchSpec from a user template such as `myterm --hold -e {command}`.
 
     The template is split with `shlex` (POSIX rules: quote words with spaces, double
-    backslashes). A word that is exactly `{command}` expands to the command's argv elements
-    (several arguments); `{command}` inside a larger word (`sh -c "{command}; read"`) is
-    replaced by the command quoted for that OS's shell (POSIX sh, or the Windows command-line
-    rules). `{title}` is replaced by the title, as text.
+    backslashes). A word that is exactly `{command}` expands to the command's argv elements,
+    and a word that is exactly `{title}` to the title as one argument: no shell sees them.
+    A placeholder inside a larger word (`sh -c "printf %s {title}; {command}"`) is text a
+    shell will parse, so it is replaced by its value quoted for that OS's shell (POSIX sh,
+    or the Windows command-line rules): the command as a whole command line, the title as
+    one word. Substitution is one pass, so a title holding "{command}" stays text.
     """
     system = system or platform.system()
     try:
@@ -217,14 +223,19 @@ def custom_template_argv(template: str, command: Sequence[str], title: str = "Ga
     if not any("{command}" in w for w in words):
         raise GangwayError("The custom terminal command has no {command} placeholder.",
                            "Add {command} where the command to run should go.")
-    joined = (quoting.windows_join(command) if system == "Windows"
-              else quoting.posix_join(command))
+    windows = system == "Windows"
+    quoted = {
+        "command": quoting.windows_join(command) if windows else quoting.posix_join(command),
+        "title": quoting.windows_arg(title) if windows else quoting.posix_quote(title),
+    }
     out: list[str] = []
     for w in words:
         if w == "{command}":
             out += list(command)
+        elif w == "{title}":
+            out.append(title)
         else:
-            out.append(w.replace("{command}", joined).replace("{title}", title))
+            out.append(_PLACEHOLDER.sub(lambda m: quoted[m.group(1)], w))
     return LaunchSpec(tuple(out))
 
 
