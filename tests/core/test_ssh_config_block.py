@@ -32,12 +32,13 @@ def _G(cfg: Path, host: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(("name", "expected"), [
-    ("web-1.prod", "web-1.prod"),
-    ("Web 1 (Prod)", "web-1-prod"),
-    ("$(touch /tmp/pwned)", "touch-tmp-pwned"),
-    ("-oProxyCommand=sh", "oproxycommand-sh"),
-    ("émoji-🚀-host", "emoji-host"),
-    ("a*b?c!d,e%f", "a-b-c-d-e-f"),
+    ("web-1.prod", "gw-web-1-prod"),
+    ("Web 1 (Prod)", "gw-web-1-prod"),
+    ("$(touch /tmp/pwned)", "gw-touch-tmp-pwned"),
+    ("-oProxyCommand=sh", "gw-oproxycommand-sh"),
+    ("émoji-🚀-host", "gw-emoji-host"),
+    ("a*b?c!d,e%f", "gw-a-b-c-d-e-f"),
+    ("GitHub.com", "gw-github-com"),
     ("日本語サーバー", None),
     ("...", None),
 ])
@@ -58,8 +59,8 @@ def test_render_skips_what_cannot_be_named_safely() -> None:
                                            "ok"]
     assert all(s.reason for s in r.skipped)
     assert r.text == (
-        "Host web-1.prod\n  HostName i-0123456789abcdef0\n  ProxyCommand " + PC + "\n"
-        "Host eu-box\n  HostName mi-0123456789abcdef0\n"
+        "Host gw-web-1-prod\n  HostName i-0123456789abcdef0\n  ProxyCommand " + PC + "\n"
+        "Host gw-eu-box\n  HostName mi-0123456789abcdef0\n"
         "  ProxyCommand /opt/gangway proxy --region eu-west-1 %h %p\n"
         "Host i-* mi-*\n  ProxyCommand " + PC + "\n")
 
@@ -167,9 +168,24 @@ def test_ssh_G_reads_the_installed_config(tmp_path: Path, style: Style) -> None:
     conf = _G(cfg, "i-0fedcba9876543210")
     assert conf["proxycommand"] == PC
     assert conf["hostname"] == "i-0fedcba9876543210"
-    alias = _G(cfg, "touch-tmp-pwned")
+    alias = _G(cfg, "gw-touch-tmp-pwned")
     assert alias["hostname"] == "i-0123456789abcdef0"
     assert alias["proxycommand"] == PC
     assert _G(cfg, "mine")["user"] == "me"
     assert "proxycommand" not in _G(cfg, "other.example")
     assert not Path("/tmp/pwned").exists()
+
+
+@needs_ssh
+@pytest.mark.parametrize("name", ["GitHub.com", "github.com.", "db", "localhost",
+                                  "10.0.0.1", "*.example.com"])
+def test_a_favourite_never_shadows_a_real_host_name(tmp_path: Path, name: str) -> None:
+    cfg = tmp_path / "config"
+    rendered = config_block.render(PC, [Alias(name, "i-0123456789abcdef0")])
+    config_block.install(cfg, rendered)
+    host = name.lower().strip("*.")
+    real = _G(cfg, host)
+    assert real["hostname"] == host and "proxycommand" not in real
+    alias = config_block.sanitize_alias(name)
+    assert alias is not None and alias.startswith("gw-") and "." not in alias
+    assert _G(cfg, alias)["hostname"] == "i-0123456789abcdef0"

@@ -113,10 +113,10 @@ def test_ssh_config_print_with_favourites(aws_env) -> None:  # type: ignore[no-u
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert out.startswith("# >>> gangway managed block >>>\n")
-    assert f"Host web-1.prod\n  HostName {web.instance_id}\n" in out
-    assert f"Host touch-tmp-pwned\n  HostName {hostile.instance_id}\n" in out
-    assert "Host onprem-db\n  HostName mi-0123456789abcdef0\n" in out
-    hostile_block = out.split("Host touch-tmp-pwned")[1].split("Host ")[0]
+    assert f"Host gw-web-1-prod\n  HostName {web.instance_id}\n" in out
+    assert f"Host gw-touch-tmp-pwned\n  HostName {hostile.instance_id}\n" in out
+    assert "Host gw-onprem-db\n  HostName mi-0123456789abcdef0\n" in out
+    hostile_block = out.split("Host gw-touch-tmp-pwned")[1].split("Host ")[0]
     assert f"--region {hostile.region}" in hostile_block
     assert "skipped favourite" in done.stderr and "日本語サーバー" in done.stderr
     assert not Path("/tmp/pwned").exists()

@@ -114,10 +114,10 @@ def test_hostile_name_resolves_as_data_never_as_shell(aws_env, tmp_path: Path, n
         assert "TargetNotConnected" in done.stderr or "not connected" in done.stderr
     # The same name as a favourite alias and as a window title.
     rendered = config_block.render("true %h %p", [config_block.Alias(name, node.instance_id)])
-    assert "Host touch-tmp-pwned\n" in rendered.text
+    assert "Host gw-touch-tmp-pwned\n" in rendered.text
     cfg = tmp_path / "config"
     config_block.install(cfg, rendered)
-    g = subprocess.run(["ssh", "-G", "-F", str(cfg), "touch-tmp-pwned"], capture_output=True,
+    g = subprocess.run(["ssh", "-G", "-F", str(cfg), "gw-touch-tmp-pwned"], capture_output=True,
                        text=True, check=True)
     assert f"hostname {node.instance_id}" in g.stdout
     assert not marker.exists()

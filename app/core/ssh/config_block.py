@@ -30,6 +30,7 @@ _NOTE = "# Written by Gangway; edits inside this block are replaced. Remove with
 _ADDED_NL = "# gangway: added a final newline to the line above"
 INCLUDE_NAME = "gangway.conf"
 INSTANCE_PATTERNS = "i-* mi-*"
+ALIAS_PREFIX = "gw-"  # favourite aliases: `ssh gw-web-1-prod` (see sanitize_alias)
 _INSTANCE_ID = re.compile(r"(?:i|mi)-[0-9a-f]{8,17}")
 
 
@@ -69,17 +70,19 @@ class Result:
 
 
 def sanitize_alias(name: str) -> str | None:
-    """A safe ssh Host pattern from a (hostile) instance name, or None if nothing is left.
+    """A safe ssh Host name from a (hostile) instance name, or None if nothing is left.
 
-    Letters, digits, `.`, `_`, `-` only (no pattern characters `* ? !`, no `%`, quotes or
-    spaces); runs of anything else become one `-`; accents are stripped; lower case, since ssh
-    matches host names case-insensitively; no leading `-` or `.` (ssh would read an option).
+    Always `gw-` + letters, digits, `_` and `-` only: no dot, so an alias is never a DNS
+    name (a favourite renamed `GitHub.com` must not catch `ssh github.com`, and so `git`),
+    and a fixed prefix, so it never takes a bare LAN host name (`db`) or matches `i-*`.
+    Runs of anything else (dots, spaces, pattern characters `* ? !`, `%`, quotes) become one
+    `-`; accents are stripped; lower case, since ssh matches host names case-insensitively.
     """
     text = unicodedata.normalize("NFKD", name)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = re.sub(r"[^A-Za-z0-9._-]+", "-", text).lower()
-    text = re.sub(r"-{2,}", "-", text).strip("-.")[:100].strip("-.")
-    return text or None
+    text = re.sub(r"[^A-Za-z0-9_-]+", "-", text).lower()
+    text = re.sub(r"-{2,}", "-", text).strip("-")[:100].strip("-")
+    return ALIAS_PREFIX + text if text else None
 
 
 def render(proxy_command: str, aliases: Iterable[Alias] = ()) -> Rendered:
@@ -95,7 +98,7 @@ def render(proxy_command: str, aliases: Iterable[Alias] = ()) -> Rendered:
         if safe in seen:
             skipped.append(Skipped(alias.name, f"another favourite already uses '{safe}'"))
             continue
-        if _INSTANCE_ID.fullmatch(safe):
+        if _INSTANCE_ID.fullmatch(safe.removeprefix(ALIAS_PREFIX)):
             skipped.append(Skipped(alias.name, "looks like an instance id; use the id itself"))
             continue
         if not _INSTANCE_ID.fullmatch(alias.instance_id):
