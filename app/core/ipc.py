@@ -24,6 +24,53 @@ from app.core.paths import Paths, check_socket, private_dir
 
 PROTOCOL_VERSION = 1
 _MAX_UNIX_PATH = 100  # sun_path is 104-108 bytes; keep a margin
+# Requests are flat objects of a few hundred bytes ({"v": 1, "cmd": "mfa", "profile": ...});
+# anything far bigger or deeper is not one of ours and is refused before json parses it.
+MAX_MESSAGE_BYTES = 64 * 1024
+MAX_MESSAGE_DEPTH = 8
+
+
+class MessageError(ValueError):
+    """A line that is not a message we answer; `str()` is the reply's error text."""
+
+
+def decode_message(line: bytes) -> dict[str, Any]:
+    """One request line -> its JSON object; MessageError if too large, too deep or malformed.
+
+    The depth is counted in one linear pass (brackets outside strings) before `json.loads`,
+    whose recursion a deeply nested line would otherwise exhaust."""
+    if len(line) > MAX_MESSAGE_BYTES:
+        raise MessageError("message too large")
+    if _depth(line) > MAX_MESSAGE_DEPTH:
+        raise MessageError("message nested too deeply")
+    try:
+        message = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise MessageError("malformed message") from None
+    if not isinstance(message, dict):
+        raise MessageError("malformed message")
+    return message
+
+
+def _depth(line: bytes) -> int:
+    deepest = depth = 0
+    in_string = escaped = False
+    for byte in line:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
 
 
 def server_name(paths: Paths) -> str:

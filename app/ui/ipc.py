@@ -11,28 +11,51 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
-from app.core.ipc import PROTOCOL_VERSION, server_name
+from app.core.ipc import (
+    MAX_MESSAGE_BYTES,
+    PROTOCOL_VERSION,
+    MessageError,
+    decode_message,
+    server_name,
+)
 from app.core.paths import Paths
 
 log = logging.getLogger(__name__)
 
 Reply = Callable[[dict[str, Any]], None]
 Handler = Callable[[dict[str, Any], Reply], None]
-_MAX_MESSAGE = 1 << 20
+# A client sends its line at once and waits for the answer; a connection with nothing to
+# answer and nothing sent for IDLE_TIMEOUT seconds is closed. Past MAX_CONNECTIONS, the
+# longest-idle connection is closed to make room, so a pile of idle ones never stops the
+# window from answering (nor eats its file descriptors).
+IDLE_TIMEOUT = 30.0
+MAX_CONNECTIONS = 64
+
+
+class _Conn:
+    def __init__(self, sock: QLocalSocket, timer: QTimer) -> None:
+        self.sock = sock
+        self.timer = timer
+        self.buffer = b""
+        self.pending = 0  # requests whose handler has not replied yet
 
 
 class IpcServer(QObject):
-    def __init__(self, paths: Paths, parent: QObject | None = None) -> None:
+    def __init__(self, paths: Paths, parent: QObject | None = None, *,
+                 idle_timeout: float = IDLE_TIMEOUT,
+                 max_connections: int = MAX_CONNECTIONS) -> None:
         super().__init__(parent)
         self.name = server_name(paths)
         self.server = QLocalServer(self)
         self.server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         self.server.newConnection.connect(self._on_connection)
         self._handlers: dict[str, Handler] = {}
-        self._buffers: dict[QLocalSocket, bytes] = {}
+        self._conns: dict[QLocalSocket, _Conn] = {}  # insertion order = least recently active
+        self._idle_ms = int(idle_timeout * 1000)
+        self._max = max_connections
 
     def register(self, cmd: str, handler: Handler) -> None:
         self._handlers[cmd] = handler
@@ -51,53 +74,96 @@ class IpcServer(QObject):
         return self.server.listen(self.name)
 
     def close(self) -> None:
+        for conn in list(self._conns.values()):
+            self._drop(conn)
         self.server.close()
+
+    @property
+    def connection_count(self) -> int:
+        return len(self._conns)
 
     def _on_connection(self) -> None:
         while self.server.hasPendingConnections():
             sock = self.server.nextPendingConnection()
-            self._buffers[sock] = b""
-            sock.readyRead.connect(lambda s=sock: self._on_ready(s))
-            sock.disconnected.connect(lambda s=sock: self._forget(s))
+            timer = QTimer(sock)
+            timer.setSingleShot(True)
+            timer.setInterval(self._idle_ms)
+            conn = _Conn(sock, timer)
+            timer.timeout.connect(lambda c=conn: self._on_idle(c))
+            self._conns[sock] = conn
+            sock.readyRead.connect(lambda c=conn: self._on_ready(c))
+            sock.disconnected.connect(lambda c=conn: self._forget(c))
+            timer.start()
+            self._make_room()
 
-    def _forget(self, sock: QLocalSocket) -> None:
-        self._buffers.pop(sock, None)
-        sock.deleteLater()
+    def _make_room(self) -> None:
+        while len(self._conns) > self._max:
+            idle = next((c for c in self._conns.values() if not c.pending), None)
+            if idle is None:
+                return
+            self._drop(idle)
 
-    def _on_ready(self, sock: QLocalSocket) -> None:
-        data = self._buffers.get(sock, b"") + bytes(sock.readAll().data())
-        if len(data) > _MAX_MESSAGE:
-            self._send(sock, {"ok": False, "error": "message too large"})
-            sock.disconnectFromServer()
+    def _on_idle(self, conn: _Conn) -> None:
+        if not conn.pending:
+            self._drop(conn)
+
+    def _drop(self, conn: _Conn) -> None:
+        self._forget(conn)
+        conn.sock.abort()
+
+    def _forget(self, conn: _Conn) -> None:
+        if self._conns.pop(conn.sock, None) is not None:
+            conn.timer.stop()
+            conn.sock.deleteLater()
+
+    def _touch(self, conn: _Conn) -> None:
+        """Mark activity: most recently active last, idle timer restarted."""
+        if self._conns.pop(conn.sock, None) is not None:
+            self._conns[conn.sock] = conn
+            conn.timer.start()
+
+    def _on_ready(self, conn: _Conn) -> None:
+        if conn.sock not in self._conns:
             return
-        if b"\n" not in data:
-            self._buffers[sock] = data
-            return
-        line, _, rest = data.partition(b"\n")
-        self._buffers[sock] = rest
+        self._touch(conn)
+        conn.buffer += bytes(conn.sock.readAll().data())
+        while b"\n" in conn.buffer:  # answer every complete line, in order
+            line, _, conn.buffer = conn.buffer.partition(b"\n")
+            self._answer(conn, line)
+            if conn.sock not in self._conns:
+                return
+        if len(conn.buffer) > MAX_MESSAGE_BYTES:
+            self._send(conn.sock, {"ok": False, "error": "message too large"})
+            conn.buffer = b""
+            conn.sock.disconnectFromServer()  # after the reply is written; then _forget
+
+    def _answer(self, conn: _Conn, line: bytes) -> None:
         try:
-            message = json.loads(line.decode("utf-8"))
-            if not isinstance(message, dict):
-                raise ValueError("not an object")
-        except (UnicodeDecodeError, ValueError):
-            self._send(sock, {"ok": False, "error": "malformed message"})
+            message = decode_message(line)
+        except MessageError as exc:
+            self._send(conn.sock, {"ok": False, "error": str(exc)})
             return
         if message.get("v") != PROTOCOL_VERSION:
-            self._send(sock, {"ok": False, "error": f"unsupported protocol {message.get('v')!r}"})
+            self._send(conn.sock, {"ok": False,
+                                   "error": f"unsupported protocol {message.get('v')!r}"})
             return
         handler = self._handlers.get(str(message.get("cmd")))
         if handler is None:
-            self._send(sock, {"ok": False, "error": f"unknown command {message.get('cmd')!r}"})
+            self._send(conn.sock, {"ok": False,
+                                   "error": f"unknown command {message.get('cmd')!r}"})
             return
         answered = False
+        conn.pending += 1
 
         def reply(body: dict[str, Any]) -> None:
             nonlocal answered
             if answered:
                 return
             answered = True
-            if sock in self._buffers:  # still connected
-                self._send(sock, body)
+            conn.pending -= 1
+            if conn.sock in self._conns:  # still connected
+                self._send(conn.sock, body)
+                self._touch(conn)
 
         try:
             handler(message, reply)
