@@ -105,6 +105,12 @@ class GangwayApplication(QApplication):
         services = self.services
         self.ipc.register("mfa", mfa_ipc_handler(services.credentials, services.mfa,
                                                  services.tasks))
+        # Sessions a crashed Gangway left open at AWS: ended now, without prompting.
+        from app.core.aws.sessions.history import SessionHistory
+        from app.core.aws.sessions.reap import end_orphaned_sessions
+
+        services.tasks.submit(end_orphaned_sessions, SessionHistory(services.paths.data_dir),
+                              services.credentials, prompt=False, name="end orphaned sessions")
         self.window.add_settings_action("Credentials and MFA…", self.panes.profiles.open_settings)
         if self.tray is not None:
             services.expiry.expiring.connect(self.tray.notify)

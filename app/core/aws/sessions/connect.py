@@ -101,7 +101,8 @@ def route(source: CredentialSource, profile_name: str, region: str | None,
         return fast
     from app.core.aws.client import client
 
-    session = source.session(profile_name, region)
+    # By keyword: CredentialService.session takes (name, prompt, region).
+    session = source.session(profile_name, region=region)
     where = region or session.region_name or DEFAULT_REGION
     ssm = api.BotoSsm(client(session, "ssm", where))
     return Route(profile_name, where, _frozen(session), ssm,

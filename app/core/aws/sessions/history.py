@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Iterable
@@ -24,28 +25,42 @@ class SessionHistory:
         self.store = JsonStore(data_dir / "sessions.json")
 
     def _rows(self) -> list[dict[str, Any]]:
-        rows = self.store.load().get("sessions", [])
-        return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+        return _rows_of(self.store.load())
 
     def record_start(self, *, profile: str, region: str, target: str, document: str,
                      reason: str = "", session_id: str = "") -> str:
-        """Add a row; returns its key (the session id, or a local id if the start failed)."""
+        """Add a row; returns its key (the session id, or a local id if the start failed).
+
+        The row names this process (`pid`): while it lives the session is its to end; once
+        it is gone with the row still open, `reap.end_orphaned_sessions` ends it."""
         key = session_id or f"local-{uuid.uuid4().hex[:12]}"
-        rows = self._rows()
-        rows.append({"key": key, "session_id": session_id, "time": time.time(),
-                     "profile": profile, "region": region, "target": target,
-                     "document": document, "reason": reason, "ended": "", "end_time": None})
-        self.store.save({"sessions": rows[-HISTORY_LIMIT:]})
+        row = {"key": key, "session_id": session_id, "time": time.time(), "pid": os.getpid(),
+               "profile": profile, "region": region, "target": target, "document": document,
+               "reason": reason, "ended": "", "end_time": None}
+
+        def add(doc: dict[str, Any]) -> dict[str, Any]:
+            return {**doc, "sessions": [*_rows_of(doc), row][-HISTORY_LIMIT:]}
+
+        self.store.update(add)
         return key
 
     def record_end(self, key: str, ended: str) -> None:
         """How it ended: "exit N", "terminated" or "error: ..." (one line)."""
-        rows = self._rows()
-        for row in rows:
-            if row.get("key") == key:
-                row["ended"] = " ".join(ended.split())[:300]
-                row["end_time"] = time.time()
-        self.store.save({"sessions": rows})
+
+        def end(doc: dict[str, Any]) -> dict[str, Any]:
+            rows = _rows_of(doc)
+            for row in rows:
+                if row.get("key") == key:
+                    row["ended"] = " ".join(ended.split())[:300]
+                    row["end_time"] = time.time()
+            return {**doc, "sessions": rows}
+
+        self.store.update(end)
+
+    def open_rows(self) -> list[dict[str, Any]]:
+        """Rows of started sessions (with an id and an owner pid) not recorded as ended."""
+        return [r for r in self._rows() if not r.get("ended") and r.get("session_id")
+                and isinstance(r.get("pid"), int)]
 
     def records(self) -> list[SessionRecord]:
         out = []
@@ -60,6 +75,11 @@ class SessionHistory:
                 profile=str(r.get("profile", "")), region=str(r.get("region", "")),
                 ended=str(r.get("ended", "")), local=True))
         return out
+
+
+def _rows_of(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = doc.get("sessions", [])
+    return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
 
 
 def merge(remote: Iterable[SessionRecord], local: Iterable[SessionRecord]) -> list[SessionRecord]:

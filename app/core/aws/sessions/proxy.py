@@ -120,6 +120,8 @@ def run(source: CredentialSource, req: ProxyRequest, *, history: SessionHistory 
                                    new_group=not interactive)
         with contextlib.suppress(Exception):  # after the start: ssh waits for the plugin
             key = record_start(opened.started.session_id)
+        if history is not None:
+            _end_orphans_soon(history, source, req.profile, {(req.profile, way.region): opened.ssm})
         with forwarding(proc, interactive, seen):
             code = _wait(proc, seen)
         ended = f"exit {code}"
@@ -133,3 +135,16 @@ def run(source: CredentialSource, req: ProxyRequest, *, history: SessionHistory 
             with contextlib.suppress(Exception):
                 history.record_end(key or record_start(opened.started.session_id), ended)
     return code
+
+
+def _end_orphans_soon(history: SessionHistory, source: CredentialSource, profile: str,
+                      ssm: dict[tuple[str, str], api.SsmCalls]) -> None:
+    """Sessions a crashed Gangway left open for this profile: ended in the background, so
+    the session just started is never delayed (see `reap`)."""
+    import threading
+
+    from app.core.aws.sessions.reap import end_orphaned_sessions
+
+    threading.Thread(target=end_orphaned_sessions, args=(history, source),
+                     kwargs={"profile": profile, "ssm": ssm}, name="end-orphans",
+                     daemon=True).start()
