@@ -16,7 +16,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from app import cli
     from app.core.errors import GangwayError
 
-    args = cli.parse(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["--owned-child-watchdog"]:  # app.core.owned, in a frozen build
+        from app.core import watchdog
+
+        return watchdog.main(argv[1:])
+    args = cli.parse(argv)
     try:
         return _start(args)
     except GangwayError as exc:  # e.g. a runtime directory another user owns

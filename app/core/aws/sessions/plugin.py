@@ -5,9 +5,10 @@
     code = proc.wait()                             # or proc.stop(): SIGINT, wait, kill group
 
 An owned child: it runs in its own process group (so stopping it stops what it started), and
-on Linux it dies with the Gangway process that started it (PR_SET_PDEATHSIG), even after a
-`kill -9`. Nothing here calls `signal.signal`, so it runs in worker threads; the verbs that own
-a terminal forward signals themselves (`sessions.proxy`).
+it dies with the Gangway process that started it, even after a `kill -9` (`app.core.owned`:
+PR_SET_PDEATHSIG on Linux, a kill-on-close Job Object on Windows, a watchdog on macOS).
+Nothing here calls `signal.signal`, so it runs in worker threads; the verbs that own a
+terminal forward signals themselves (`sessions.proxy`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import contextlib
 import functools
 import os
 import platform
-import queue
 import re
 import signal
 import subprocess
@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from app.core import owned
 from app.core.aws.sessions.api import (
     LAST_PLUGIN_WITHOUT_ENV,
     StartedSession,
@@ -128,71 +129,6 @@ def exit_code(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
 
-# --- dying with the parent ---------------------------------------------------------------
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _pdeathsig(parent: int) -> Callable[[], None] | None:
-    """A preexec_fn that makes the child get SIGTERM when its parent dies (Linux only)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    import ctypes
-
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved here, not in the child
-    except (OSError, AttributeError):
-        return None
-
-    def preexec() -> None:
-        prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os._exit(1)
-
-    return preexec
-
-
-class _Spawner:
-    """Starts children from one thread that lives as long as the process.
-
-    PR_SET_PDEATHSIG fires when the *thread* that forked the child ends, not the process, and
-    worker threads come and go (QThreadPool retires idle ones); so every fork happens here.
-    """
-
-    def __init__(self) -> None:
-        self._jobs: queue.Queue[tuple[Callable[[], subprocess.Popen[bytes]],
-                                      queue.Queue[object]]] = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    def run(self, make: Callable[[], subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:
-        if threading.current_thread() is threading.main_thread():
-            return make()  # the main thread outlives every child already
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._loop, name="gangway-spawner",
-                                                daemon=True)
-                self._thread.start()
-        answer: queue.Queue[object] = queue.Queue(maxsize=1)
-        self._jobs.put((make, answer))
-        result = answer.get()
-        if isinstance(result, BaseException):
-            raise result
-        assert isinstance(result, subprocess.Popen)
-        return result
-
-    def _loop(self) -> None:
-        while True:
-            make, answer = self._jobs.get()
-            try:
-                answer.put(make())
-            except BaseException as exc:  # handed to the caller, raised there
-                answer.put(exc)
-
-
-_SPAWNER = _Spawner()
-
-
 # --- the running plugin -------------------------------------------------------------------
 
 class PluginProcess:
@@ -215,23 +151,16 @@ class PluginProcess:
         such as "Port N opened ..." without a newline, are delivered when output pauses)."""
         argv = plugin_argv(plugin.path, started, profile)
         env = plugin_env(started, credentials, base_env)
-        kwargs: dict[str, object] = {}
-        if sys.platform == "win32":
-            if new_group:
-                kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
-        else:
-            kwargs["start_new_session"] = new_group
-            kwargs["preexec_fn"] = _pdeathsig(os.getpid())
         capture = on_line is not None
 
-        def make() -> subprocess.Popen[bytes]:
+        def make(**owned_kwargs: object) -> subprocess.Popen[bytes]:
             return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
                 argv, env=env, stdin=stdin,
                 stdout=subprocess.PIPE if capture else None,
-                stderr=subprocess.STDOUT if capture else None, **kwargs)
+                stderr=subprocess.STDOUT if capture else None, **owned_kwargs)
 
         try:
-            proc = _SPAWNER.run(make)
+            proc = owned.spawn(make, new_group=new_group)
         except OSError as exc:
             raise PluginNotFoundError(f"Could not run session-manager-plugin: {exc}",
                                       install_hint()) from exc
