@@ -16,9 +16,10 @@ if TYPE_CHECKING:
 
 @functools.cache
 def paths() -> Paths:
+    """Gangway's folders, created if needed and checked to be the user's own."""
     from app.core.paths import Paths
 
-    return Paths.default()
+    return Paths.default().ensure()
 
 
 @functools.cache

@@ -41,6 +41,8 @@ def test_cache_hits_need_a_real_expiry(expiration: datetime | None, hit: bool) -
     store.set(CACHE_PREFIX + "p", _doc(expiration))
     service = CredentialService(store)
     assert (service.cached("p") is not None) is hit
+    if expiration is not None and expiration > NOW + MAX_TEMPORARY_LIFETIME:
+        assert service.expiry("p") is None  # never shown as "valid until 2099"
 
 
 def test_implausible_credentials_are_never_cached() -> None:

@@ -97,14 +97,16 @@ class CredentialService:
             return None
 
     def expiry(self, name: str) -> datetime | None:
-        """When the cached temporary credentials expire (UTC), or None if none are cached."""
+        """When the cached temporary credentials expire (UTC), or None if none are cached
+        (an entry with no expiry, or one beyond what AWS grants, counts as none)."""
         text = self.store.get(CACHE_PREFIX + name)
         if not text:
             return None
         try:
-            return Credentials.from_json(text).expiration
+            creds = Credentials.from_json(text)
         except (ValueError, TypeError):
             return None
+        return creds.expiration if creds.plausible_temporary() else None
 
     def forget(self, name: str) -> None:
         """Drop cached temporary credentials and identity (the next use asks again)."""
