@@ -176,21 +176,31 @@ def _redacted(raw: bytes, secrets: Iterable[str]) -> bytes:
 def locked(path: Path) -> Iterator[None]:
     """An advisory lock for writers of `path` (other Gangway processes and threads).
 
-    POSIX: flock on the file's directory, so no lock file is left next to the user's files.
-    Windows: msvcrt on a `.NAME.gangway-lock` file beside it. Not reentrant.
+    POSIX: flock on the file's directory, so no lock file is left next to the user's files
+    (where the filesystem cannot lock a directory, and on Windows with msvcrt: a
+    `.NAME.gangway-lock` file beside it). Not reentrant.
     """
+    sidecar = path.with_name(f".{path.name}.gangway-lock")
     if sys.platform == "win32":
-        with exclusive(path.with_name(f".{path.name}.gangway-lock")):
+        with exclusive(sidecar):
             yield
         return
     import fcntl
 
     fd = os.open(path.parent, os.O_RDONLY)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:  # a filesystem that cannot lock directories: a lock file beside it
+            os.close(fd)
+            fd = -1
+            with exclusive(sidecar):
+                yield
+            return
         yield
     finally:
-        os.close(fd)  # closing releases the lock
+        if fd >= 0:
+            os.close(fd)  # closing releases the lock
 
 
 @contextlib.contextmanager
