@@ -270,6 +270,8 @@ def atomic_write(
     raw = data.encode("utf-8") if isinstance(data, str) else data
     real = path.resolve() if path.is_symlink() else path
     real.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not os.access(real.parent, os.W_OK | os.X_OK):  # no temp file or backup possible
+        raise UnwritableDirError(real.parent)
     with locked(real):
         if expect is not None and not expect.is_current():
             raise FileChangedError(path)

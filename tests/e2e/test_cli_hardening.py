@@ -4,6 +4,7 @@ traceback, no terminal escape sequence reaching the user's terminal."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -65,3 +66,29 @@ def test_an_os_error_is_one_line_never_a_traceback(aws_env) -> None:  # type: ig
     assert done.stderr.startswith("gangway ssh-config: ") and done.stderr.count("\n") == 1
     assert str(ssh_dir) in done.stderr
     assert ssh_dir.read_text() == "a file where ~/.ssh should be a folder\n"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a 0500 folder; the GitHub "
+                    "runner (not root) runs this")
+def test_a_read_only_ssh_folder_is_one_clear_line(aws_env) -> None:  # type: ignore[no-untyped-def]
+    ssh_dir = Path(aws_env.home) / ".ssh"
+    ssh_dir.mkdir(mode=0o700, exist_ok=True)
+    ssh_dir.chmod(0o500)
+    try:
+        done = _gangway("ssh-config", "--install", "--no-aliases", "--region", "us-east-1")
+    finally:
+        ssh_dir.chmod(0o700)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"cannot write in {ssh_dir}" in done.stderr and done.stderr.count("\n") == 1
+
+
+def test_a_read_only_ssh_config_is_refused_and_kept(aws_env) -> None:  # type: ignore[no-untyped-def]
+    ssh_dir = Path(aws_env.home) / ".ssh"
+    ssh_dir.mkdir(mode=0o700, exist_ok=True)
+    config = ssh_dir / "config"
+    config.write_text("Host mine\n  User me\n")
+    config.chmod(0o400)
+    done = _gangway("ssh-config", "--install", "--no-aliases", "--region", "us-east-1")
+    assert done.returncode == 1 and "read-only" in done.stderr
+    assert config.read_text() == "Host mine\n  User me\n"
+    assert config.stat().st_mode & 0o777 == 0o400

@@ -7,13 +7,14 @@ edits them with configupdater and writes them back; the caller gets a fresh `Pro
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from app.core.aws.profiles.model import ProfileKind, ProfileSet
 from app.core.aws.profiles.reader import _profile_name, _sso_session_name, load_profiles
-from app.core.errors import ConfigFileError, FileChangedError, ProfileError
+from app.core.errors import ConfigFileError, FileChangedError, GangwayError, ProfileError
 from app.core.secrets import SecretStore
 from app.core.store import (
     Snapshot,
@@ -23,6 +24,7 @@ from app.core.store import (
     redact_backups,
 )
 
+log = logging.getLogger(__name__)
 _MOVED = ("SecretAccessKey", "SessionToken")
 Changes = Mapping[str, Mapping[str, Mapping[str, str | None]]]  # name -> file -> key -> value
 
@@ -192,7 +194,10 @@ class _Lazy:
                 done.append(doc)
         except BaseException:
             for doc in done:
-                doc.restore()
+                try:
+                    doc.restore()
+                except (GangwayError, OSError):  # changed again meanwhile: keep the news
+                    log.warning("could not put %s back after a failed edit", doc.path)
             raise
         if redact and self._creds is not None:
             redact_backups(self._creds.path, redact)
