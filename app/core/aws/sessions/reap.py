@@ -13,6 +13,7 @@ prompting), and the tunnel supervisor when it starts; all call `end_orphaned_ses
 from __future__ import annotations
 
 import logging
+import os
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +43,7 @@ def owner_alive(row: dict[str, Any]) -> bool:
 
 def orphaned(history: SessionHistory) -> list[dict[str, Any]]:
     """Open rows whose process is gone. Cheap when there are none (psutil only if needed)."""
-    rows = history.open_rows()
+    rows = [r for r in history.open_rows() if r["pid"] != os.getpid()]  # ours: alive
     return [r for r in rows if not owner_alive(r)] if rows else []
 
 
