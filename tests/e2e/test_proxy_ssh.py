@@ -100,7 +100,7 @@ def test_alias_for_favourite_and_name_tag(aws_env, sshd, tmp_path: Path) -> None
     cfg = tmp_path / "ssh_config"
     _install(cfg, Mode.BUILTIN, [config_block.Alias("web-1.prod", node.instance_id)])
     known = _known_hosts(tmp_path, sshd)
-    done = _run([*_ssh_base(cfg, sshd, known), "web-1.prod", "echo", "via-alias"])
+    done = _run([*_ssh_base(cfg, sshd, known), "gw-web-1-prod", "echo", "via-alias"])
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "via-alias"
     # The proxy itself also resolves a Name tag given as %h.
