@@ -59,25 +59,47 @@ def start(home: Path, base_env: dict[str, str], unlock: bool = True) -> KeyringS
     address = dbus.stdout.readline().decode().strip()
     session = KeyringSession(address, {**env, "DBUS_SESSION_BUS_ADDRESS": address}, [dbus])
     try:
-        argv = ["gnome-keyring-daemon", "--foreground", "--components=secrets"]
-        if unlock:
-            argv.append("--unlock")
-        keyring = subprocess.Popen(argv, env=session.env, stdin=subprocess.PIPE,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        session.procs.append(keyring)
-        assert keyring.stdin is not None
-        if unlock:
-            keyring.stdin.write(PASSWORD.encode())
-        keyring.stdin.close()
-        _wait_for_service(session)
+        # gnome-keyring-daemon sometimes registers the service but never creates the login
+        # collection from the password it was given (seen about 1 start in 6 on a loaded
+        # machine); a fresh daemon then does. Only the last try's failure is raised.
+        for attempt in range(1, 4):
+            keyring = _start_daemon(session, unlock)
+            try:
+                _wait_for_service(session, timeout=5.0 if attempt < 3 else 15.0,
+                                  unlocked=unlock)
+                break
+            except TimeoutError:
+                if attempt == 3:
+                    raise
+                session.procs.remove(keyring)
+                keyring.terminate()
+                keyring.wait(timeout=5)
     except BaseException:
         session.stop()
         raise
     return session
 
 
-def _wait_for_service(session: KeyringSession, timeout: float = 15.0) -> None:
-    """Until org.freedesktop.secrets answers on the bus (the daemon registers it late)."""
+def _start_daemon(session: KeyringSession, unlock: bool) -> subprocess.Popen[bytes]:
+    argv = ["gnome-keyring-daemon", "--foreground", "--components=secrets"]
+    if unlock:
+        argv.append("--unlock")
+    keyring = subprocess.Popen(argv, env=session.env, stdin=subprocess.PIPE,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    session.procs.append(keyring)
+    assert keyring.stdin is not None
+    if unlock:
+        keyring.stdin.write(PASSWORD.encode())
+    keyring.stdin.close()
+    return keyring
+
+
+def _wait_for_service(session: KeyringSession, timeout: float = 15.0,
+                      unlocked: bool = True) -> None:
+    """Until org.freedesktop.secrets answers on the bus (the daemon registers it late) and,
+    with `unlocked`, its login collection exists and is open: the daemon creates it from the
+    password on stdin after it registers, and a write before that would ask a prompt (which
+    fails without a display) to create one."""
     import secretstorage
     from jeepney.wrappers import DBusErrorResponse
 
@@ -89,12 +111,13 @@ def _wait_for_service(session: KeyringSession, timeout: float = 15.0) -> None:
             try:
                 conn = secretstorage.dbus_init()
                 try:
-                    if secretstorage.check_service_availability(conn):
+                    if secretstorage.check_service_availability(conn) and (
+                            not unlocked or _login_open(conn)):
                         return
                 finally:
                     conn.close()
             except (secretstorage.exceptions.SecretServiceNotAvailableException,
-                    DBusErrorResponse, OSError):
+                    secretstorage.exceptions.ItemNotFoundException, DBusErrorResponse, OSError):
                 pass
             if time.monotonic() > deadline:
                 raise TimeoutError("gnome-keyring-daemon did not come up on the session bus")
@@ -104,3 +127,10 @@ def _wait_for_service(session: KeyringSession, timeout: float = 15.0) -> None:
             os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)
         else:
             os.environ["DBUS_SESSION_BUS_ADDRESS"] = old
+
+
+def _login_open(conn: object) -> bool:
+    """The default collection exists (no create prompt) and is unlocked."""
+    from secretstorage.collection import DEFAULT_COLLECTION, Collection
+
+    return not Collection(conn, DEFAULT_COLLECTION).is_locked()  # type: ignore[arg-type]
