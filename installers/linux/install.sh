@@ -16,6 +16,10 @@ remove() {
   [ -L "$bin" ] && rm -f "$bin"
   rm -f "$desktop"
   find "$prefix/icons/hicolor" -path '*/apps/gangway.*' -delete 2>/dev/null || true
+  # folders this script may have made, only if nothing else is in them
+  find "$prefix/icons/hicolor" -type d -empty -delete 2>/dev/null || true
+  rmdir "$prefix/icons" "$prefix/applications" "$prefix" "$HOME/.local/lib" "$HOME/.local/bin" \
+    "$HOME/.local" 2>/dev/null || true
 }
 
 if [ "${1:-}" = "--uninstall" ]; then
