@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,21 +28,35 @@ def _xvfb() -> tuple[subprocess.Popen[bytes], str]:
     return proc, f":{number}"
 
 
-def _wait_for_tray(env: dict[str, str], timeout: float = 15.0) -> None:
-    """Until trayer has a window (it takes the XEmbed tray selection as it starts)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = subprocess.run(["xdotool", "search", "--classname", "trayer"],
-                               capture_output=True, text=True, env=env, check=False)
-        if found.stdout.strip():
-            time.sleep(0.3)
-            return
-        time.sleep(0.1)
-    raise TimeoutError("trayer did not start")
+def _start_tray(env: dict[str, str], attempts: int = 3,
+                timeout: float = 10.0) -> subprocess.Popen[bytes]:
+    """trayer, once its window exists (it takes the XEmbed tray selection as it starts);
+    started again if it dies on a display that is still settling."""
+    errors = []
+    for _ in range(attempts):
+        # a file, not a pipe: a chatty trayer must never block; open for trayer's lifetime
+        log = tempfile.TemporaryFile()  # noqa: SIM115
+        proc = subprocess.Popen(["trayer", "--edge", "top", "--height", "24"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=log)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and proc.poll() is None:
+            found = subprocess.run(["xdotool", "search", "--classname", "trayer"],
+                                   capture_output=True, text=True, env=env, check=False)
+            if found.stdout.strip():
+                time.sleep(0.3)
+                return proc
+            time.sleep(0.1)
+        proc.kill()
+        proc.wait(timeout=5)
+        log.seek(0)
+        err = log.read().decode(errors="replace").strip()[-300:]
+        log.close()
+        errors.append(f"exit {proc.returncode}: {err}")
+    raise TimeoutError(f"trayer did not start: {errors}")
 
 
 @contextmanager
-def desktop(home: Path, base_env: dict[str, str]) -> Iterator[dict[str, str]]:
+def desktop(home: Path, base_env: dict[str, str], tray: bool = True) -> Iterator[dict[str, str]]:
     """An environment (DISPLAY, DBUS_SESSION_BUS_ADDRESS) for a user session in `home`."""
     for program in ("trayer", "xdotool", "dbus-daemon", "gnome-keyring-daemon"):
         require_program(program)
@@ -53,9 +68,8 @@ def desktop(home: Path, base_env: dict[str, str]) -> Iterator[dict[str, str]]:
         env = {**keyring.env, "DISPLAY": display}
         env.pop("QT_QPA_PLATFORM", None)  # the real xcb platform, as on a desktop
         env.pop("PYTHON_KEYRING_BACKEND", None)
-        procs.append(subprocess.Popen(["trayer", "--edge", "top", "--height", "24"], env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        _wait_for_tray(env)
+        if tray:
+            procs.append(_start_tray(env))
         yield env
     finally:
         if keyring is not None:

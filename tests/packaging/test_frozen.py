@@ -55,7 +55,7 @@ def test_credential_process_and_proxy_helpers(frozen_app: Path, aws_env, sshd,  
 
 @pytest.mark.needs_program("xdotool")
 def test_mfa_prompt_dialog_from_the_frozen_build(frozen_app: Path, aws_env) -> None:  # type: ignore[no-untyped-def]
-    with desktop(aws_env.home, aws_env.subprocess_env()) as env:
+    with desktop(aws_env.home, aws_env.subprocess_env(), tray=False) as env:
         proc = subprocess.Popen([str(frozen_app), "mfa-prompt", "--profile", "prod",
                                  "--serial", "arn:aws:iam::1:mfa/me"], env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
