@@ -175,6 +175,7 @@ def test_second_launch_asks_the_first_to_show(qtbot: QtBot, paths: Paths, tmp_pa
     server.close()
 
 
+@pytest.mark.linux_only  # no session bus means no keyring only on Linux
 def test_smoke_test_flag_reports_each_check(paths: Paths) -> None:
     # Offscreen, without a session bus: IPC and botocore pass, and the missing keyring and
     # tray are each named and fail the run (the frozen app's pass is in tests/packaging).
