@@ -26,4 +26,5 @@ def keep_data_file(dest: str) -> bool:
         return True
     if len(parts) == 3:  # a shared table at the top of data/
         return parts[2].removesuffix(".gz") in SHARED_FILES
-    return parts[2] in SERVICES
+    # examples-1.json feeds botocore's documentation generator only
+    return parts[2] in SERVICES and not parts[-1].startswith("examples-")
