@@ -50,14 +50,55 @@ def check_aws_cli() -> Check:
     return Check("AWS CLI", Status.OK, f"{ver} at {path}", "", essential=False)
 
 
+# Gangway does not bundle the plugin (docs/packaging.md): the doctor says how to get AWS's.
+PLUGIN_GUIDE = ("https://docs.aws.amazon.com/systems-manager/latest/userguide/"
+                "session-manager-working-with-install-plugin.html")
+_PLUGIN_DOWNLOADS = "https://s3.amazonaws.com/session-manager-downloads/plugin/latest"
+
+
+def _os_release(path: str = "/etc/os-release") -> dict[str, str]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            pairs = (line.rstrip("\n").split("=", 1) for line in handle if "=" in line)
+            return {k: v.strip('"') for k, v in pairs}
+    except OSError:
+        return {}
+
+
+def plugin_install_hint(system: str | None = None, machine: str | None = None,
+                        os_release: dict[str, str] | None = None) -> str:
+    """AWS's installer for this OS and CPU; on Debian/Ubuntu, the exact commands."""
+    system = system or platform.system()
+    machine = (machine or platform.machine()).lower()
+    arm = machine in ("arm64", "aarch64")
+    if system == "Windows":
+        return (f"Install it with AWS's installer: {_PLUGIN_DOWNLOADS}/windows/"
+                f"SessionManagerPluginSetup.exe (guide: {PLUGIN_GUIDE}).")
+    if system == "Darwin":
+        return (f"Install AWS's signed package: {_PLUGIN_DOWNLOADS}/"
+                f"{'mac_arm64' if arm else 'mac'}/session-manager-plugin.pkg, or "
+                f"`brew install --cask session-manager-plugin` (guide: {PLUGIN_GUIDE}).")
+    release = _os_release() if os_release is None else os_release
+    family = {release.get("ID", ""), *release.get("ID_LIKE", "").split()}
+    if family & {"debian", "ubuntu"}:
+        url = f"{_PLUGIN_DOWNLOADS}/{'ubuntu_arm64' if arm else 'ubuntu_64bit'}/" \
+              "session-manager-plugin.deb"
+        return (f"Install AWS's package: `curl -fLo /tmp/session-manager-plugin.deb {url}` "
+                "then `sudo apt-get install /tmp/session-manager-plugin.deb` "
+                f"(guide: {PLUGIN_GUIDE}).")
+    url = f"{_PLUGIN_DOWNLOADS}/{'linux_arm64' if arm else 'linux_64bit'}/" \
+          "session-manager-plugin.rpm"
+    return f"Install AWS's package: {url} (guide: {PLUGIN_GUIDE})."
+
+
 def check_plugin() -> Check:
     info = plugin.find_plugin()
     if info is None:
         return Check("session-manager-plugin", Status.MISSING, "not found",
-                     plugin.install_hint(), essential=True)
+                     plugin_install_hint(), essential=True)
     if info.version != "unknown" and info.version_tuple < plugin.MIN_PLUGIN_VERSION:
         return Check("session-manager-plugin", Status.WARN, f"{info.version} at {info.path} (old)",
-                     plugin.install_hint(), essential=True)
+                     plugin_install_hint(), essential=True)
     return Check("session-manager-plugin", Status.OK, f"{info.version} at {info.path}", "",
                  essential=True)
 

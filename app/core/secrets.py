@@ -7,10 +7,12 @@ there is no real backend.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import threading
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, Protocol
 
 from app.core.errors import KeyringUnavailableError
@@ -20,6 +22,26 @@ SERVICE = "gangway"
 # keyring backends that do not keep secrets in an OS store (or keep them in plaintext).
 _NOT_REAL = ("fail.Keyring", "null.Keyring", "chainer.ChainerBackend", "PlaintextKeyring",
              "EncryptedKeyring", "Uncrypted")
+
+
+# keyring finds its backends through package entry points, which a frozen build does not ship
+# (jaraco/keyring#324, #468): there the backends for this OS are named here and imported
+# before keyring chooses among the imported ones. build.spec bundles exactly these.
+FROZEN_BACKENDS: dict[str, tuple[str, ...]] = {
+    "linux": ("keyring.backends.SecretService", "keyring.backends.kwallet"),
+    "darwin": ("keyring.backends.macOS",),
+    "win32": ("keyring.backends.Windows",),
+}
+
+
+def _keyring() -> ModuleType:
+    """The keyring module, with this OS's backends imported first in a frozen build."""
+    import keyring
+
+    if getattr(sys, "frozen", False):
+        for name in FROZEN_BACKENDS.get(sys.platform, ()):
+            importlib.import_module(name)
+    return keyring
 
 
 @dataclass(frozen=True)
@@ -32,7 +54,7 @@ class BackendInfo:
 def backend_info() -> BackendInfo:
     """Which keyring backend is active and whether it is a real OS store."""
     try:
-        import keyring
+        keyring = _keyring()
         from keyring.backends import chainer
 
         backend = keyring.get_keyring()
@@ -114,23 +136,22 @@ class KeyringStore:
         fast = secret_service_get(self.service, key)
         if fast is not None:
             return fast
-        import keyring
-
+        keyring = _keyring()
         try:
-            return keyring.get_password(self.service, key)
+            value: str | None = keyring.get_password(self.service, key)
+            return value
         except _keyring_errors() as exc:
             raise self._fail(exc) from exc
 
     def set(self, key: str, value: str) -> None:
-        import keyring
-
+        keyring = _keyring()
         try:
             keyring.set_password(self.service, key, value)
         except _keyring_errors() as exc:
             raise self._fail(exc) from exc
 
     def delete(self, key: str) -> None:
-        import keyring
+        keyring = _keyring()
         from keyring import errors
 
         try:

@@ -3,8 +3,11 @@
 ssh's ProxyCommand, `credential_process` in ~/.aws/config, the standalone MFA dialog and the
 terminals Gangway opens all start a Gangway of their own. They must start *this* one:
 
-- a frozen build: the executable itself (its installers keep that path stable across
-  upgrades, so lines written into the user's files survive them);
+- a frozen build: the installed launcher that runs it (/usr/bin/gangway from the .deb,
+  ~/.local/bin/gangway from the tarball's install.sh, /Applications/Gangway.app/..., the
+  per-user %LOCALAPPDATA%\\Programs\\Gangway\\gangway.exe), so lines written into the user's
+  files survive upgrades and never name a versioned folder, a dmg mount or a translocated
+  copy; the executable itself when it was not installed;
 - a virtualenv or pipx install: the `gangway` console script next to this interpreter (short
   and readable in ~/.ssh/config);
 - otherwise: this interpreter with `-m app`.
@@ -15,7 +18,9 @@ terminals Gangway opens all start a Gangway of their own. They must start *this*
 from __future__ import annotations
 
 import os
+import platform
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 # Set by an installer's launcher (or a test) to the stable path of the installed executable.
@@ -32,7 +37,8 @@ def command() -> list[str]:
     if launcher and Path(launcher).is_file():
         return [os.path.abspath(launcher)]
     if frozen():
-        return [os.path.abspath(sys.executable)]
+        exe = Path(os.path.abspath(sys.executable))
+        return [str(installed_executable(exe, stable_candidates(platform.system(), os.environ)))]
     script = "gangway.exe" if os.name == "nt" else "gangway"
     here = Path(sys.executable).parent
     for folder in (here, here / "Scripts"):
@@ -50,3 +56,54 @@ def module_command(module: str, verb: str) -> list[str]:
     if frozen():
         return [*command(), verb]
     return [sys.executable, "-m", module]
+
+
+def stable_candidates(system: str, env: Mapping[str, str]) -> list[Path]:
+    """Where this OS's installers put the `gangway` other programs should run, best first."""
+    home = Path(env.get("HOME") or env.get("USERPROFILE") or Path.home())
+    if system == "Windows":
+        local = env.get("LOCALAPPDATA") or str(home / "AppData" / "Local")
+        found = [Path(local) / "Programs" / "Gangway" / "gangway.exe"]
+        if env.get("ProgramFiles"):
+            found.append(Path(env["ProgramFiles"]) / "Gangway" / "gangway.exe")
+        return found
+    if system == "Darwin":
+        inner = Path("Gangway.app") / "Contents" / "MacOS" / "gangway"
+        return [Path("/Applications") / inner, home / "Applications" / inner]
+    return [Path("/usr/bin/gangway"), Path("/usr/local/bin/gangway"),
+            home / ".local" / "bin" / "gangway"]
+
+
+def _console_twin(exe: Path) -> Path:
+    """Windows' windowed `gangwayw.exe` (the Start menu's) -> its console `gangway.exe`:
+    ssh and the AWS CLI read the helpers' stdout, which a windowed program has not."""
+    if exe.name.lower() == "gangwayw.exe" and (exe.parent / "gangway.exe").is_file():
+        return exe.parent / "gangway.exe"
+    return exe
+
+
+def _transient(exe: Path) -> bool:
+    """A copy that will not be there tomorrow: macOS App Translocation or a mounted dmg."""
+    text = exe.as_posix()
+    return "/AppTranslocation/" in text or text.startswith("/Volumes/")
+
+
+def installed_executable(exe: Path, candidates: Sequence[Path]) -> Path:
+    """The stable path that runs the frozen executable `exe`, or `exe` when none does.
+
+    A candidate counts when it is (or links to) this very file. A transient copy (a dmg, App
+    Translocation) gives way to an installed Gangway if there is one.
+    """
+    exe = _console_twin(exe)
+    for candidate in candidates:
+        try:
+            if candidate.is_file() and (os.path.samefile(candidate, exe)
+                                        or candidate.resolve() == exe.resolve()):
+                return candidate
+        except OSError:
+            continue
+    if _transient(exe):
+        for candidate in candidates:
+            if candidate.is_file():
+                return candidate
+    return exe

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from app import APP_ID, APP_NAME, __version__
 from app.core.ipc import send as ipc_send
 from app.core.paths import Paths
-from app.core.secrets import backend_info
 from app.ui.ipc import IpcServer
 from app.ui.main_window import MainWindow
 from app.ui.panes.instances_pane import InstancesPane
@@ -29,6 +28,7 @@ from app.ui.panes.profiles_pane import ProfilesPane
 from app.ui.panes.sessions_pane import SessionsPane
 from app.ui.resources import app_icon
 from app.ui.services import Services, build_services
+from app.ui.smoke import smoke_test
 from app.ui.tray import Tray, credentials_section
 from app.ui.widgets.empty_state import EmptyState
 
@@ -171,20 +171,6 @@ def _handle_sigint(app: GangwayApplication) -> QTimer:
     timer.timeout.connect(lambda: None)
     timer.start(250)
     return timer
-
-
-def smoke_test(app: GangwayApplication) -> int:
-    """Exercise IPC, keyring and tray in this (possibly frozen) build, then exit."""
-    ok = True
-    reply = ipc_send(app.paths, {"cmd": "ping"}, timeout=0.1)
-    # The server answers only while the event loop runs; reaching it at all is the check.
-    print(f"ipc: listening on {app.ipc.name}; direct ping {'answered' if reply else 'queued'}")
-    info = backend_info()
-    print(f"keyring: {info.name} ({'OS store' if info.real else 'memory only'})")
-    print(f"tray: {'available' if app.tray is not None else 'not available'}")
-    print(f"window: {app.window.windowTitle()} {app.window.width()}x{app.window.height()}")
-    ok = ok and app.window.windowTitle() == APP_NAME
-    return 0 if ok else 1
 
 
 def run_gui(paths: Paths, args: argparse.Namespace) -> int:

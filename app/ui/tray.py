@@ -17,7 +17,7 @@ from app import APP_NAME
 from app.core.aws.credentials.types import CredentialState
 from app.core.aws.profiles.view import row_state_text
 from app.ui.bridges.credentials import CredentialsBridge
-from app.ui.resources import app_icon
+from app.ui.resources import tray_icon
 
 # Sections other services contribute: each returns the actions to show, in order.
 MenuSection = Callable[[QMenu], None]
@@ -29,7 +29,7 @@ class Tray(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.icon = QSystemTrayIcon(app_icon(), self)
+        self.icon = QSystemTrayIcon(tray_icon("normal"), self)
         self.icon.setToolTip(APP_NAME)
         self.menu = QMenu()
         self.menu.aboutToShow.connect(self.rebuild)
