@@ -1,20 +1,23 @@
 """Secrets live in the OS keyring or in memory, never in a plaintext file.
 
-`SecretStore` is the one interface; `KeyringStore` uses the OS store (Keychain, Windows
-Credential Manager, Secret Service) and `MemoryStore` is what we fall back to, loudly, when
-there is no real backend.
+`SecretStore` is the one interface. On Linux it is Gangway's own Secret Service client
+(`app.core.secret_service`, jeepney only) whenever org.freedesktop.secrets answers; elsewhere
+`KeyringStore` uses keyring's OS backends (Keychain, Windows Credential Manager); and
+`MemoryStore` is what we fall back to, loudly, when there is no real store.
 """
 
 from __future__ import annotations
 
+import configparser
 import importlib
 import os
 import sys
 import threading
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Protocol
+from typing import Protocol
 
+from app.core import secret_service
 from app.core.errors import KeyringUnavailableError
 
 SERVICE = "gangway"
@@ -27,8 +30,11 @@ _NOT_REAL = ("fail.Keyring", "null.Keyring", "chainer.ChainerBackend", "Plaintex
 # keyring finds its backends through package entry points, which a frozen build does not ship
 # (jaraco/keyring#324, #468): there the backends for this OS are named here and imported
 # before keyring chooses among the imported ones. build.spec bundles exactly these.
+# Linux has none: the Secret Service is ours (app.core.secret_service), so the bundle carries
+# neither secretstorage nor cryptography; keyring's KWallet backend needs dbus-python, which
+# Gangway does not ship (KWallet serves the Secret Service itself since KDE Frameworks 5.97).
 FROZEN_BACKENDS: dict[str, tuple[str, ...]] = {
-    "linux": ("keyring.backends.SecretService", "keyring.backends.kwallet"),
+    "linux": (),
     "darwin": ("keyring.backends.macOS",),
     "win32": ("keyring.backends.Windows",),
 }
@@ -51,8 +57,14 @@ class BackendInfo:
     detail: str = ""
 
 
+SECRET_SERVICE_BACKEND = "app.core.secret_service.SecretServiceStore"  # noqa: S105 - a name
+
+
 def backend_info() -> BackendInfo:
-    """Which keyring backend is active and whether it is a real OS store."""
+    """Which store Gangway uses and whether it is a real OS store."""
+    if _own_secret_service() and secret_service.available():
+        return BackendInfo(SECRET_SERVICE_BACKEND, True,
+                           f"{secret_service.BUS_NAME} on the session bus, default collection")
     try:
         keyring = _keyring()
         from keyring.backends import chainer
@@ -125,12 +137,8 @@ class KeyringStore:
         from keyring import errors
 
         if isinstance(exc, errors.KeyringLocked):
-            return KeyringUnavailableError(
-                "The OS keyring is locked.", "Unlock it (log in to the desktop) and retry.")
-        return KeyringUnavailableError(
-            f"The OS keyring could not be used ({type(exc).__name__}: {exc}).",
-            "Check that a keyring service (Keychain, Credential Manager, GNOME Keyring or "
-            "KWallet) is running, then retry.")
+            return secret_service.locked_error()
+        return secret_service.unusable_error(f"{type(exc).__name__}: {exc}")
 
     def get(self, key: str) -> str | None:
         fast = secret_service_get(self.service, key)
@@ -162,73 +170,49 @@ class KeyringStore:
             raise self._fail(exc) from exc
 
 
-_SECRETS = "org.freedesktop.secrets"
-_SECRETS_PATH = "/org/freedesktop/secrets"
-_DEFAULT_COLLECTION = "/org/freedesktop/secrets/aliases/default"
-
-
-def _fast_path_allowed() -> bool:
-    """Only where reading the Secret Service directly finds exactly what `keyring` would."""
+def _own_secret_service() -> bool:
+    """Whether Gangway talks to the Secret Service itself: on Linux with a session bus, unless
+    the user picked another keyring backend (PYTHON_KEYRING_BACKEND, keyringrc.cfg) or a
+    collection other than the default one; then keyring is asked, as before."""
     if not sys.platform.startswith("linux") or not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
         return False
     chosen = os.environ.get("PYTHON_KEYRING_BACKEND", "")
-    if chosen and "SecretService" not in chosen:
-        return False
-    # A keyringrc.cfg may pick another backend or collection: then ask `keyring` itself.
+    if chosen:
+        return chosen in ("keyring.backends.SecretService.Keyring", SECRET_SERVICE_BACKEND)
     root = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return not os.path.exists(os.path.join(root, "python_keyring", "keyringrc.cfg"))
+    rc = os.path.join(root, "python_keyring", "keyringrc.cfg")
+    if not os.path.exists(rc):
+        return True
+    config = configparser.RawConfigParser()
+    try:
+        config.read(rc, encoding="utf-8")
+    except (configparser.Error, OSError, UnicodeDecodeError):
+        return False  # keyring will report its own config trouble
+    named = config.get("backend", "default-keyring", fallback="").strip()
+    other_keys = [k for section in config.sections() for k in config.options(section)
+                  if k != "default-keyring"]
+    return named in ("", "keyring.backends.SecretService.Keyring") and not other_keys
 
 
 def secret_service_get(service: str, key: str) -> str | None:
-    """Read one item the way keyring's SecretService backend stores it, via D-Bus directly.
-
-    `gangway credentials` runs on every ssh connection; importing keyring, secretstorage and
-    cryptography costs more than the whole lookup. This reads the unlocked default collection
-    over a "plain" session (the local bus is the transport, as with `secret-tool`). Any miss,
-    locked item or error returns None and the caller asks `keyring`, which reports it properly.
-    """
-    if not _fast_path_allowed():
+    """The hot path of `gangway credentials` (every ssh connection): read one item from the
+    open default collection without importing keyring; None on any miss, lock or error, and
+    the caller asks the full store, which prompts or words the error."""
+    if not _own_secret_service():
         return None
-    try:
-        from jeepney import DBusAddress, new_method_call
-        from jeepney.io.blocking import open_dbus_connection
-        from jeepney.wrappers import unwrap_msg
-    except ImportError:
-        return None
-    try:
-        with open_dbus_connection(bus="SESSION") as conn:
-            def call(path: str, iface: str, method: str, sig: str, body: tuple[Any, ...]) -> Any:
-                addr = DBusAddress(path, bus_name=_SECRETS, interface=iface)
-                reply = conn.send_and_get_reply(new_method_call(addr, method, sig, body),
-                                                timeout=2)
-                return unwrap_msg(reply)
-
-            (found,) = call(_DEFAULT_COLLECTION, "org.freedesktop.Secret.Collection",
-                            "SearchItems", "a{ss}", ({"service": service, "username": key},))
-            if not found:
-                return None
-            _, session = call(_SECRETS_PATH, "org.freedesktop.Secret.Service", "OpenSession",
-                              "sv", ("plain", ("s", "")))
-            try:
-                (secrets,) = call(_SECRETS_PATH, "org.freedesktop.Secret.Service",
-                                  "GetSecrets", "aoo", (found[:1], session))
-            finally:
-                call(session, "org.freedesktop.Secret.Session", "Close", "", ())
-            value = secrets.get(found[0])
-            if not value:
-                return None  # locked: keyring will say so
-            return bytes(value[2]).decode("utf-8")
-    except Exception:  # any D-Bus trouble: fall back to keyring, which words it
-        return None
+    return secret_service.read_unlocked(service, key)
 
 
 def open_secret_store(require_real: bool = False) -> SecretStore:
-    """The OS keyring when a real backend exists, else a MemoryStore (`store.real` is False).
+    """The OS store when a real one exists (on Linux our Secret Service client, else
+    keyring's backend), else a MemoryStore (`store.real` is False).
 
     With `require_real` (the credentials helper, "Protect keys"), a missing backend raises
     KeyringUnavailableError instead: those secrets must outlive this process.
     """
     info = backend_info()
+    if info.name == SECRET_SERVICE_BACKEND:
+        return secret_service.SecretServiceStore(SERVICE)
     if info.real:
         return KeyringStore()
     if require_real:

@@ -22,7 +22,9 @@ from app.core.aws.profiles.model import ProfileKind
 from app.core.aws.profiles.reader import load_profiles
 from app.core.aws.profiles.writer import ProfileWriter
 from app.core.errors import KeyringUnavailableError
+from app.core.secret_service import SecretServiceStore
 from app.core.secrets import (
+    SECRET_SERVICE_BACKEND,
     KeyringStore,
     backend_info,
     open_secret_store,
@@ -76,9 +78,9 @@ def test_the_direct_secret_service_read_agrees_with_keyring(gnome_keyring, monke
 
 def test_the_real_keyring_is_used(gnome_keyring) -> None:
     info = backend_info()
-    assert info.real and "SecretService" in info.name
+    assert info.real and info.name == SECRET_SERVICE_BACKEND  # ours, not keyring's
     store = open_secret_store(require_real=True)
-    assert isinstance(store, KeyringStore)
+    assert isinstance(store, SecretServiceStore)
     store.set("probe", "välue")
     assert store.get("probe") == "välue"
     store.delete("probe")
