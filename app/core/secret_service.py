@@ -240,10 +240,12 @@ class SecretServiceStore:
             collection = bus.default_collection()
             if collection is None:
                 return None
+            # Unlocked before the search, as keyring does: a locked keyring is said as such,
+            # not taken for a miss ("needs MFA" when the cache is only locked away).
+            bus.unlock(collection, self.prompt_timeout)
             found = bus.search(collection, self.service, key)
             if not found:
-                return None  # a miss needs no unlock prompt
-            bus.unlock(collection, self.prompt_timeout)
+                return None
             with bus.session() as session:
                 (secret,) = bus.call(found[0], "Item", "GetSecret", "o", (session,))
         try:
@@ -275,11 +277,10 @@ class SecretServiceStore:
         """Remove every item for `key`; deleting what is not there is not an error."""
         with _bus(self.call_timeout) as bus:
             collection = bus.default_collection()
-            found = bus.search(collection, self.service, key) if collection else []
-            if not found or collection is None:
+            if collection is None:
                 return
             bus.unlock(collection, self.prompt_timeout)
-            for item in found:
+            for item in bus.search(collection, self.service, key):
                 self._delete_item(bus, item)
 
     def _delete_item(self, bus: _Bus, item: str) -> None:

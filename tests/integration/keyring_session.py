@@ -111,8 +111,10 @@ def _wait_for_service(session: KeyringSession, timeout: float = 15.0,
             try:
                 conn = secretstorage.dbus_init()
                 try:
-                    if secretstorage.check_service_availability(conn) and (
-                            not unlocked or _login_open(conn)):
+                    # Owned, not merely activatable: a call before our daemon owns the name
+                    # makes the bus start another gnome-keyring (from its service file, with
+                    # no password), which can win the name and outlive the test.
+                    if _owned(conn) and (not unlocked or _login_open(conn)):
                         return
                 finally:
                     conn.close()
@@ -127,6 +129,15 @@ def _wait_for_service(session: KeyringSession, timeout: float = 15.0,
             os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)
         else:
             os.environ["DBUS_SESSION_BUS_ADDRESS"] = old
+
+
+def _owned(conn: object) -> bool:
+    from jeepney import message_bus
+    from jeepney.wrappers import unwrap_msg
+
+    reply = conn.send_and_get_reply(  # type: ignore[attr-defined]
+        message_bus.NameHasOwner("org.freedesktop.secrets"), timeout=2)
+    return bool(unwrap_msg(reply)[0])
 
 
 def _login_open(conn: object) -> bool:

@@ -114,15 +114,15 @@ def test_a_locked_collection_without_a_prompter_is_a_plain_error(gnome_keyring) 
     store.set("keys:prod", SECRET)
     gnome_keyring.lock()
     assert secret_service_get(SERVICE, "keys:prod") is None  # the hot path never prompts
-    for attempt in (lambda: store.get("keys:prod"), lambda: store.set("keys:prod", SECRET),
-                    lambda: store.delete("keys:prod")):
+    # A miss too: a locked keyring is said as such, not taken for "nothing stored".
+    for attempt in (lambda: store.get("keys:prod"), lambda: store.get("keys:missing"),
+                    lambda: store.set("keys:prod", SECRET), lambda: store.delete("keys:prod")):
         with pytest.raises(KeyringUnavailableError) as err:
             attempt()
         assert err.value.message == "The OS keyring is locked."
         assert err.value.hint == "Unlock it (log in to the desktop) and retry."
         for text in (str(err.value), repr(err.value), err.value.one_line()):
             assert SECRET not in text
-    assert store.get("keys:missing") is None  # a miss needs no unlock
 
 
 @pytest.fixture
