@@ -123,7 +123,9 @@ def check_keyring() -> Check:
         return Check("Keyring", Status.OK, info.name, "", essential=False)
     return Check("Keyring", Status.WARN, f"{info.name}: {info.detail}",
                  "Secrets will be kept in memory only (never in plaintext). On Linux, install "
-                 "and unlock gnome-keyring or KWallet (Secret Service).", essential=False)
+                 "and unlock a Secret Service keyring: GNOME Keyring, or KWallet with its "
+                 "Secret Service interface enabled (KDE Frameworks 5.97 or later).",
+                 essential=False)
 
 
 def check_terminals() -> Check:

@@ -25,7 +25,8 @@ def assert_smoke_passed(done: subprocess.CompletedProcess[str]) -> None:
     lines = {line.split()[0]: line for line in out.splitlines() if line.strip()}
     for check in ("ipc", "keyring", "tray", "botocore", "proxy"):
         assert check in lines and lines[check].split()[1] == "ok", out
-    assert "fail.Keyring" not in out and "SecretService" in lines["keyring"], out
+    assert "fail.Keyring" not in out, out
+    assert "app.core.secret_service.SecretServiceStore" in lines["keyring"], out
     assert "SSH-2.0-OpenSSH" in lines["proxy"], out
     assert out.rstrip().endswith("smoke test passed"), out
 

@@ -77,3 +77,50 @@ def test_mfa_prompt_dialog_from_the_frozen_build(frozen_app: Path, aws_env) -> N
                 proc.communicate()
     assert proc.returncode == 0, err
     assert out == "123456\n"
+
+
+def test_the_bundle_leaves_out_secretstorage_and_cryptography(frozen_app: Path) -> None:
+    # The Secret Service is Gangway's own client (jeepney only): neither module may be frozen
+    # in, as a file or inside the executable's Python archive.
+    from PyInstaller.archive.readers import CArchiveReader
+
+    folder = frozen_app.parent
+    files = [str(p.relative_to(folder)) for p in folder.rglob("*")]
+    assert not [f for f in files if "cryptography" in f or "secretstorage" in f]
+    archive = CArchiveReader(str(frozen_app))
+    (pyz,) = [name for name in archive.toc if name.endswith(".pyz")]
+    modules = set(archive.open_embedded_archive(pyz).toc)
+    assert "app.core.secret_service" in modules and "jeepney.io.blocking" in modules
+    assert not [m for m in modules if m.split(".")[0] in ("cryptography", "secretstorage")]
+
+
+def test_frozen_app_reads_keyring_items_and_keyring_reads_its_own(  # type: ignore[no-untyped-def]
+        frozen_app: Path, aws_env, monkeypatch) -> None:
+    import keyring
+    import keyring.core
+
+    from app.core.aws.credentials.types import CACHE_PREFIX
+    from app.core.aws.profiles.reader import load_profiles
+    from app.core.aws.profiles.writer import ProfileWriter
+    from app.core.secrets import SERVICE, KeyringStore
+
+    with desktop(aws_env.home, aws_env.subprocess_env(), tray=False) as env:
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", env["DBUS_SESSION_BUS_ADDRESS"])
+        monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
+        previous = keyring.get_keyring()
+        keyring.core.init_backend()
+        try:
+            # Keys protected through keyring's SecretService backend, as Gangway 0.x did.
+            ProfileWriter(KeyringStore()).protect_keys(load_profiles(), "default")
+            alice = aws_env.sandbox.identities["default"]
+            done = run([str(frozen_app), "credentials", "--profile", "default"], env)
+            assert done.returncode == 0, done.stderr
+            assert json.loads(done.stdout)["SecretAccessKey"] == alice.secret_access_key
+            # A role on top: the frozen app caches the session it got; keyring reads it.
+            done = run([str(frozen_app), "credentials", "--profile", "role"], env)
+            assert done.returncode == 0, done.stderr
+            token = json.loads(done.stdout)["SessionToken"]
+            cached = keyring.get_password(SERVICE, CACHE_PREFIX + "role")
+            assert cached is not None and json.loads(cached)["SessionToken"] == token
+        finally:
+            keyring.set_keyring(previous)
