@@ -175,7 +175,7 @@ def _bus(timeout: float) -> Iterator[_Bus]:
         if exc.name == _IS_LOCKED:
             raise locked_error() from None
         raise unusable_error(_describe(exc)) from None
-    except (OSError, TimeoutError, ValueError, KeyError) as exc:
+    except (OSError, TimeoutError, ValueError, KeyError, TypeError) as exc:  # odd replies
         raise unusable_error(_describe(exc)) from None
 
 

@@ -125,6 +125,24 @@ def test_a_locked_collection_without_a_prompter_is_a_plain_error(gnome_keyring) 
             assert SECRET not in text
 
 
+@pytest.mark.parametrize(("rc", "ours"), [
+    ("[backend]\ndefault-keyring=keyring.backends.SecretService.Keyring\n", True),
+    ("[backend]\ndefault-keyring=keyring.backends.fail.Keyring\n", False),
+    ("[backend]\ndefault-keyring=keyring.backends.SecretService.Keyring\n"
+     "preferred_collection=/org/freedesktop/secrets/collection/work\n", False),
+])
+def test_a_keyring_the_user_chose_is_respected(gnome_keyring, tmp_path: Path, monkeypatch,  # type: ignore[no-untyped-def]
+                                               rc: str, ours: bool) -> None:
+    config = tmp_path / "config"
+    (config / "python_keyring").mkdir(parents=True)
+    (config / "python_keyring" / "keyringrc.cfg").write_text(rc, encoding="utf-8")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    assert (backend_info().name == SECRET_SERVICE_BACKEND) is ours
+    assert isinstance(open_secret_store(), SecretServiceStore) is ours
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    assert not isinstance(open_secret_store(), SecretServiceStore)  # the variable wins
+
+
 @pytest.fixture
 def no_login_keyring(aws_env, monkeypatch) -> Iterator[keyring_session.KeyringSession]:  # type: ignore[no-untyped-def]
     """gnome-keyring started without a password: no open login collection."""
