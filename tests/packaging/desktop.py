@@ -15,7 +15,7 @@ from tests.conftest import require_program
 from tests.integration import keyring_session
 
 
-def _xvfb() -> tuple[subprocess.Popen[bytes], str]:
+def start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
     xvfb = require_program("Xvfb")
     read_fd, write_fd = os.pipe()
     proc = subprocess.Popen([xvfb, "-displayfd", str(write_fd), "-screen", "0", "1280x800x24",
@@ -60,7 +60,7 @@ def desktop(home: Path, base_env: dict[str, str], tray: bool = True) -> Iterator
     """An environment (DISPLAY, DBUS_SESSION_BUS_ADDRESS) for a user session in `home`."""
     for program in ("trayer", "xdotool", "dbus-daemon", "gnome-keyring-daemon"):
         require_program(program)
-    xvfb, display = _xvfb()
+    xvfb, display = start_xvfb()
     procs: list[subprocess.Popen[bytes]] = [xvfb]
     keyring = None
     try:
