@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import configparser
 import importlib
 import os
 import sys
@@ -183,6 +182,8 @@ def _own_secret_service() -> bool:
     rc = os.path.join(root, "python_keyring", "keyringrc.cfg")
     if not os.path.exists(rc):
         return True
+    import configparser  # only here: the credentials helper's hot path never needs it
+
     config = configparser.RawConfigParser()
     try:
         config.read(rc, encoding="utf-8")
