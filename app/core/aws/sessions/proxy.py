@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from app.core.aws.sessions import api, connect, targets
+from app.core.aws.sessions import api, connect, keypush, targets
 from app.core.aws.sessions.plugin import PluginProcess, require_secure
 from app.core.errors import GangwayError
 
 if TYPE_CHECKING:
     from app.core.aws.credentials.source import CredentialSource
     from app.core.aws.sessions.history import SessionHistory
+    from app.core.ssh.ephemeral import EphemeralKey
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class ProxyRequest:
     document: str | None = api.SSH_DOCUMENT
     parameters: Mapping[str, Sequence[str]] | None = None
     reason: str | None = None
+    push_key: str | None = None  # keyless SSH: push the ephemeral key for this OS user
 
 
 @contextlib.contextmanager
@@ -85,15 +87,35 @@ def _wait(proc: PluginProcess, seen: list[int]) -> int:
             proc.send(signal.SIGINT)
 
 
+def notice(text: str) -> None:
+    """One line on stderr (ssh shows its ProxyCommand's stderr); never stdout."""
+    print(f"gangway proxy: {keypush.escape(text)}", file=sys.stderr, flush=True)
+
+
 def run(source: CredentialSource, req: ProxyRequest, *, history: SessionHistory | None = None,
-        interactive: bool | None = None) -> int:
-    """Start the session, run the plugin until it exits, terminate the session, record it."""
+        interactive: bool | None = None, keys: EphemeralKey | None = None) -> int:
+    """Start the session, run the plugin until it exits, terminate the session, record it.
+
+    With `req.push_key` (and `keys`), the ephemeral public key is pushed for that OS user
+    after StartSession and right before the plugin starts (it is valid for 60 s); the key read
+    is the one on disk when this process started, which is the one ssh loaded.
+    """
     if interactive is None:
         interactive = sys.stdin is not None and sys.stdin.isatty()
+    pair = None
+    if req.push_key is not None:
+        keypush.check_os_user(req.push_key)  # before any API call
+        if keys is None:
+            raise GangwayError("No ephemeral key store was given for --push-key.")
+        pair = keys.ensure()
     plugin = require_secure()
     way = connect.route(source, req.profile, req.region,
-                        needs_ec2=targets.parse(req.host) is not None)
-    target = way.resolve(req.host).instance_id
+                        needs_ec2=targets.parse(req.host) is not None or pair is not None)
+    resolved = way.resolve(req.host)
+    target = resolved.instance_id
+    zone: keypush.ZoneLookup | str | None = resolved.zone
+    if pair is not None and zone is None and not keypush.is_hybrid(target):
+        zone = keypush.ZoneLookup(way.eic, target)  # alongside StartSession
     params = dict(req.parameters or {})
     if req.port is not None:
         params.setdefault("portNumber", [str(req.port)])
@@ -111,6 +133,19 @@ def run(source: CredentialSource, req: ProxyRequest, *, history: SessionHistory 
         if history is not None:
             history.record_end(record_start(), f"error: {exc.one_line()}")
         raise
+    if pair is not None and req.push_key is not None:
+        try:
+            outcome = way.push_key(target, req.push_key, pair.public_key,
+                                   zone.result if isinstance(zone, keypush.ZoneLookup)
+                                   else zone)
+        except GangwayError as exc:
+            opened.terminate()
+            if history is not None:
+                history.record_end(record_start(opened.started.session_id),
+                                   f"error: {exc.one_line()}")
+            raise
+        if not outcome.pushed:
+            notice(outcome.notice)
     key = ""
     ended = "error: the plugin did not start"
     seen: list[int] = []
@@ -122,6 +157,9 @@ def run(source: CredentialSource, req: ProxyRequest, *, history: SessionHistory 
             key = record_start(opened.started.session_id)
         if history is not None:
             _end_orphans_soon(history, source, req.profile, {(req.profile, way.region): opened.ssm})
+        if pair is not None and keys is not None:
+            with contextlib.suppress(GangwayError):  # the schedule; serves the next connection
+                keys.rotate_if_stale()
         with forwarding(proc, interactive, seen):
             code = _wait(proc, seen)
         ended = f"exit {code}"
