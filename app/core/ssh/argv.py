@@ -56,6 +56,7 @@ class SshOptions:
     known_hosts_file: str | None = None
     config_file: str | None = None
     identities_only: bool = field(default=False)
+    ephemeral_identity: str | None = None  # keyless: Gangway's key, offered first
 
 
 def check_host(host: str) -> str:
@@ -110,12 +111,13 @@ def _common(opts: SshOptions) -> list[str]:
     out: list[str] = []
     if opts.config_file:
         out += ["-F", opts.config_file]
-    if opts.identity_file:
+    identities = [i for i in (opts.ephemeral_identity, opts.identity_file) if i]
+    for identity in identities:
         # Not -i: ssh checks a -i path literally but later %-expands it, so a `%` in it
         # cannot be written there. As an option value it is `%%` and quoted, consistently.
-        out += ["-o", f"IdentityFile={config_value(opts.identity_file)}"]
-        if opts.identities_only:
-            out += ["-o", "IdentitiesOnly=yes"]
+        out += ["-o", f"IdentityFile={config_value(identity)}"]
+    if identities and opts.identities_only:
+        out += ["-o", "IdentitiesOnly=yes"]
     if opts.proxy_command:
         if any(c in opts.proxy_command for c in "\n\r\0"):
             raise SshArgumentError("The ProxyCommand contains a line break.")

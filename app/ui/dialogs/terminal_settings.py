@@ -58,6 +58,11 @@ class TerminalSettingsDialog(QDialog):
         (self.cli if self.settings.mode is Mode.CLI else self.builtin).setChecked(True)
         self.ask_reason = QCheckBox("Ask for a reason before each shell session")
         self.ask_reason.setChecked(self.settings.ask_reason)
+        self.keyless = QCheckBox("Keyless SSH: push Gangway's ephemeral key for 60 s with EC2 "
+                                 "Instance Connect")
+        self.keyless.setToolTip("Also done, whatever this says, for an instance with no key "
+                                "file chosen. Needs ec2-instance-connect:SendSSHPublicKey.")
+        self.keyless.setChecked(self.settings.keyless)
         self.problem = QLabel()
         self.problem.setTextFormat(Qt.TextFormat.PlainText)
         self.problem.setWordWrap(True)
@@ -71,6 +76,7 @@ class TerminalSettingsDialog(QDialog):
         form.addRow("SSH proxy:", self.builtin)
         form.addRow("", self.cli)
         form.addRow("", self.ask_reason)
+        form.addRow("", self.keyless)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)
@@ -116,6 +122,7 @@ class TerminalSettingsDialog(QDialog):
     def value(self) -> SessionSettings:
         return SessionSettings(mode=Mode.CLI if self.cli.isChecked() else Mode.BUILTIN,
                                ask_reason=self.ask_reason.isChecked(),
+                               keyless=self.keyless.isChecked(),
                                terminal=str(self.terminal.currentData() or ""),
                                template=self.template.text().strip())
 

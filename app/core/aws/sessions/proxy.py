@@ -92,33 +92,67 @@ def notice(text: str) -> None:
     print(f"gangway proxy: {keypush.escape(text)}", file=sys.stderr, flush=True)
 
 
+@dataclass
+class _Push:
+    """Keyless SSH for one connection: the OS user and the key read when this process
+    started (the one ssh loaded just before it started us)."""
+
+    user: str
+    keys: EphemeralKey
+    public_key: str
+    zone: keypush.ZoneLookup | str | None = None
+
+    @classmethod
+    def prepare(cls, req: ProxyRequest, keys: EphemeralKey | None) -> _Push | None:
+        if req.push_key is None:
+            return None
+        keypush.check_os_user(req.push_key)  # before any API call
+        if keys is None:
+            raise GangwayError("No ephemeral key store was given for --push-key.")
+        return cls(req.push_key, keys, keys.ensure().public_key)
+
+    def look_up_zone(self, way: connect.Route, resolved: targets.Resolved) -> None:
+        """The zone from the name lookup, else DescribeInstances alongside StartSession."""
+        self.zone = resolved.zone
+        if self.zone is None and not keypush.is_hybrid(resolved.instance_id):
+            self.zone = keypush.ZoneLookup(way.eic, resolved.instance_id)
+
+    def send(self, way: connect.Route, target: str) -> None:
+        zone = self.zone.result if isinstance(self.zone, keypush.ZoneLookup) else self.zone
+        outcome = way.push_key(target, self.user, self.public_key, zone)
+        if not outcome.pushed:
+            notice(outcome.notice)
+
+    def rotate_if_due(self) -> None:
+        with contextlib.suppress(GangwayError):  # the schedule; serves the next connection
+            self.keys.rotate_if_stale()
+
+
+def _parameters(req: ProxyRequest) -> dict[str, Sequence[str]]:
+    params = dict(req.parameters or {})
+    if req.port is not None:
+        params.setdefault("portNumber", [str(req.port)])
+    return params
+
+
 def run(source: CredentialSource, req: ProxyRequest, *, history: SessionHistory | None = None,
         interactive: bool | None = None, keys: EphemeralKey | None = None) -> int:
     """Start the session, run the plugin until it exits, terminate the session, record it.
 
     With `req.push_key` (and `keys`), the ephemeral public key is pushed for that OS user
-    after StartSession and right before the plugin starts (it is valid for 60 s); the key read
-    is the one on disk when this process started, which is the one ssh loaded.
+    after StartSession and right before the plugin starts (it is valid for 60 s).
     """
     if interactive is None:
         interactive = sys.stdin is not None and sys.stdin.isatty()
-    pair = None
-    if req.push_key is not None:
-        keypush.check_os_user(req.push_key)  # before any API call
-        if keys is None:
-            raise GangwayError("No ephemeral key store was given for --push-key.")
-        pair = keys.ensure()
+    push = _Push.prepare(req, keys)
     plugin = require_secure()
     way = connect.route(source, req.profile, req.region,
-                        needs_ec2=targets.parse(req.host) is not None or pair is not None)
+                        needs_ec2=targets.parse(req.host) is not None or push is not None)
     resolved = way.resolve(req.host)
     target = resolved.instance_id
-    zone: keypush.ZoneLookup | str | None = resolved.zone
-    if pair is not None and zone is None and not keypush.is_hybrid(target):
-        zone = keypush.ZoneLookup(way.eic, target)  # alongside StartSession
-    params = dict(req.parameters or {})
-    if req.port is not None:
-        params.setdefault("portNumber", [str(req.port)])
+    if push is not None:
+        push.look_up_zone(way, resolved)
+    params = _parameters(req)
 
     def record_start(session_id: str = "") -> str:
         if history is None:
@@ -127,25 +161,20 @@ def run(source: CredentialSource, req: ProxyRequest, *, history: SessionHistory 
                                     document=req.document or "", reason=req.reason or "",
                                     session_id=session_id)
 
+    session_id = ""
     try:
         opened = way.start(target, req.document, params or None, req.reason)
+        session_id = opened.started.session_id
+        if push is not None:
+            try:
+                push.send(way, target)
+            except GangwayError:
+                opened.terminate()
+                raise
     except GangwayError as exc:
         if history is not None:
-            history.record_end(record_start(), f"error: {exc.one_line()}")
+            history.record_end(record_start(session_id), f"error: {exc.one_line()}")
         raise
-    if pair is not None and req.push_key is not None:
-        try:
-            outcome = way.push_key(target, req.push_key, pair.public_key,
-                                   zone.result if isinstance(zone, keypush.ZoneLookup)
-                                   else zone)
-        except GangwayError as exc:
-            opened.terminate()
-            if history is not None:
-                history.record_end(record_start(opened.started.session_id),
-                                   f"error: {exc.one_line()}")
-            raise
-        if not outcome.pushed:
-            notice(outcome.notice)
     key = ""
     ended = "error: the plugin did not start"
     seen: list[int] = []
@@ -157,9 +186,8 @@ def run(source: CredentialSource, req: ProxyRequest, *, history: SessionHistory 
             key = record_start(opened.started.session_id)
         if history is not None:
             _end_orphans_soon(history, source, req.profile, {(req.profile, way.region): opened.ssm})
-        if pair is not None and keys is not None:
-            with contextlib.suppress(GangwayError):  # the schedule; serves the next connection
-                keys.rotate_if_stale()
+        if push is not None:
+            push.rotate_if_due()
         with forwarding(proc, interactive, seen):
             code = _wait(proc, seen)
         ended = f"exit {code}"
