@@ -113,7 +113,7 @@ def _install_eic_command() -> Path | None:
     folder.chmod(0o755)
     target = folder / EIC_COMMAND.name
     body = EIC_COMMAND.read_text().split("\n", 1)[1]
-    target.write_text(f"#!{python} -I\n{body}")
+    target.write_text(f"#!{python} -IS\n{body}")
     target.chmod(0o755)
     return folder
 
