@@ -149,8 +149,10 @@ def command_argv(req: SessionRequest, *, gangway: Sequence[str] | None = None,
                "AWS_DEFAULT_REGION": t.region}
     pc = proxy_command(req.mode, t.profile, t.region, shell=shell, gangway=gw,
                        reason=req.reason, push_key=req.pushes_key)
-    opts = replace(req.ssh, proxy_command=pc,
-                   ephemeral_identity=req.keyless_key if req.pushes_key else None)
+    opts = replace(req.ssh, proxy_command=pc)
+    if req.pushes_key:
+        opts = replace(opts, ephemeral_identity=req.keyless_key, default_identities=(
+            () if opts.identities_only else ssh_argv.existing_default_identities()))
     if req.action is Action.SSH:
         return ssh_argv.ssh_argv(t.instance_id, opts, req.remote_command,
                                  ssh=_program("ssh", system)), env

@@ -195,3 +195,48 @@ def test_the_iam_statement() -> None:
     assert push["Condition"] == {"StringEquals": {"ec2:osuser": ["ec2-user"]}}
     assert push["Resource"] == "arn:aws:ec2:*:*:instance/*"
     assert zone["Action"] == "ec2:DescribeInstances"
+
+
+def _request(tmp_path: Path, prefs, instance: str = "i-0123456789abcdef0",  # type: ignore[no-untyped-def]
+             mode: Mode = Mode.BUILTIN, always: bool = False):
+    from app.core.actions import Action
+    from app.core.launch import Keyless, Target, ssh_request
+
+    key = str(tmp_path / "data" / "ssh" / "gangway_ed25519")
+    return ssh_request(Action.SSH, Target(instance, "us-east-1", "default"), mode, prefs,
+                       keyless=Keyless(key, always)), key
+
+
+def test_window_requests_push_when_no_key_is_named_or_the_setting_is_on(  # type: ignore[no-untyped-def]
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.core.launch import command_argv
+    from app.core.ssh.prefs import SshPrefs
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / ".ssh").mkdir()
+    (tmp_path / ".ssh" / "id_ed25519").write_text("not read\n")
+    mine = tmp_path / "mine.pem"
+    mine.write_text("not read\n")
+    gw = ["gangway"]
+
+    agent, key = _request(tmp_path, SshPrefs(user="ec2-user"))
+    assert agent.pushes_key
+    argv, _ = command_argv(agent, gangway=gw, system="Linux")
+    files = [a.split("=", 1)[1] for a in argv if a.startswith("IdentityFile=")]
+    # Gangway's key first, then ssh's own defaults (which naming a file would drop).
+    assert files == [key, str(tmp_path / ".ssh" / "id_ed25519")]
+    assert "IdentitiesOnly=yes" not in argv  # the agent's keys stay usable
+    assert any("--push-key=" in a for a in argv)
+
+    named = SshPrefs(user="ec2-user", identity_file=str(mine), use_agent=False)
+    off, _ = _request(tmp_path, named)
+    assert not off.pushes_key
+    argv, _ = command_argv(off, gangway=gw, system="Linux")
+    assert not any("--push-key" in a for a in argv)
+    on, _ = _request(tmp_path, named, always=True)
+    argv, _ = command_argv(on, gangway=gw, system="Linux")
+    files = [a.split("=", 1)[1] for a in argv if a.startswith("IdentityFile=")]
+    assert files == [key, str(mine)] and "IdentitiesOnly=yes" in argv
+
+    assert not _request(tmp_path, SshPrefs(), instance="mi-0123456789abcdef0")[0].pushes_key
+    assert not _request(tmp_path, SshPrefs(), mode=Mode.CLI, always=True)[0].pushes_key

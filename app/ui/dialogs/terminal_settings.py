@@ -6,6 +6,8 @@ The terminal list comes from `terminals.detect()`, run on a worker (it scans PAT
 
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core import terminals
+from app.core.aws import policies
 from app.core.settings import SessionSettings, SettingsStore
 from app.core.ssh.proxycommand import Mode
 from app.ui.errors import error_text
@@ -60,8 +63,9 @@ class TerminalSettingsDialog(QDialog):
         self.ask_reason.setChecked(self.settings.ask_reason)
         self.keyless = QCheckBox("Keyless SSH: push Gangway's ephemeral key for 60 s with EC2 "
                                  "Instance Connect")
-        self.keyless.setToolTip("Also done, whatever this says, for an instance with no key "
-                                "file chosen. Needs ec2-instance-connect:SendSSHPublicKey.")
+        help_text = next(f.metadata["help"] for f in dataclasses.fields(SessionSettings)
+                         if f.name == "keyless")
+        self.keyless.setToolTip(f"{help_text}. Needs {policies.SEND_SSH_PUBLIC_KEY}.")
         self.keyless.setChecked(self.settings.keyless)
         self.problem = QLabel()
         self.problem.setTextFormat(Qt.TextFormat.PlainText)
