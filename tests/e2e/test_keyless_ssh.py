@@ -154,6 +154,20 @@ def test_push_denied_falls_back_to_the_users_key(aws_env, eic_sshd, tmp_path: Pa
     assert _pushes(aws_env, node.instance_id) == []
 
 
+def test_zone_lookup_denied_falls_back_too(aws_env, eic_sshd, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    node = aws_env.sandbox.fleet.by_name("web-1.prod")
+    cfg = _install(aws_env, tmp_path)
+    aws_env.sandbox.control.fault_region(REGION, "UnauthorizedOperation", service="ec2")
+    done = _run([*_ssh(cfg, eic_sshd, tmp_path, "-i", str(eic_sshd.client_key)),
+                 node.instance_id, "echo", "still-in"], env=_env())
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "still-in"
+    notices = [ln for ln in done.stderr.splitlines() if ln.startswith("gangway proxy:")]
+    assert len(notices) == 1 and "Availability Zone" in notices[0]
+    assert "ec2:DescribeInstances" in notices[0]
+    assert aws_env.sandbox.control.eic_pushes() == []
+
+
 def test_hybrid_node_skips_the_push(aws_env, eic_sshd, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     hybrid = next(n for n in aws_env.sandbox.fleet.nodes
                   if n.hybrid and n.ping == "Online" and n.region == REGION)

@@ -122,6 +122,11 @@ def push(eic: InstanceConnect, instance_id: str, os_user: str, public_key: str, 
                                "Check the instance id and the region (--region).")
         eic.send_ssh_public_key(instance_id, os_user, public_key, found)
     except AwsError as exc:
+        if exc.code in DENIED and found is None:  # DescribeInstances, for the zone
+            return Outcome(False, _one_line(
+                f"Could not look up the Availability Zone of {instance_id} ({exc.code}), so "
+                f"the Gangway key was not pushed; ssh uses your own keys. Keyless SSH needs "
+                f"{policies.DESCRIBE_INSTANCES}."))
         if exc.code in DENIED:
             return Outcome(False, _one_line(
                 f"EC2 Instance Connect refused the Gangway key for {instance_id} "
