@@ -38,7 +38,26 @@ def test_key_is_made_private_and_loaded_back(tmp_path: Path) -> None:
         assert pair.private_path.stat().st_mode & 0o777 == 0o600
         assert pair.private_path.parent.stat().st_mode & 0o777 == 0o700
     assert keys.ensure() == pair  # no new key while the old one is good
-    assert not [p for p in pair.private_path.parent.iterdir() if p.name.startswith(".")]
+    leftovers = [p.name for p in pair.private_path.parent.iterdir() if p.name.startswith(".")]
+    assert leftovers == [".lock"]
+
+
+@needs_keygen
+def test_concurrent_first_use_makes_one_consistent_pair(tmp_path: Path) -> None:
+    import threading
+
+    keys = EphemeralKey(tmp_path)
+    seen: list[str] = []
+    threads = [threading.Thread(target=lambda: seen.append(keys.ensure().public_key))
+               for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(seen)) == 1
+    derived = subprocess.run(["ssh-keygen", "-y", "-f", str(keys.private_path)],
+                             capture_output=True, text=True, check=True).stdout.split()[:2]
+    assert derived == seen[0].split()[:2]  # the public half is the private one's
 
 
 @needs_keygen

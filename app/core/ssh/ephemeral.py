@@ -11,10 +11,12 @@ check for owner and mode. It never leaves this file: only the public half is sen
 neither is logged. `ssh-keygen` writes it (it ships with every OpenSSH client Gangway needs);
 the key is never on its argv (only the file's path is).
 
-Rotation replaces the pair atomically (new files under temporary names, then `os.replace`).
+Rotation replaces the pair atomically (new files under temporary names, then `os.replace`),
+under a lock file in the same directory, so concurrent first connections make one pair.
 ssh loads the identity named in its config when it starts, just before its ProxyCommand pushes,
 so a proxy pushes the key that was on disk when it started and rotates, if due, only after its
-plugin is running: the new key serves the next connection.
+plugin is running: the new key serves the next connection. (An ssh that loaded the old key
+just before another process rotated it sees one "Permission denied"; a retry works.)
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.errors import GangwayError
+from app.core.filelock import exclusive
 from app.core.procs import which
 
 KEY_NAME = "gangway_ed25519"
@@ -86,7 +89,11 @@ class EphemeralKey:
     def ensure(self) -> KeyPair:
         """The current pair, generated first if there is none."""
         pair = self.load()
-        return pair if pair is not None else self.rotate()
+        if pair is not None:
+            return pair
+        with self._locked():
+            pair = self.load()  # another process may have made it meanwhile
+            return pair if pair is not None else self._make()
 
     def is_stale(self, pair: KeyPair, now: float | None = None) -> bool:
         return pair.age(now) >= self.rotate_after
@@ -95,12 +102,21 @@ class EphemeralKey:
 
     def rotate(self) -> KeyPair:
         """A new pair replaces the old one (atomically, both halves)."""
+        with self._locked():
+            return self._make()
+
+    def _locked(self) -> contextlib.AbstractContextManager[None]:
+        """One writer at a time: two proxies on a first connection make one key, not a mix
+        of one's public and the other's private half."""
+        self._private_dir()
+        return exclusive(self.dir / ".lock")
+
+    def _make(self) -> KeyPair:
         keygen = which("ssh-keygen")
         if keygen is None:
             raise EphemeralKeyError("ssh-keygen was not found, so Gangway cannot make its "
                                     "SSH key.", "Install the OpenSSH client (it includes "
                                     "ssh-keygen).")
-        self._private_dir()
         tmp = self.dir / f".{KEY_NAME}.{os.getpid()}.{time.monotonic_ns()}"
         try:
             # -N "": no passphrase (ssh must use it unattended); -q: it prints no randomart.
@@ -129,8 +145,12 @@ class EphemeralKey:
     def rotate_if_stale(self, now: float | None = None) -> KeyPair | None:
         """The schedule: a new pair if the current one is older than `rotate_after`."""
         pair = self.load()
-        if pair is None or self.is_stale(pair, now):
-            return self.rotate()
+        if pair is not None and not self.is_stale(pair, now):
+            return None
+        with self._locked():
+            pair = self.load()  # another proxy may have rotated it meanwhile
+            if pair is None or self.is_stale(pair, now):
+                return self._make()
         return None
 
     # --- checks -------------------------------------------------------------------------
