@@ -259,3 +259,17 @@ def test_window_requests_push_when_no_key_is_named_or_the_setting_is_on(  # type
 
     assert not _request(tmp_path, SshPrefs(), instance="mi-0123456789abcdef0")[0].pushes_key
     assert not _request(tmp_path, SshPrefs(), mode=Mode.CLI, always=True)[0].pushes_key
+
+
+def test_instance_connect_endpoint_follows_botocore(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.core.aws import sigv4
+
+    for key in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(key)
+    assert sigv4.endpoint_for("eu-west-1", {}, "ec2-instance-connect") == \
+        "https://ec2-instance-connect.eu-west-1.amazonaws.com"
+    # botocore's variable: the service id "EC2 Instance Connect" in upper snake case.
+    monkeypatch.setenv("AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT", "http://127.0.0.1:9")
+    assert sigv4.endpoint_for("eu-west-1", {}, "ec2-instance-connect") == "http://127.0.0.1:9"
+    monkeypatch.setenv("AWS_CA_BUNDLE", "/etc/ssl/corp.pem")  # botocore decides then
+    assert sigv4.endpoint_for("eu-west-1", {}, "ec2-instance-connect") is None
