@@ -144,12 +144,12 @@ def test_keyless_block_render() -> None:
                                     config_block.Alias("edge", "mi-0123456789abcdef0")],
                                keyless=_keyless()).text
     assert text == (
-        "Host web\n  HostName i-0123456789abcdef0\n"
+        "Host gw-web\n  HostName i-0123456789abcdef0\n"
         "  IdentityFile /home/me/.local/share/gangway/ssh/gangway_ed25519\n"
         "  IdentitiesOnly yes\n"
         "  ProxyCommand gangway proxy --profile default --region us-east-1 "
         "--push-key='%r' %h %p\n"
-        "Host edge\n  HostName mi-0123456789abcdef0\n"
+        "Host gw-edge\n  HostName mi-0123456789abcdef0\n"
         "  ProxyCommand gangway proxy --profile default --region us-east-1 %h %p\n"
         "Host i-*\n"
         "  IdentityFile /home/me/.local/share/gangway/ssh/gangway_ed25519\n"

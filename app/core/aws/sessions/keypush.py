@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from app.core.aws import policies
+from app.core.display import one_line
 from app.core.errors import AwsError, GangwayError
 
 # What the API accepts for common Linux user names (its own pattern is looser, allowing
@@ -123,12 +124,12 @@ def push(eic: InstanceConnect, instance_id: str, os_user: str, public_key: str, 
         eic.send_ssh_public_key(instance_id, os_user, public_key, found)
     except AwsError as exc:
         if exc.code in DENIED and found is None:  # DescribeInstances, for the zone
-            return Outcome(False, _one_line(
+            return Outcome(False, one_line(
                 f"Could not look up the Availability Zone of {instance_id} ({exc.code}), so "
                 f"the Gangway key was not pushed; ssh uses your own keys. Keyless SSH needs "
                 f"{policies.DESCRIBE_INSTANCES}."))
         if exc.code in DENIED:
-            return Outcome(False, _one_line(
+            return Outcome(False, one_line(
                 f"EC2 Instance Connect refused the Gangway key for {instance_id} "
                 f"({exc.code}); ssh uses your own keys. Keyless SSH needs "
                 f"{policies.SEND_SSH_PUBLIC_KEY} for {os_user} (ec2:osuser) and the "
@@ -141,20 +142,10 @@ def push(eic: InstanceConnect, instance_id: str, os_user: str, public_key: str, 
                 from exc
         if exc.code == "InvalidArgsException":
             raise KeyPushError(f"EC2 Instance Connect refused the push to {instance_id}: "
-                               f"{_one_line(exc.message)}", "Check the OS user and the "
+                               f"{one_line(exc.message)}", "Check the OS user and the "
                                "Availability Zone.") from exc
         raise
     return Outcome(True, zone=found)
-
-
-def escape(text: str) -> str:
-    """Control characters (from AWS, from users) become visible escapes; one line."""
-    return _one_line(text)
-
-
-def _one_line(text: str) -> str:
-    """Control characters from AWS become visible escapes; one line."""
-    return " ".join("".join(c if c.isprintable() else repr(c)[1:-1] for c in text).split())
 
 
 class BotoInstanceConnect:

@@ -89,7 +89,9 @@ def _wait(proc: PluginProcess, seen: list[int]) -> int:
 
 def notice(text: str) -> None:
     """One line on stderr (ssh shows its ProxyCommand's stderr); never stdout."""
-    print(f"gangway proxy: {keypush.escape(text)}", file=sys.stderr, flush=True)
+    from app.core.display import one_line
+
+    print(f"gangway proxy: {one_line(text)}", file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -184,10 +186,7 @@ def run(source: CredentialSource, req: ProxyRequest, *, history: SessionHistory 
                                    new_group=not interactive)
         with contextlib.suppress(Exception):  # after the start: ssh waits for the plugin
             key = record_start(opened.started.session_id)
-        if history is not None:
-            _end_orphans_soon(history, source, req.profile, {(req.profile, way.region): opened.ssm})
-        if push is not None:
-            push.rotate_if_due()
+        _after_start(history, source, req.profile, (way.region, opened.ssm), push)
         with forwarding(proc, interactive, seen):
             code = _wait(proc, seen)
         ended = f"exit {code}"
@@ -201,6 +200,17 @@ def run(source: CredentialSource, req: ProxyRequest, *, history: SessionHistory 
             with contextlib.suppress(Exception):
                 history.record_end(key or record_start(opened.started.session_id), ended)
     return code
+
+
+def _after_start(history: SessionHistory | None, source: CredentialSource, profile: str,
+                 where: tuple[str, api.SsmCalls], push: _Push | None) -> None:
+    """Housekeeping once the plugin runs (ssh no longer waits): orphaned sessions, and the
+    ephemeral key's rotation when it is due."""
+    if history is not None:
+        region, ssm = where
+        _end_orphans_soon(history, source, profile, {(profile, region): ssm})
+    if push is not None:
+        push.rotate_if_due()
 
 
 def _end_orphans_soon(history: SessionHistory, source: CredentialSource, profile: str,
