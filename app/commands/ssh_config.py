@@ -117,6 +117,9 @@ def _rotate() -> int:
     # The fingerprint of the public half only; the private key is never printed.
     fingerprint = output_of([keygen, "-l", "-f", str(pair.private_path) + ".pub"]) if keygen \
         else None
-    print(f"New Gangway SSH key: {fingerprint or pair.key_type} ({pair.private_path}).")
+    from app.core.display import one_line
+
+    print(one_line(f"New Gangway SSH key: {fingerprint or pair.key_type} "
+                   f"({pair.private_path})."))
     print("Keys pushed before stay valid on instances for at most 60 seconds.")
     return 0
