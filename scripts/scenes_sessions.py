@@ -139,6 +139,24 @@ def ssh_dialog(ctx: Ctx) -> QWidget:
     return None  # type: ignore[return-value]
 
 
+@scene("sessions-ssh-dialog-keyless")
+def ssh_dialog_keyless(ctx: Ctx) -> QWidget:
+    """No key chosen: keyless SSH, the preview names the ephemeral key and the push."""
+    from app.core.actions import Action
+    from app.core.ssh.prefs import SshPrefs
+    from app.ui.dialogs.ssh_options_dialog import SshOptionsDialog
+
+    pane = _instances(ctx)
+    actions = _actions(ctx, pane)
+    row = _row(pane, "web-1.prod")
+    dlg = SshOptionsDialog(row, actions.target(row), actions.settings().mode, Action.SSH,
+                           SshPrefs(user="ec2-user"), gangway=actions.gangway,
+                           keyless=actions.keyless())
+    dlg.show()
+    ctx.settle(400)
+    return dlg
+
+
 @scene("sessions-scp-dialog")
 def scp_dialog(ctx: Ctx) -> QWidget:
     from app.core.ssh.prefs import SshPrefs

@@ -13,9 +13,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app.commands import context
     from app.core.doctor import essentials_ok, run_checks
 
-    checks = run_checks()
+    checks = run_checks(context.paths().data_dir)
     ok = essentials_ok(checks)
     if args.json:
         print(json.dumps({"ok": ok, "checks": [

@@ -14,6 +14,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--document", default="AWS-StartSSHSession",
                         help="SSM document (default: AWS-StartSSHSession)")
     parser.add_argument("--reason", help="reason recorded with the session (audit)")
+    parser.add_argument("--push-key", metavar="USER",
+                        help="keyless SSH: push Gangway's ephemeral key for this OS user with "
+                        "EC2 Instance Connect (valid 60 s) before the session starts (ssh's %%r)")
     parser.add_argument("host", help="instance id (i-..., mi-...) or its Name tag (ssh's %%h)")
     parser.add_argument("port", type=int, help="port on the instance (ssh's %%p)")
 
@@ -23,5 +26,11 @@ def run(args: argparse.Namespace) -> int:
     from app.core.aws.sessions import proxy
 
     req = proxy.ProxyRequest(profile=args.profile, region=args.region, host=args.host,
-                             port=args.port, document=args.document, reason=args.reason)
-    return proxy.run(context.source(), req, history=context.history())
+                             port=args.port, document=args.document, reason=args.reason,
+                             push_key=args.push_key)
+    keys = None
+    if args.push_key is not None:
+        from app.core.ssh.ephemeral import EphemeralKey
+
+        keys = EphemeralKey(context.paths().data_dir)
+    return proxy.run(context.source(), req, history=context.history(), keys=keys)

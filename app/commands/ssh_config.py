@@ -17,10 +17,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="ssh config file (default: ~/.ssh/config)")
     parser.add_argument("--no-aliases", action="store_true",
                         help="do not add Host aliases for favourite instances")
+    parser.add_argument("--keyless", action="store_true",
+                        help="keyless SSH: EC2 hosts use Gangway's ephemeral key, pushed for "
+                        "60 s with EC2 Instance Connect on each connection (built-in mode)")
     what = parser.add_mutually_exclusive_group()
     what.add_argument("--print", action="store_true", help="print the block (default)")
     what.add_argument("--install", action="store_true", help="install or update the block")
     what.add_argument("--uninstall", action="store_true", help="remove exactly what was added")
+    what.add_argument("--rotate-key", action="store_true",
+                      help="replace Gangway's ephemeral SSH key now (it is also replaced "
+                      "after 24 hours, at the next connection)")
 
 
 def _aliases(args: argparse.Namespace) -> list:  # type: ignore[type-arg]
@@ -39,7 +45,7 @@ def _aliases(args: argparse.Namespace) -> list:  # type: ignore[type-arg]
     def proxy_for(region: str) -> str | None:
         if region == default_region or mode is Mode.CLI:
             return None
-        return proxy_command(mode, args.profile, region)
+        return proxy_command(mode, args.profile, region)  # keyless: render adds the push
 
     return favourites.aliases(names, proxy_for)
 
@@ -53,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
     from app.core.ssh.proxycommand import Mode, proxy_command
 
     path = Path(args.config).expanduser() if args.config else Path.home() / ".ssh" / "config"
+    if args.rotate_key:
+        return _rotate()
     if args.uninstall:
         res = config_block.uninstall(path)
         print(f"Removed the Gangway block from {path}." if res.changed
@@ -68,7 +76,18 @@ def run(args: argparse.Namespace) -> int:
     except GangwayError as exc:
         print(f"gangway ssh-config: favourites skipped: {exc.one_line()}", file=sys.stderr)
         aliases = []
-    rendered = config_block.render(pc, aliases)
+    keyless = None
+    if args.keyless:
+        if mode is Mode.CLI:
+            raise GangwayError("Keyless SSH needs Gangway's built-in ProxyCommand.",
+                               "Leave out --mode cli.")
+        from app.commands import context
+        from app.core.ssh.ephemeral import EphemeralKey
+
+        # Made now, so ssh finds the key when it starts (it reads it before its proxy runs).
+        pair = EphemeralKey(context.paths().data_dir).ensure()
+        keyless = config_block.Keyless(str(pair.private_path))
+    rendered = config_block.render(pc, aliases, keyless=keyless)
     for skip in rendered.skipped:
         print(one_line(f"gangway ssh-config: skipped favourite {skip.name!r}: {skip.reason}"),
               file=sys.stderr)
@@ -85,4 +104,22 @@ def run(args: argparse.Namespace) -> int:
             print(f"Backup: {res.backup}")
     else:
         print(f"The Gangway block in {path} is already up to date.")
+    return 0
+
+
+def _rotate() -> int:
+    from app.commands import context
+    from app.core.procs import output_of, which
+    from app.core.ssh.ephemeral import EphemeralKey
+
+    pair = EphemeralKey(context.paths().data_dir).rotate()
+    keygen = which("ssh-keygen")
+    # The fingerprint of the public half only; the private key is never printed.
+    fingerprint = output_of([keygen, "-l", "-f", str(pair.private_path) + ".pub"]) if keygen \
+        else None
+    from app.core.display import one_line
+
+    print(one_line(f"New Gangway SSH key: {fingerprint or pair.key_type} "
+                   f"({pair.private_path})."))
+    print("Keys pushed before stay valid on instances for at most 60 seconds.")
     return 0

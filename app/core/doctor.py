@@ -6,8 +6,10 @@ import platform
 import re
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 
 from app.core import terminals
+from app.core.aws import policies
 from app.core.aws.sessions import plugin
 from app.core.procs import output_of, which
 from app.core.secrets import backend_info
@@ -138,8 +140,37 @@ def check_terminals() -> Check:
     return Check("Terminal emulator", Status.OK, names, "", essential=False)
 
 
-def run_checks() -> list[Check]:
-    return [check_aws_cli(), check_plugin(), check_ssh(), check_keyring(), check_terminals()]
+def check_keyless(data_dir: Path) -> Check:
+    """Keyless SSH: ssh-keygen for the ephemeral key, the key's state, the IAM permission."""
+    from app.core.ssh.ephemeral import EphemeralKey, EphemeralKeyError
+
+    need = (f"Keyless SSH needs {policies.SEND_SSH_PUBLIC_KEY} (scoped by "
+            f"{policies.OS_USER_CONDITION}) and {policies.DESCRIBE_INSTANCES}; the statement "
+            "is in the README (Keyless SSH).")
+    name = "Keyless SSH (EC2 Instance Connect)"
+    if which("ssh-keygen") is None:
+        return Check(name, Status.WARN, "ssh-keygen not found",
+                     "Install the OpenSSH client, which includes ssh-keygen. " + need,
+                     essential=False)
+    keys = EphemeralKey(data_dir)
+    try:
+        pair = keys.load()
+    except EphemeralKeyError as exc:
+        return Check(name, Status.WARN, exc.message, f"{exc.hint} {need}", essential=False)
+    if pair is None:
+        return Check(name, Status.OK, "ephemeral key made on first use", need, essential=False)
+    hours = pair.age() / 3600
+    left = max(0.0, keys.rotate_after / 3600 - hours)
+    return Check(name, Status.OK, f"ephemeral {pair.key_type} key, {hours:.1f} h old "
+                 f"(replaced in {left:.1f} h)", need, essential=False)
+
+
+def run_checks(data_dir: Path | None = None) -> list[Check]:
+    """Every check; the keyless one when Gangway's data dir is given."""
+    checks = [check_aws_cli(), check_plugin(), check_ssh(), check_keyring(), check_terminals()]
+    if data_dir is not None:
+        checks.append(check_keyless(data_dir))
+    return checks
 
 
 def essentials_ok(checks: list[Check]) -> bool:

@@ -10,6 +10,9 @@ Actions:
   [--reason R]`, which starts the SSM session and runs the plugin on the terminal's tty.
 - SSH / SFTP / SCP_UPLOAD / SCP_DOWNLOAD: OpenSSH with `-o ProxyCommand=...` in the chosen
   mode (built-in `gangway proxy`, or the AWS CLI with AWS_PROFILE in the environment).
+  Keyless (`Keyless`, built-in mode, EC2 instances): Gangway's ephemeral key is offered first
+  and the ProxyCommand pushes it (`--push-key`) for ssh's remote user, when the setting is on
+  or when no key file is named for the instance.
 The instance *name* is used only as the window title (an argv element); the instance id is
 what reaches ssh, and it is validated.
 """
@@ -50,6 +53,29 @@ class SessionRequest:
     scp_sources: tuple[str, ...] = ()
     scp_destination: str = ""
     remote_command: tuple[str, ...] = ()  # SSH: run this instead of a login shell
+    keyless_key: str | None = None  # the ephemeral key's path: the ProxyCommand pushes it
+
+    @property
+    def pushes_key(self) -> bool:
+        return self.keyless_key is not None and self.mode is Mode.BUILTIN
+
+
+@dataclass(frozen=True)
+class Keyless:
+    """The keyless choice for SSH-like actions: where the ephemeral key is, and the setting."""
+
+    key_path: str
+    always: bool = False  # the "Keyless SSH" setting
+
+    def applies(self, target: Target, mode: Mode, prefs: SshPrefs) -> bool:
+        """Built-in mode, an EC2 instance (hybrid nodes have no Instance Connect), and the
+        setting on or no key file named for this instance."""
+        no_key = prefs.use_agent or not prefs.identity_file.strip()
+        return (mode is Mode.BUILTIN and target.instance_id.startswith("i-")
+                and (self.always or no_key))
+
+
+KEYLESS_NOTE = "key: Gangway ephemeral (pushed for 60 s)"
 
 
 # The documented way to run one command instead of a shell (the agent runs it with sh -c).
@@ -66,10 +92,13 @@ def shell_request(target: Target, mode: Mode, *, reason: str | None = None,
 
 
 def ssh_request(action: Action, target: Target, mode: Mode, prefs: SshPrefs, *,
-                reason: str | None = None) -> SessionRequest:
+                reason: str | None = None, keyless: Keyless | None = None) -> SessionRequest:
     """SSH or SFTP to `target` with the user's remembered choices (validated here)."""
+    key = keyless.key_path if keyless is not None and keyless.applies(target, mode, prefs) \
+        else None
     return SessionRequest(action, target, mode=mode, ssh=prefs.validate(),
-                          reason=reason or None, remote_command=tuple(prefs.remote_command))
+                          reason=reason or None, remote_command=tuple(prefs.remote_command),
+                          keyless_key=key)
 
 
 def display_command(argv: Sequence[str], env: Mapping[str, str],
@@ -119,8 +148,11 @@ def command_argv(req: SessionRequest, *, gangway: Sequence[str] | None = None,
         env = {"AWS_PROFILE": t.profile, "AWS_REGION": t.region,
                "AWS_DEFAULT_REGION": t.region}
     pc = proxy_command(req.mode, t.profile, t.region, shell=shell, gangway=gw,
-                       reason=req.reason)
+                       reason=req.reason, push_key=req.pushes_key)
     opts = replace(req.ssh, proxy_command=pc)
+    if req.pushes_key:
+        opts = replace(opts, ephemeral_identity=req.keyless_key, default_identities=(
+            () if opts.identities_only else ssh_argv.existing_default_identities()))
     if req.action is Action.SSH:
         return ssh_argv.ssh_argv(t.instance_id, opts, req.remote_command,
                                  ssh=_program("ssh", system)), env

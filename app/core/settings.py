@@ -56,6 +56,9 @@ class SessionSettings:
     ask_reason: bool = False
     terminal: str = ""  # a FoundTerminal kind/name; "" = the first detected
     template: str = ""  # custom terminal command with {command}; wins over `terminal`
+    keyless: bool = field(default=False, metadata={
+        "help": "SSH, SFTP and SCP push Gangway's ephemeral key with EC2 Instance Connect "
+                "(also done when no key is named for the instance)"})
 
 
 @dataclass(frozen=True)

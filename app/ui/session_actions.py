@@ -27,6 +27,7 @@ from app.core.aws.discovery.rows import InstanceRow
 from app.core.aws.sessions.plugin import require_plugin
 from app.core.errors import GangwayError
 from app.core.launch import (
+    Keyless,
     SessionRequest,
     Target,
     command_argv,
@@ -38,6 +39,7 @@ from app.core.launch import (
 from app.core.paths import Paths
 from app.core.procs import which
 from app.core.settings import SessionSettings, SettingsStore
+from app.core.ssh.ephemeral import EphemeralKey
 from app.core.ssh.prefs import SshPrefs, SshPrefsStore
 from app.core.ssh.proxycommand import Mode
 from app.core.terminals import start
@@ -80,8 +82,11 @@ def check_capability(action: Action, row: InstanceRow) -> None:
 
 
 def start_terminal(req: SessionRequest, settings: SessionSettings,
-                   gangway: Sequence[str] | None = None) -> Launched:
+                   gangway: Sequence[str] | None = None,
+                   keys: EphemeralKey | None = None) -> Launched:
     """Worker side: check the tools this launch needs, then start the terminal."""
+    if req.pushes_key and keys is not None:
+        keys.ensure()  # before ssh starts: ssh reads the key file as it starts
     uses_plugin = req.action is Action.SHELL or req.mode is Mode.BUILTIN
     if uses_plugin:
         require_plugin()
@@ -113,6 +118,7 @@ class SessionActions(QObject):
         self.paths = paths
         self.settings_store = settings
         self.prefs = SshPrefsStore(paths.data_dir)
+        self.keys = EphemeralKey(paths.data_dir)
         self.parent_widget = parent
         self.profile_of = profile or (lambda _row: "default")
         self.gangway = list(gangway) if gangway else None
@@ -148,6 +154,9 @@ class SessionActions(QObject):
         except Exception as exc:
             self.show_error(exc)
 
+    def keyless(self) -> Keyless:
+        return Keyless(str(self.keys.private_path), self.settings().keyless)
+
     def target(self, row: InstanceRow) -> Target:
         return Target(row.instance_id, row.region, self.profile_of(row), name=row.name)
 
@@ -158,12 +167,12 @@ class SessionActions(QObject):
         if action is Action.SHELL:
             return shell_request(target, mode, reason=reason, command=command)
         prefs = self.prefs.get(target.profile, row.region, row.instance_id)
-        return ssh_request(action, target, mode, prefs, reason=reason)
+        return ssh_request(action, target, mode, prefs, reason=reason, keyless=self.keyless())
 
     def launch(self, req: SessionRequest) -> Task:
         """Start the terminal in a worker; `launched` or an error dialog follows."""
         task = self.tasks.submit(start_terminal, req, self.settings(), self.gangway,
-                                 name=f"launch {req.action.value}")
+                                 self.keys, name=f"launch {req.action.value}")
         task.result.connect(self._launched)
         task.error.connect(self.show_error)
         return task
@@ -219,7 +228,8 @@ class SessionActions(QObject):
         target = self.target(row)
         dlg = SshOptionsDialog(row, target, self.settings().mode, action,
                                self.prefs.get(target.profile, row.region, row.instance_id),
-                               gangway=self.gangway, parent=self.parent_widget)
+                               gangway=self.gangway, keyless=self.keyless(),
+                               parent=self.parent_widget)
         dlg.launch_requested.connect(self._ssh_dialog_accepted)
         self.dialog = dlg
         dlg.open()
@@ -233,9 +243,12 @@ class SessionActions(QObject):
         from app.ui.dialogs.scp_dialog import ScpDialog
 
         target = self.target(row)
+        keyless = self.keyless()
         dlg = ScpDialog(row, target, self.settings().mode,
                         self.prefs.get(target.profile, row.region, row.instance_id),
-                        gangway=self.gangway, parent=self.parent_widget)
+                        gangway=self.gangway, keyless=keyless, parent=self.parent_widget)
+        # scp runs from the dialog, not a terminal: have the key on disk before it starts.
+        self.tasks.submit(self.keys.ensure, name="ephemeral key")
         self.dialog = dlg
         dlg.open()
 

@@ -9,7 +9,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from . import api_sso, api_sts_iam
+from . import api_eic, api_sso, api_sts_iam
 from .api_ssm import session_json
 from .fleet import Fleet, seed_fleet
 from .state import Credential, Fault, Role, User
@@ -146,6 +146,18 @@ def handle(gw: Gateway, req: Request) -> Reply:
             if s is not None and s.token == body.get("token") and s.end is None:
                 s.status, s.end = "Terminated", time.time()
         return _ok()
+    if route == "clock":
+        # Advance the sandbox clock (EC2 Instance Connect's 60 s) without sleeping.
+        with st.lock:
+            st.clock_offset += float(body.get("advance", 0))
+            return _ok({"offset": st.clock_offset})
+    if route == "eic/keys":
+        # sshd's AuthorizedKeysCommand: the keys it may accept for this user, one a line.
+        keys = api_eic.keys_for(gw, req.query.get("user", ""))
+        return Reply(200, "".join(k + "\n" for k in keys).encode(),
+                     {"Content-Type": "text/plain"})
+    if route == "eic/pushes":
+        return _ok({"pushes": api_eic.pushes(gw)})
     if route == "ports":
         with st.lock:
             st.port_map[f"{body.get('target', '*')}:{body['port']}"] = {

@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import api_control, api_ssm, api_sso, api_sts_iam, sigv4
+from . import api_control, api_eic, api_ssm, api_sso, api_sts_iam, sigv4
 from .state import Credential, State
 from .wire import Reply, SigScope, parse_form, parse_scope, refuse, service_error
 
@@ -108,7 +108,7 @@ class Gateway:
         req.cred = cred
         if service in ("ec2", "sts", "iam"):
             req.form = parse_form(req.body) if req.method == "POST" else dict(req.query)
-        if service in ("ec2", "ssm"):
+        if service in ("ec2", "ssm", "ec2-instance-connect"):
             fault = self.state.take_fault(req.scope.region, service)
             if fault is not None:
                 return service_error(service, fault.code, fault.message)
@@ -116,6 +116,8 @@ class Gateway:
                 return service_error(service, "UnauthorizedOperation")
         if service == "ssm":
             return api_ssm.handle(self, req)
+        if service == "ec2-instance-connect":
+            return api_eic.handle(self, req)
         if service in ("sts", "iam"):
             reply = api_sts_iam.handle(self, req)
             if reply is not None:

@@ -26,7 +26,7 @@ from .state import ACCOUNT_ID
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN_SOURCE = Path(__file__).resolve().parent / "plugin" / "session-manager-plugin"
-SERVICES_WITH_ENDPOINTS = ("EC2", "STS", "IAM", "SSM", "SSO", "SSO_OIDC")
+SERVICES_WITH_ENDPOINTS = ("EC2", "STS", "IAM", "SSM", "SSO", "SSO_OIDC", "EC2_INSTANCE_CONNECT")
 DEFAULT_REGION = "us-east-1"
 SSO_START_URL = "https://sandbox.awsapps.com/start"
 
@@ -172,6 +172,14 @@ class Control:
 
     def set_ping(self, instance_id: str, ping: str) -> None:
         self.call("ping", {"instance_id": instance_id, "ping": ping})
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move the sandbox clock forward (EC2 Instance Connect's 60 s key lifetime)."""
+        return float(self.call("clock", {"advance": seconds})["offset"])
+
+    def eic_pushes(self) -> list[dict[str, Any]]:
+        """Keys pushed with SendSSHPublicKey since the last reset (public keys, ages)."""
+        return list(self.call("eic/pushes")["pushes"])
 
     def register_user(self, name: str, access_key_id: str, secret: str, **extra: Any) -> str:
         return str(
@@ -404,6 +412,7 @@ sso_registration_scopes = sso:account:access
             timings["seed_call"] = time.perf_counter() - t
             if sshd is not None:
                 control.map_port(22, sshd.port)
+                sshd.set_gateway(endpoints["gateway"])
             control.call("snapshot", {})  # what control.reset() returns to before each test
             plugin_dir = workdir / "bin"
             plugin_dir.mkdir(exist_ok=True)

@@ -11,11 +11,14 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 SSHD = "/usr/sbin/sshd"
+EIC_COMMAND = Path(__file__).resolve().parent / "eic" / "eic_run_authorized_keys"
+EIC_RUNAS = "nobody"  # EC2 uses a dedicated "ec2-instance-connect" user
 
 
 class SshdUnavailable(RuntimeError):
@@ -32,6 +35,14 @@ class SshServer:
     host_key_pub: str
     log_path: Path
     process: subprocess.Popen[bytes]
+    eic_dir: Path | None = None  # the AuthorizedKeysCommand's root-owned directory (root only)
+
+    def set_gateway(self, url: str) -> None:
+        """Where the AuthorizedKeysCommand asks for pushed keys (known once the server runs)."""
+        if self.eic_dir is not None:
+            target = self.eic_dir / "gateway"
+            target.write_text(url + "\n")
+            target.chmod(0o644)
 
     def known_hosts_line_for(self, port: int, host: str = "127.0.0.1") -> str:
         """The known_hosts line for this server reached at another address (e.g. a tunnel)."""
@@ -67,6 +78,8 @@ class SshServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.eic_dir is not None:
+            shutil.rmtree(self.eic_dir, ignore_errors=True)
 
 
 def _free_port() -> int:
@@ -81,6 +94,28 @@ def _keygen(path: Path, comment: str) -> None:
         check=True,
         stdin=subprocess.DEVNULL,
     )
+
+
+def _install_eic_command() -> Path | None:
+    """The AuthorizedKeysCommand in a root-owned 0755 directory chain (sshd checks every
+    component, so not under /tmp); None when not root or no system python3 to run it."""
+    python = Path("/usr/bin/python3")
+    if os.geteuid() != 0 or not python.exists():
+        return None
+    try:
+        import pwd
+
+        pwd.getpwnam(EIC_RUNAS)
+    except KeyError:
+        return None
+    base = Path("/run")
+    folder = Path(tempfile.mkdtemp(prefix="gangway-sandbox-eic-", dir=base))
+    folder.chmod(0o755)
+    target = folder / EIC_COMMAND.name
+    body = EIC_COMMAND.read_text().split("\n", 1)[1]
+    target.write_text(f"#!{python} -IS\n{body}")
+    target.chmod(0o755)
+    return folder
 
 
 def start_sshd(workdir: Path, timeout: float = 10.0) -> SshServer:
@@ -99,6 +134,15 @@ def start_sshd(workdir: Path, timeout: float = 10.0) -> SshServer:
     if os.geteuid() == 0:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # privilege-separation directory
     user = getpass.getuser()
+    eic_dir = _install_eic_command()
+    eic_lines = (
+        [
+            f"AuthorizedKeysCommand {eic_dir / EIC_COMMAND.name} %u %f",
+            f"AuthorizedKeysCommandUser {EIC_RUNAS}",
+        ]
+        if eic_dir is not None
+        else []
+    )
     # A port race with another process is possible but rare; retry once on bind failure.
     for _attempt in range(3):
         port = _free_port()
@@ -111,6 +155,7 @@ def start_sshd(workdir: Path, timeout: float = 10.0) -> SshServer:
                     f"HostKey {host_key}",
                     f"PidFile {workdir / 'sshd.pid'}",
                     f"AuthorizedKeysFile {authorized}",
+                    *eic_lines,
                     "PubkeyAuthentication yes",
                     "PasswordAuthentication no",
                     "KbdInteractiveAuthentication no",
@@ -153,8 +198,18 @@ def start_sshd(workdir: Path, timeout: float = 10.0) -> SshServer:
             known_hosts = workdir / "known_hosts"
             known_hosts.write_text(line + "\n")
             return SshServer(
-                port, user, client_key, known_hosts, line, f"{pub[0]} {pub[1]}", log_path, proc
+                port,
+                user,
+                client_key,
+                known_hosts,
+                line,
+                f"{pub[0]} {pub[1]}",
+                log_path,
+                proc,
+                eic_dir,
             )
+    if eic_dir is not None:
+        shutil.rmtree(eic_dir, ignore_errors=True)
     raise RuntimeError(f"sshd did not start; see {workdir / 'sshd.log'}")
 
 

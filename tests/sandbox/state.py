@@ -80,6 +80,18 @@ class SsmSession:
 
 
 @dataclass
+class PushedKey:
+    """A key pushed with EC2 Instance Connect (good for 60 s of the sandbox clock)."""
+
+    region: str
+    instance_id: str
+    os_user: str
+    key: str  # "type base64", the public key
+    pushed_at: float  # State.now()
+    caller: str
+
+
+@dataclass
 class DeviceAuth:
     device_code: str
     user_code: str
@@ -114,7 +126,13 @@ class State:
     temp_duration_cap: float | None = None  # control API can shorten every new temp credential
     request_count: int = 0
     verify_signatures: bool = True
+    eic_keys: list[PushedKey] = field(default_factory=list)
+    clock_offset: float = 0.0  # the control API advances the sandbox clock (EC2 Instance Connect)
     _snapshot: dict[str, Any] | None = None
+
+    def now(self) -> float:
+        """The sandbox clock: wall time, plus what tests advanced it by."""
+        return time.time() + self.clock_offset
 
     def snapshot(self) -> None:
         """Remember fleet pings, node tags and port maps as the state every test starts from."""
@@ -136,6 +154,8 @@ class State:
             self.temp_duration_cap = None
             self.sessions.clear()
             self.verify_signatures = True
+            self.eic_keys.clear()
+            self.clock_offset = 0.0
             if self._snapshot is not None:
                 restored = copy.deepcopy(self._snapshot)
                 self.ssm_nodes = restored["ssm_nodes"]

@@ -45,19 +45,20 @@ class Plan:
     endpoint_url: str  # SSM
     credentials: Credentials
     ec2_endpoint: str | None = None  # for Name-tag lookups; None = leave those to boto3
+    eic_endpoint: str | None = None  # EC2 Instance Connect (keyless SSH)
 
 
 def endpoint_for(region: str, profile_fields: dict[str, str] | None = None,
                  service: str = "ssm") -> str | None:
-    """The endpoint botocore would use for `service` (ssm, ec2), or None when that needs
-    botocore to decide."""
+    """The endpoint botocore would use for `service` (ssm, ec2, ec2-instance-connect), or
+    None when that needs botocore to decide."""
     if any(os.environ.get(k) for k in _NOT_PLAIN):
         return None
     if profile_fields and any(k in profile_fields for k in (
             "endpoint_url", "services", "use_fips_endpoint", "use_dualstack_endpoint",
             "ca_bundle")):
         return None
-    explicit = (os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}")
+    explicit = (os.environ.get(f"AWS_ENDPOINT_URL_{_env_name(service)}")
                 or os.environ.get("AWS_ENDPOINT_URL"))
     if explicit:
         return explicit
@@ -65,6 +66,11 @@ def endpoint_for(region: str, profile_fields: dict[str, str] | None = None,
         return None
     suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
     return f"https://{service}.{region}.{suffix}"
+
+
+def _env_name(service: str) -> str:
+    """botocore's per-service endpoint variable: the service id in upper snake case."""
+    return service.upper().replace("-", "_").replace(" ", "_")
 
 
 def _sign(plan: Plan, target: str, body: bytes, now: _dt.datetime) -> dict[str, str]:
@@ -134,7 +140,7 @@ def _post(plan: Plan, service: str, endpoint: str, extra: dict[str, str], body: 
     """A signed POST, retried on throttling, 5xx and network errors with a short backoff."""
     if urlsplit(endpoint).scheme not in ("https", "http"):
         raise NetworkError(f"{doing}: the endpoint {endpoint!r} is not an http(s) URL.",
-                           f"Check AWS_ENDPOINT_URL_{service.upper()} / AWS_ENDPOINT_URL.")
+                           f"Check AWS_ENDPOINT_URL_{_env_name(service)} / AWS_ENDPOINT_URL.")
     for attempt in range(attempts):
         headers = _sign_request(plan, service, endpoint, extra, body,
                                 now=_dt.datetime.now(_dt.UTC))
@@ -164,8 +170,17 @@ def _post(plan: Plan, service: str, endpoint: str, extra: dict[str, str], body: 
 def call(plan: Plan, operation: str, params: dict[str, Any], doing: str, *,
          attempts: int = 3, timeout: float = 30.0) -> dict[str, Any]:
     """One SSM JSON call."""
-    raw = _post(plan, "ssm", plan.endpoint_url, {
-        "content-type": _CONTENT_TYPE, "x-amz-target": _TARGET_PREFIX + operation},
+    return json_call(plan, ("ssm", plan.endpoint_url, _TARGET_PREFIX + operation), params,
+                     doing, attempts=attempts, timeout=timeout)
+
+
+def json_call(plan: Plan, where: tuple[str, str, str], params: dict[str, Any], doing: str, *,
+              attempts: int = 3, timeout: float = 30.0) -> dict[str, Any]:
+    """One AWS JSON 1.1 call; `where` is (service, endpoint, X-Amz-Target)."""
+    service, endpoint, target = where
+    operation = target.rsplit(".", 1)[-1]
+    raw = _post(plan, service, endpoint, {
+        "content-type": _CONTENT_TYPE, "x-amz-target": target},
         json.dumps(params).encode(), operation=operation, doing=doing, attempts=attempts,
         timeout=timeout)
     result: dict[str, Any] = json.loads(raw or b"{}")
@@ -181,19 +196,27 @@ class Lookup:
 
     def instances(self, key: str, value: str, states: tuple[str, ...]) -> list[Match]:
         """A signed form POST per page, an XML answer; `value` is only a form value."""
+        form: dict[str, str] = {"Filter.1.Name": f"tag:{key}", "Filter.1.Value.1": value,
+                                "Filter.2.Name": "instance-state-name"}
+        for i, state in enumerate(states, 1):
+            form[f"Filter.2.Value.{i}"] = state
+        return self._describe(form, f"Looking up the instance named {value!r}")
+
+    def zone(self, instance_id: str) -> str | None:
+        """The instance's Availability Zone (None: EC2 does not know the instance)."""
+        found = self._describe({"Filter.1.Name": "instance-id", "Filter.1.Value.1": instance_id},
+                               f"Looking up the Availability Zone of {instance_id}")
+        return found[0].zone if found else None
+
+    def _describe(self, filters: dict[str, str], doing: str) -> list[Match]:
         import xml.etree.ElementTree as ET
         from urllib.parse import urlencode
 
         if self.plan.ec2_endpoint is None:
             raise ValueError("no EC2 endpoint in this plan")
-        form: dict[str, str] = {"Action": "DescribeInstances", "Version": "2016-11-15",
-                                "Filter.1.Name": f"tag:{key}", "Filter.1.Value.1": value,
-                                "Filter.2.Name": "instance-state-name"}
-        for i, state in enumerate(states, 1):
-            form[f"Filter.2.Value.{i}"] = state
+        form = {"Action": "DescribeInstances", "Version": "2016-11-15", **filters}
         found: list[Match] = []
         token = ""
-        doing = f"Looking up the instance named {value!r}"
         while True:
             body = urlencode({**form, **({"NextToken": token} if token else {})}).encode()
             raw = _post(self.plan, "ec2", self.plan.ec2_endpoint, {
@@ -206,7 +229,8 @@ class Lookup:
                     iid = item.findtext(f"{ns}instanceId")
                     if iid:
                         found.append(Match(iid, item.findtext(f"{ns}instanceState/{ns}name")
-                                           or "", _iso(item.findtext(f"{ns}launchTime"))))
+                                           or "", _iso(item.findtext(f"{ns}launchTime")),
+                                           item.findtext(f"{ns}placement/{ns}availabilityZone")))
             token = root.findtext(f"{ns}nextToken") or ""
             if not token:
                 return found
@@ -234,6 +258,32 @@ def _iso(text: str | None) -> _dt.datetime | None:
         return _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+class InstanceConnect:
+    """`sessions.keypush.InstanceConnect` without boto3: EC2 Instance Connect's JSON 1.1 API
+    (target prefix `AWSEC2InstanceConnectService.`) and EC2 for the Availability Zone."""
+
+    TARGET_PREFIX = "AWSEC2InstanceConnectService."
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.region = plan.region
+        self._lookup = Lookup(plan)
+
+    def availability_zone(self, instance_id: str) -> str | None:
+        return self._lookup.zone(instance_id)
+
+    def send_ssh_public_key(self, instance_id: str, os_user: str, public_key: str,
+                            zone: str | None) -> None:
+        if self.plan.eic_endpoint is None:
+            raise ValueError("no EC2 Instance Connect endpoint in this plan")
+        params = {"InstanceId": instance_id, "InstanceOSUser": os_user,
+                  "SSHPublicKey": public_key, **({"AvailabilityZone": zone} if zone else {})}
+        # One attempt and a short timeout: the key is good for 60 s, and ssh is waiting.
+        json_call(self.plan, ("ec2-instance-connect", self.plan.eic_endpoint,
+                              self.TARGET_PREFIX + "SendSSHPublicKey"), params,
+                  f"Pushing the SSH key to {instance_id}", attempts=2, timeout=10.0)
 
 
 class SsmClient:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 
 from app.core import quoting
 from app.core.errors import GangwayError
@@ -27,6 +28,17 @@ FORBIDDEN_OPTIONS = frozenset({
 
 class SshArgumentError(GangwayError):
     """A user name, host, port or ssh option that cannot be passed to ssh safely."""
+
+
+# ssh's own default identity files, in its order (ssh_config(5), IdentityFile).
+DEFAULT_IDENTITY_NAMES = ("id_rsa", "id_ecdsa", "id_ecdsa_sk", "id_ed25519", "id_ed25519_sk",
+                          "id_xmss", "id_dsa")
+
+
+def existing_default_identities(home: Path | None = None) -> tuple[str, ...]:
+    """The default identity files ssh would try that exist (a handful of stat calls)."""
+    ssh_dir = (home or Path.home()) / ".ssh"
+    return tuple(str(ssh_dir / n) for n in DEFAULT_IDENTITY_NAMES if (ssh_dir / n).is_file())
 
 
 class HostKeyPolicy(Enum):
@@ -56,6 +68,10 @@ class SshOptions:
     known_hosts_file: str | None = None
     config_file: str | None = None
     identities_only: bool = field(default=False)
+    ephemeral_identity: str | None = None  # keyless: Gangway's key, offered first
+    # ssh tries its default key files only when no IdentityFile is given; keyless names its
+    # own, so with the agent chosen the defaults that exist are named too (the fallback).
+    default_identities: tuple[str, ...] = ()
 
 
 def check_host(host: str) -> str:
@@ -110,12 +126,14 @@ def _common(opts: SshOptions) -> list[str]:
     out: list[str] = []
     if opts.config_file:
         out += ["-F", opts.config_file]
-    if opts.identity_file:
+    identities = [i for i in (opts.ephemeral_identity, opts.identity_file) if i]
+    identities += [i for i in opts.default_identities if i not in identities]
+    for identity in identities:
         # Not -i: ssh checks a -i path literally but later %-expands it, so a `%` in it
         # cannot be written there. As an option value it is `%%` and quoted, consistently.
-        out += ["-o", f"IdentityFile={config_value(opts.identity_file)}"]
-        if opts.identities_only:
-            out += ["-o", "IdentitiesOnly=yes"]
+        out += ["-o", f"IdentityFile={config_value(identity)}"]
+    if identities and opts.identities_only:
+        out += ["-o", "IdentitiesOnly=yes"]
     if opts.proxy_command:
         if any(c in opts.proxy_command for c in "\n\r\0"):
             raise SshArgumentError("The ProxyCommand contains a line break.")

@@ -22,6 +22,8 @@ from enum import Enum
 from pathlib import Path
 
 from app.core.errors import ConfigFileError
+from app.core.ssh.argv import config_value
+from app.core.ssh.proxycommand import Shell, pushing
 from app.core.store import Snapshot, atomic_write
 
 BEGIN = "# >>> gangway managed block >>>"
@@ -31,6 +33,8 @@ _ADDED_NL = "# gangway: added a final newline to the line above"
 INCLUDE_NAME = "gangway.conf"
 INSTANCE_PATTERNS = "i-* mi-*"
 ALIAS_PREFIX = "gw-"  # favourite aliases: `ssh gw-web-1-prod` (see sanitize_alias)
+EC2_PATTERN = "i-*"  # keyless mode: only EC2 instances have Instance Connect
+HYBRID_PATTERN = "mi-*"
 _INSTANCE_ID = re.compile(r"(?:i|mi)-[0-9a-f]{8,17}")
 
 
@@ -47,6 +51,19 @@ class Alias:
     name: str
     instance_id: str
     proxy_command: str | None = None
+
+
+@dataclass(frozen=True)
+class Keyless:
+    """Opt-in keyless mode: EC2 hosts get the ephemeral key (and only it) and a ProxyCommand
+    that pushes it for ssh's remote user (`%r`) with EC2 Instance Connect."""
+
+    identity_file: str  # the ephemeral private key's path
+    shell: Shell | None = None  # how ssh runs the ProxyCommand (default: this OS)
+
+    def lines(self, proxy_command: str) -> list[str]:
+        return [f"  IdentityFile {config_value(self.identity_file)}", "  IdentitiesOnly yes",
+                f"  ProxyCommand {_one_line(pushing(proxy_command, self.shell))}"]
 
 
 @dataclass(frozen=True)
@@ -85,8 +102,10 @@ def sanitize_alias(name: str) -> str | None:
     return ALIAS_PREFIX + text if text else None
 
 
-def render(proxy_command: str, aliases: Iterable[Alias] = ()) -> Rendered:
-    """The ssh_config text: favourite aliases first (first match wins), then `Host i-* mi-*`."""
+def render(proxy_command: str, aliases: Iterable[Alias] = (), *,
+           keyless: Keyless | None = None) -> Rendered:
+    """The ssh_config text: favourite aliases first (first match wins), then `Host i-* mi-*`
+    (keyless: `Host i-*` with the ephemeral key, then `Host mi-*` as before)."""
     lines: list[str] = []
     skipped: list[Skipped] = []
     seen: set[str] = set()
@@ -107,9 +126,17 @@ def render(proxy_command: str, aliases: Iterable[Alias] = ()) -> Rendered:
         seen.add(safe)
         # `Host i-* mi-*` is matched against the name typed (the alias), not the HostName,
         # so each alias carries its ProxyCommand itself.
-        lines += [f"Host {safe}", f"  HostName {alias.instance_id}",
-                  f"  ProxyCommand {_one_line(alias.proxy_command or proxy_command)}"]
-    lines += [f"Host {INSTANCE_PATTERNS}", f"  ProxyCommand {_one_line(proxy_command)}"]
+        pc = alias.proxy_command or proxy_command
+        lines += [f"Host {safe}", f"  HostName {alias.instance_id}"]
+        if keyless is not None and alias.instance_id.startswith("i-"):
+            lines += keyless.lines(pc)
+        else:
+            lines.append(f"  ProxyCommand {_one_line(pc)}")
+    if keyless is not None:
+        lines += [f"Host {EC2_PATTERN}", *keyless.lines(proxy_command),
+                  f"Host {HYBRID_PATTERN}", f"  ProxyCommand {_one_line(proxy_command)}"]
+    else:
+        lines += [f"Host {INSTANCE_PATTERNS}", f"  ProxyCommand {_one_line(proxy_command)}"]
     return Rendered("\n".join(lines) + "\n", tuple(skipped))
 
 

@@ -69,6 +69,24 @@ def builtin(profile: str, region: str | None = None, *, shell: Shell | None = No
     return escape_percent(join(argv)) + " %h %p"
 
 
+def pushing(text: str, shell: Shell | None = None) -> str:
+    """The keyless variant of a built-in ProxyCommand: `... --push-key='%r' %h %p`.
+
+    ssh puts the remote user (`%r`) into the text before its shell reads it, and OpenSSH
+    before 9.6 does not refuse shell metacharacters in a user name given on its command line;
+    so the token is quoted (single quotes for sh/fish, double quotes as one CreateProcess
+    argument on Windows). `gangway proxy` then refuses anything but a plain login name.
+    """
+    shell = shell or Shell.current()
+    tail = " %h %p"
+    if not text.endswith(tail) or " proxy " not in text:
+        raise GangwayError("Keyless SSH needs Gangway's built-in ProxyCommand.",
+                           "Switch to the built-in mode (not the AWS CLI one).")
+    token = '"%r"' if shell is Shell.WINDOWS else "'%r'"
+    # `=`: a user name starting with `-` stays the option's value, for our check to refuse.
+    return f"{text[:-len(tail)]} --push-key={token}{tail}"
+
+
 def cli(profile: str | None = None, *, shell: Shell | None = None) -> str:
     """The AWS CLI form. Without `profile` it is exactly the documented text (the terminal
     sets AWS_PROFILE); with one, `--profile P` is added inside the same command."""
@@ -84,9 +102,15 @@ def cli(profile: str | None = None, *, shell: Shell | None = None) -> str:
 
 def proxy_command(mode: Mode, profile: str, region: str | None = None, *,
                   shell: Shell | None = None, gangway: Sequence[str] | None = None,
-                  cli_profile_inline: bool = False, reason: str | None = None) -> str:
+                  cli_profile_inline: bool = False, reason: str | None = None,
+                  push_key: bool = False) -> str:
     """ProxyCommand text for `mode`. In CLI mode the profile travels as AWS_PROFILE unless
-    `cli_profile_inline` (for an ssh config used outside Gangway's terminals)."""
+    `cli_profile_inline` (for an ssh config used outside Gangway's terminals). `push_key`
+    (built-in mode only): keyless SSH, the ephemeral key is pushed for ssh's remote user."""
     if mode is Mode.BUILTIN:
-        return builtin(profile, region, shell=shell, gangway=gangway, reason=reason)
+        text = builtin(profile, region, shell=shell, gangway=gangway, reason=reason)
+        return pushing(text, shell) if push_key else text
+    if push_key:
+        raise GangwayError("Keyless SSH needs Gangway's built-in ProxyCommand.",
+                           "Switch to the built-in mode (not the AWS CLI one).")
     return cli(profile if cli_profile_inline else None, shell=shell)

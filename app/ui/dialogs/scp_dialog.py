@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from app.core.actions import Action
 from app.core.aws.discovery.rows import InstanceRow
-from app.core.launch import SessionRequest, Target, command_argv, ssh_request
+from app.core.launch import Keyless, SessionRequest, Target, command_argv, ssh_request
 from app.core.ssh.prefs import SshPrefs
 from app.core.ssh.proxycommand import Mode
 from app.ui.dialogs.ssh_options_dialog import HEADER_WIDTH, elided
@@ -64,9 +64,11 @@ class ScpDialog(QDialog):
     finished_copy = Signal(int, str)  # exit code, message
 
     def __init__(self, row: InstanceRow, target: Target, mode: Mode, prefs: SshPrefs, *,
-                 gangway: Sequence[str] | None = None, parent: QWidget | None = None) -> None:
+                 gangway: Sequence[str] | None = None, keyless: Keyless | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.row, self.target, self.mode = row, target, mode
+        self.keyless = keyless
         self.profile = target.profile
         self.prefs = prefs
         self.gangway = list(gangway) if gangway else None
@@ -156,9 +158,9 @@ class ScpDialog(QDialog):
         # Without a tty nothing can answer a prompt: fail instead of hanging.
         prefs = SshPrefs(self.prefs.user, self.prefs.identity_file, self.prefs.use_agent,
                          self.prefs.port, f"{self.prefs.extra} -o BatchMode=yes".strip())
-        base = ssh_request(Action.SSH, self.target, self.mode, prefs)
+        base = ssh_request(Action.SSH, self.target, self.mode, prefs, keyless=self.keyless)
         req = SessionRequest(Action.SCP_UPLOAD if upload else Action.SCP_DOWNLOAD, base.target,
-                             mode=base.mode, ssh=base.ssh,
+                             mode=base.mode, ssh=base.ssh, keyless_key=base.keyless_key,
                              scp_sources=tuple(str(Path(s).expanduser()) if upload else s
                                                for s in sources),
                              scp_destination=dest if upload else str(Path(dest).expanduser()))

@@ -30,7 +30,15 @@ from PySide6.QtWidgets import (
 
 from app.core.actions import Action
 from app.core.aws.discovery.rows import InstanceRow
-from app.core.launch import SessionRequest, Target, command_argv, display_command, ssh_request
+from app.core.launch import (
+    KEYLESS_NOTE,
+    Keyless,
+    SessionRequest,
+    Target,
+    command_argv,
+    display_command,
+    ssh_request,
+)
 from app.core.ssh.argv import SshArgumentError
 from app.core.ssh.prefs import SshPrefs
 from app.core.ssh.proxycommand import Mode
@@ -50,9 +58,10 @@ class SshOptionsDialog(QDialog):
 
     def __init__(self, row: InstanceRow, target: Target, mode: Mode, action: Action,
                  prefs: SshPrefs, *, gangway: Sequence[str] | None = None,
-                 parent: QWidget | None = None) -> None:
+                 keyless: Keyless | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.row, self.target, self.mode, self.action = row, target, mode, action
+        self.keyless = keyless
         self.profile = target.profile
         self.gangway = list(gangway) if gangway else None
         self.request: SessionRequest | None = None
@@ -152,7 +161,7 @@ class SshOptionsDialog(QDialog):
         self.browse.setEnabled(not agent)
         try:
             req = ssh_request(self.action, self.target, self.mode, self.prefs(),
-                              reason=self.reason.text().strip() or None)
+                              reason=self.reason.text().strip() or None, keyless=self.keyless)
             argv, env = command_argv(req, gangway=self.gangway)
         except Exception as exc:
             message, hint = error_text(exc)
@@ -165,7 +174,8 @@ class SshOptionsDialog(QDialog):
         self.request = req
         self.problem.setText("")
         self.problem.hide()
-        self.preview.setPlainText(display_command(argv, env))
+        note = KEYLESS_NOTE + "\n" if req.pushes_key else ""
+        self.preview.setPlainText(note + display_command(argv, env))
         self.connect_button.setEnabled(True)
 
     def _browse(self) -> None:

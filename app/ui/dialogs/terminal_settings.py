@@ -6,6 +6,8 @@ The terminal list comes from `terminals.detect()`, run on a worker (it scans PAT
 
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core import terminals
+from app.core.aws import policies
 from app.core.settings import SessionSettings, SettingsStore
 from app.core.ssh.proxycommand import Mode
 from app.ui.errors import error_text
@@ -58,6 +61,12 @@ class TerminalSettingsDialog(QDialog):
         (self.cli if self.settings.mode is Mode.CLI else self.builtin).setChecked(True)
         self.ask_reason = QCheckBox("Ask for a reason before each shell session")
         self.ask_reason.setChecked(self.settings.ask_reason)
+        self.keyless = QCheckBox("Keyless SSH: push Gangway's ephemeral key for 60 s with EC2 "
+                                 "Instance Connect")
+        help_text = next(f.metadata["help"] for f in dataclasses.fields(SessionSettings)
+                         if f.name == "keyless")
+        self.keyless.setToolTip(f"{help_text}. Needs {policies.SEND_SSH_PUBLIC_KEY}.")
+        self.keyless.setChecked(self.settings.keyless)
         self.problem = QLabel()
         self.problem.setTextFormat(Qt.TextFormat.PlainText)
         self.problem.setWordWrap(True)
@@ -71,6 +80,7 @@ class TerminalSettingsDialog(QDialog):
         form.addRow("SSH proxy:", self.builtin)
         form.addRow("", self.cli)
         form.addRow("", self.ask_reason)
+        form.addRow("", self.keyless)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)
@@ -116,6 +126,7 @@ class TerminalSettingsDialog(QDialog):
     def value(self) -> SessionSettings:
         return SessionSettings(mode=Mode.CLI if self.cli.isChecked() else Mode.BUILTIN,
                                ask_reason=self.ask_reason.isChecked(),
+                               keyless=self.keyless.isChecked(),
                                terminal=str(self.terminal.currentData() or ""),
                                template=self.template.text().strip())
 

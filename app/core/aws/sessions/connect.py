@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from app.core.aws import sigv4
 from app.core.aws.credentials.types import Credentials
 from app.core.aws.profiles.model import Profile, ProfileKind
-from app.core.aws.sessions import api, targets
+from app.core.aws.sessions import api, keypush, targets
 from app.core.errors import ProfileError
 
 if TYPE_CHECKING:
@@ -72,6 +72,7 @@ class Route:
     credentials: Credentials
     ssm: api.SsmCalls
     lookup: targets.Lookup
+    eic: keypush.InstanceConnect  # EC2 Instance Connect, for keyless SSH
 
     def resolve(self, host: str, *, newest: bool = False) -> targets.Resolved:
         return targets.resolve(self.lookup, host, newest=newest)
@@ -81,6 +82,11 @@ class Route:
               reason: str | None = None) -> OpenSession:
         started = api.start_session(self.ssm, target, document, parameters, reason)
         return OpenSession(targets.Resolved(target), started, self.credentials, self.ssm)
+
+    def push_key(self, target: str, os_user: str, public_key: str,
+                 zone: str | Callable[[], str | None] | None = None) -> keypush.Outcome:
+        """SendSSHPublicKey for `os_user` on `target` (see `keypush`); valid for 60 s."""
+        return keypush.push(self.eic, target, os_user, public_key, zone=zone)
 
 
 def region_of(requested: str | None, profile: Profile) -> str | None:
@@ -106,7 +112,7 @@ def route(source: CredentialSource, profile_name: str, region: str | None,
     where = region or session.region_name or DEFAULT_REGION
     ssm = api.BotoSsm(client(session, "ssm", where))
     return Route(profile_name, where, _frozen(session), ssm,
-                 targets.BotoLookup(session, where))
+                 targets.BotoLookup(session, where), keypush.BotoInstanceConnect(session, where))
 
 
 def open_session(source: CredentialSource, req: StartRequest) -> OpenSession:
@@ -127,9 +133,10 @@ def _fast(source: CredentialSource, profile: Profile, region: str | None,
     ec2 = sigv4.endpoint_for(region, dict(profile.fields), "ec2")
     if endpoint is None or (needs_ec2 and ec2 is None):
         return None
-    plan = sigv4.Plan(region, endpoint, source.credentials(profile.name), ec2)
+    eic = sigv4.endpoint_for(region, dict(profile.fields), "ec2-instance-connect")
+    plan = sigv4.Plan(region, endpoint, source.credentials(profile.name), ec2, eic)
     return Route(profile.name, region, plan.credentials, sigv4.SsmClient(plan),
-                 sigv4.Lookup(plan))
+                 sigv4.Lookup(plan), sigv4.InstanceConnect(plan))
 
 
 def _frozen(session: object) -> Credentials:

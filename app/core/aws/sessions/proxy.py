@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from app.core.aws.sessions import api, connect, targets
+from app.core.aws.sessions import api, connect, keypush, targets
 from app.core.aws.sessions.plugin import PluginProcess, require_secure
 from app.core.errors import GangwayError
 
 if TYPE_CHECKING:
     from app.core.aws.credentials.source import CredentialSource
     from app.core.aws.sessions.history import SessionHistory
+    from app.core.ssh.ephemeral import EphemeralKey
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class ProxyRequest:
     document: str | None = api.SSH_DOCUMENT
     parameters: Mapping[str, Sequence[str]] | None = None
     reason: str | None = None
+    push_key: str | None = None  # keyless SSH: push the ephemeral key for this OS user
 
 
 @contextlib.contextmanager
@@ -85,18 +87,74 @@ def _wait(proc: PluginProcess, seen: list[int]) -> int:
             proc.send(signal.SIGINT)
 
 
-def run(source: CredentialSource, req: ProxyRequest, *, history: SessionHistory | None = None,
-        interactive: bool | None = None) -> int:
-    """Start the session, run the plugin until it exits, terminate the session, record it."""
-    if interactive is None:
-        interactive = sys.stdin is not None and sys.stdin.isatty()
-    plugin = require_secure()
-    way = connect.route(source, req.profile, req.region,
-                        needs_ec2=targets.parse(req.host) is not None)
-    target = way.resolve(req.host).instance_id
+def notice(text: str) -> None:
+    """One line on stderr (ssh shows its ProxyCommand's stderr); never stdout."""
+    from app.core.display import one_line
+
+    print(f"gangway proxy: {one_line(text)}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class _Push:
+    """Keyless SSH for one connection: the OS user and the key read when this process
+    started (the one ssh loaded just before it started us)."""
+
+    user: str
+    keys: EphemeralKey
+    public_key: str
+    zone: keypush.ZoneLookup | str | None = None
+
+    @classmethod
+    def prepare(cls, req: ProxyRequest, keys: EphemeralKey | None) -> _Push | None:
+        if req.push_key is None:
+            return None
+        keypush.check_os_user(req.push_key)  # before any API call
+        if keys is None:
+            raise GangwayError("No ephemeral key store was given for --push-key.")
+        return cls(req.push_key, keys, keys.ensure().public_key)
+
+    def look_up_zone(self, way: connect.Route, resolved: targets.Resolved) -> None:
+        """The zone from the name lookup, else DescribeInstances alongside StartSession."""
+        self.zone = resolved.zone
+        if self.zone is None and not keypush.is_hybrid(resolved.instance_id):
+            self.zone = keypush.ZoneLookup(way.eic, resolved.instance_id)
+
+    def send(self, way: connect.Route, target: str) -> None:
+        zone = self.zone.result if isinstance(self.zone, keypush.ZoneLookup) else self.zone
+        outcome = way.push_key(target, self.user, self.public_key, zone)
+        if not outcome.pushed:
+            notice(outcome.notice)
+
+    def rotate_if_due(self) -> None:
+        with contextlib.suppress(GangwayError):  # the schedule; serves the next connection
+            self.keys.rotate_if_stale()
+
+
+def _parameters(req: ProxyRequest) -> dict[str, Sequence[str]]:
     params = dict(req.parameters or {})
     if req.port is not None:
         params.setdefault("portNumber", [str(req.port)])
+    return params
+
+
+def run(source: CredentialSource, req: ProxyRequest, *, history: SessionHistory | None = None,
+        interactive: bool | None = None, keys: EphemeralKey | None = None) -> int:
+    """Start the session, run the plugin until it exits, terminate the session, record it.
+
+    With `req.push_key` (and `keys`), the ephemeral public key is pushed for that OS user
+    after StartSession and right before the plugin starts (it is valid for 60 s).
+    """
+    if interactive is None:
+        interactive = sys.stdin is not None and sys.stdin.isatty()
+    push = _Push.prepare(req, keys)
+    plugin = require_secure()
+    way = connect.route(source, req.profile, req.region,
+                        needs_ec2=targets.parse(req.host) is not None or push is not None)
+    resolved = way.resolve(req.host)
+    target = resolved.instance_id
+    if push is not None:
+        push.look_up_zone(way, resolved)
+    params = _parameters(req)
 
     def record_start(session_id: str = "") -> str:
         if history is None:
@@ -105,11 +163,19 @@ def run(source: CredentialSource, req: ProxyRequest, *, history: SessionHistory 
                                     document=req.document or "", reason=req.reason or "",
                                     session_id=session_id)
 
+    session_id = ""
     try:
         opened = way.start(target, req.document, params or None, req.reason)
+        session_id = opened.started.session_id
+        if push is not None:
+            try:
+                push.send(way, target)
+            except GangwayError:
+                opened.terminate()
+                raise
     except GangwayError as exc:
         if history is not None:
-            history.record_end(record_start(), f"error: {exc.one_line()}")
+            history.record_end(record_start(session_id), f"error: {exc.one_line()}")
         raise
     key = ""
     ended = "error: the plugin did not start"
@@ -120,8 +186,7 @@ def run(source: CredentialSource, req: ProxyRequest, *, history: SessionHistory 
                                    new_group=not interactive)
         with contextlib.suppress(Exception):  # after the start: ssh waits for the plugin
             key = record_start(opened.started.session_id)
-        if history is not None:
-            _end_orphans_soon(history, source, req.profile, {(req.profile, way.region): opened.ssm})
+        _after_start(history, source, req.profile, (way.region, opened.ssm), push)
         with forwarding(proc, interactive, seen):
             code = _wait(proc, seen)
         ended = f"exit {code}"
@@ -135,6 +200,17 @@ def run(source: CredentialSource, req: ProxyRequest, *, history: SessionHistory 
             with contextlib.suppress(Exception):
                 history.record_end(key or record_start(opened.started.session_id), ended)
     return code
+
+
+def _after_start(history: SessionHistory | None, source: CredentialSource, profile: str,
+                 where: tuple[str, api.SsmCalls], push: _Push | None) -> None:
+    """Housekeeping once the plugin runs (ssh no longer waits): orphaned sessions, and the
+    ephemeral key's rotation when it is due."""
+    if history is not None:
+        region, ssm = where
+        _end_orphans_soon(history, source, profile, {(profile, region): ssm})
+    if push is not None:
+        push.rotate_if_due()
 
 
 def _end_orphans_soon(history: SessionHistory, source: CredentialSource, profile: str,

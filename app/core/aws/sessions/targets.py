@@ -31,12 +31,18 @@ class Match:
     instance_id: str
     state: str  # EC2 state name, or the node's PingStatus
     launched: datetime | None = None
+    zone: str | None = None  # Availability Zone (EC2 instances; keyless SSH needs it)
 
 
 @dataclass(frozen=True)
 class Resolved:
     instance_id: str
     matches: tuple[Match, ...] = field(default=())  # all candidates, when a lookup was made
+
+    @property
+    def zone(self) -> str | None:
+        """The chosen instance's Availability Zone, when the lookup told it."""
+        return next((m.zone for m in self.matches if m.instance_id == self.instance_id), None)
 
     @property
     def note(self) -> str:
@@ -129,7 +135,7 @@ class BotoLookup:
             {"Name": f"tag:{key}", "Values": [value]},
             {"Name": "instance-state-name", "Values": list(states)}])
         return [Match(inst["InstanceId"], inst.get("State", {}).get("Name", ""),
-                      inst.get("LaunchTime"))
+                      inst.get("LaunchTime"), inst.get("Placement", {}).get("AvailabilityZone"))
                 for page in pages for res in page.get("Reservations", [])
                 for inst in res.get("Instances", [])]
 
