@@ -1,0 +1,491 @@
+"""One tunnel that is on: its listener, its sessions and plugins, its held connections.
+
+`TunnelRunner` lives on the supervisor's event loop; only `switch_on()` and `status()` are
+called from other threads. A session is a `_Live`: the OpenedSession, its plugin, the plugin's
+port once the plugin printed it, and how many relayed connections use it. Several may exist
+for a moment: a refresh starts the next session before the old one is retired (make before
+break), and a retired session is stopped once its last connection ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from app.core.errors import CancelledError, CredentialError, GangwayError
+from app.core.tunnels.child import PluginChild
+from app.core.tunnels.relay import Pipe, bind_listener, bind_problem
+from app.core.tunnels.spec import TunnelSpec
+from app.core.tunnels.states import LogLine, Problem, TunnelState, TunnelStatus
+
+if TYPE_CHECKING:
+    import socket
+
+    from app.core.tunnels.opener import OpenedSession, SessionOpener
+    from app.core.tunnels.reaper import Reaper
+
+log = logging.getLogger(__name__)
+LOG_LINES = 200
+_PORT_LINE = re.compile(r"Port (\d+) opened for sessionId ")
+_CLOSED_LINE = re.compile(r"SessionId: \S+ : (.+)")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How hard the supervisor tries. Defaults are what the app uses."""
+
+    reconnect: bool = True  # after an unexpected end: at once, then backoff (False: on demand)
+    backoff_first: float = 1.0
+    backoff_max: float = 60.0
+    port_line_timeout: float = 15.0  # no "Port N opened" by then: stop, retry on a fresh port
+    hold_timeout: float = 90.0  # a held connection waits this long for a session, then closes
+    refresh_margin: float = 120.0  # restart this long before the credentials expire
+    stop_grace: float = 3.0  # after SIGINT, before the group is killed
+    wake_check: float = 5.0  # how often wall vs monotonic clock and addresses are compared
+    give_up_after: int = 6  # failed starts in a row before FAILED (a client still retries)
+
+
+class _PluginEnded(Exception):
+    pass
+
+
+class _Live:
+    """One session and its plugin."""
+
+    def __init__(self, opened: OpenedSession) -> None:
+        self.opened = opened
+        self.child: PluginChild | None = None
+        self.port = 0
+        self.port_future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self.active = 0
+        self.retiring = False
+        self.stopping = False
+        self.exited = False
+        self.terminated = False
+        self.ended_reason = ""
+        self.closed_by_service = False
+        self.error = ""
+        self.buffer = ""
+
+
+class _Client(Pipe):
+    """A connection to the tunnel's port: held (not read) until a session is ready."""
+
+    def __init__(self, runner: TunnelRunner) -> None:
+        super().__init__()
+        self.runner = runner
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        transport.pause_reading()
+        self.runner._accepted(self)
+
+
+class TunnelRunner:
+    def __init__(self, spec: TunnelSpec, opener: SessionOpener, policy: Policy,
+                 loop: asyncio.AbstractEventLoop, *, changed: Callable[[TunnelStatus], None],
+                 logged: Callable[[LogLine], None], reaper: Reaper | None = None,
+                 history: deque[LogLine] | None = None) -> None:
+        self.spec = spec
+        self.opener = opener
+        self.policy = policy
+        self.loop = loop
+        self.reaper = reaper
+        self.history: deque[LogLine] = history if history is not None else deque(
+            maxlen=LOG_LINES)
+        self._changed = changed
+        self._logged = logged
+        self._lock = threading.Lock()
+        self._status = TunnelStatus(spec.name, bind=spec.bind, local_port=spec.local_port,
+                                    target=spec.target, group=spec.group, shared=spec.shared,
+                                    since=time.time())
+        self.on = False
+        self.ever_up = False
+        self.sock: socket.socket | None = None
+        self.server: asyncio.base_events.Server | None = None
+        self.live: _Live | None = None
+        self.lives: set[_Live] = set()
+        self.clients: set[_Client] = set()
+        self.held = 0
+        self.attempt = 0
+        self.start_task: asyncio.Task[None] | None = None
+        self.waiters: list[asyncio.Future[bool]] = []
+        self.backoff: asyncio.TimerHandle | None = None
+        self.refresh: asyncio.TimerHandle | None = None
+
+    # --- status and log ---------------------------------------------------------------------
+
+    def status(self) -> TunnelStatus:
+        with self._lock:
+            return self._status
+
+    def _on_loop(self) -> bool:
+        try:
+            return asyncio.get_running_loop() is self.loop
+        except RuntimeError:
+            return False
+
+    def _set(self, **changes: Any) -> TunnelStatus:
+        with self._lock:
+            old = self._status
+            if "state" in changes and changes["state"] is not old.state:
+                changes.setdefault("since", time.time())
+            new = self._status = replace(old, **changes)
+        if new.state is not old.state:
+            self._log("state", f"{old.state.value} -> {new.state.value}: {new}")
+        self._emit(self._changed, new)
+        return new
+
+    def _log(self, kind: str, text: str) -> None:
+        line = LogLine(time.time(), self.spec.name, kind, _CONTROL.sub("?", text))
+        self.history.append(line)
+        self._emit(self._logged, line)
+
+    def _emit(self, fn: Callable[[Any], None], arg: Any) -> None:
+        if self._on_loop():
+            fn(arg)
+        else:
+            self.loop.call_soon_threadsafe(fn, arg)
+
+    # --- on and off -------------------------------------------------------------------------
+
+    def switch_on(self) -> TunnelStatus:
+        """Bind the port now (any thread); the session starts on the loop."""
+        try:
+            self.sock = bind_listener(self.spec.bind, self.spec.local_port)
+        except OSError as exc:
+            problem = bind_problem(self.spec.bind, self.spec.local_port, exc)
+            return self._set(state=TunnelState.FAILED, problem=problem,
+                             last_event=problem.message)
+        self.on = True
+        port = self.sock.getsockname()[1]
+        status = self._set(state=TunnelState.STARTING, local_port=port, problem=None,
+                           last_event=f"listening on {self.spec.bind}:{port}")
+        self.loop.call_soon_threadsafe(self._begin)
+        return status
+
+    def _begin(self) -> None:
+        async def serve() -> None:
+            assert self.sock is not None
+            self.server = await self.loop.create_server(lambda: _Client(self), sock=self.sock)
+
+        self.loop.create_task(serve())
+        self._ensure_session("switched on")
+
+    async def switch_off(self) -> None:
+        was_on = self.on
+        self.on = False
+        for handle in (self.backoff, self.refresh):
+            if handle is not None:
+                handle.cancel()
+        self._wake(False)
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+        for client in list(self.clients):
+            client.close()
+        lives = list(self.lives)
+        self.live = None
+        await asyncio.gather(*(self._stop(live) for live in lives), return_exceptions=True)
+        if was_on or self.status().state is not TunnelState.OFF:
+            self._set(state=TunnelState.OFF, plugin_port=0, session_id="", connections=0,
+                      held=0, retry_in=None, attempt=0,
+                      problem=None, last_event="switched off")
+
+    # --- sessions ---------------------------------------------------------------------------
+
+    def _ensure_session(self, why: str) -> None:
+        if not self.on or (self.start_task is not None and not self.start_task.done()):
+            return
+        if self.backoff is not None:
+            self.backoff.cancel()
+            self.backoff = None
+        self.start_task = self.loop.create_task(self._start(why))
+
+    def restart(self, why: str, keep_old: bool = False) -> None:
+        """A fresh session now. `keep_old`: the current one serves until the new one is up."""
+        if not self.on:
+            return
+        old = self.live
+        if old is not None and not keep_old:
+            self.live = None
+            self._retire(old, now=True)
+            self._set(state=TunnelState.RECONNECTING, plugin_port=0, last_event=why)
+        self._log("state", f"restarting the session: {why}")
+        self._ensure_session(why)
+
+    async def _open(self) -> OpenedSession:
+        try:
+            return await self.loop.run_in_executor(None, self.opener.open, self.spec)
+        except CredentialError as exc:
+            if isinstance(exc, CancelledError):
+                raise
+            # Expired or refused: forget them and ask once (one prompt for every tunnel of
+            # the profile: the credential source shares it).
+            self._log("state", f"credentials refused ({exc.one_line()}); asking again")
+            await self.loop.run_in_executor(None, self.opener.forget_credentials,
+                                            self.spec.profile)
+            return await self.loop.run_in_executor(None, self.opener.open, self.spec)
+
+    async def _start(self, why: str) -> None:
+        state = TunnelState.RECONNECTING if self.ever_up else TunnelState.STARTING
+        if self.live is None:
+            self._set(state=state, retry_in=None, plugin_port=0)
+        try:
+            opened = await self._open()
+        except GangwayError as exc:
+            self._failed(Problem(exc.message, exc.hint), final=isinstance(exc, CancelledError))
+            return
+        except Exception as exc:  # a bug or an unexpected library error: say it, keep going
+            log.exception("starting a session for tunnel %s", self.spec.name)
+            self._failed(Problem(f"Starting the session failed: {exc}"))
+            return
+        if not self.on:
+            await self._terminate_opened(opened)
+            return
+        live = _Live(opened)
+        self.lives.add(live)
+        try:
+            live.child = PluginChild(
+                opened.argv, opened.env,
+                on_output=lambda b: self.loop.call_soon_threadsafe(self._output, live, b),
+                on_exit=lambda c: self.loop.call_soon_threadsafe(self._exited, live, c))
+        except OSError as exc:
+            self.lives.discard(live)
+            await self._terminate_opened(opened)
+            self._failed(Problem(f"Could not run session-manager-plugin: {exc}",
+                                 "Check that the plugin is installed (gangway doctor)."))
+            return
+        if self.reaper is not None:
+            pid, reaper = live.child.pid, self.reaper
+            self.loop.run_in_executor(None, reaper.add, pid, self.spec.name, opened.session_id)
+        self._set(instance_id=opened.instance_id, choice=opened.choice,
+                  session_id=opened.session_id, warning=opened.warning)
+        self._log("state", f"session {opened.session_id} on {opened.instance_id} "
+                           f"({opened.choice}); waiting for the plugin's port")
+        if opened.warning:
+            self._log("state", opened.warning)
+        try:
+            port = await asyncio.wait_for(asyncio.shield(live.port_future),
+                                          self.policy.port_line_timeout)
+        except TimeoutError:
+            self._retire(live, now=True)
+            self._failed(Problem(
+                f"The plugin did not open its port within {self.policy.port_line_timeout:.0f} s.",
+                "Retrying with a fresh port."))
+            return
+        except _PluginEnded:
+            self._failed(Problem(live.error or live.ended_reason or "The plugin ended before "
+                                 "opening its port.", "Check the tunnel's log."))
+            return
+        if not self.on:
+            return
+        old, self.live = self.live, live
+        self.attempt = 0
+        self.ever_up = True
+        if old is not None and old is not live:
+            self._retire(old)
+        self._set(state=TunnelState.LISTENING, plugin_port=port, problem=None, attempt=0,
+                  retry_in=None,
+                  last_event=f"session {opened.session_id} up on {opened.instance_id}")
+        self._wake(True)
+        self._schedule_refresh(opened)
+
+    def _schedule_refresh(self, opened: OpenedSession) -> None:
+        if self.refresh is not None:
+            self.refresh.cancel()
+            self.refresh = None
+        if opened.expires is None:
+            return
+        left = (opened.expires - datetime.now(UTC)).total_seconds() - self.policy.refresh_margin
+        if left > 5:
+            self.refresh = self.loop.call_later(
+                left, self.restart, "the credentials expire soon", True)
+
+    def _failed(self, problem: Problem, final: bool = False) -> None:
+        self.attempt += 1
+        self._wake(False)
+        if not self.on:
+            return
+        self._log("state", f"start failed (attempt {self.attempt}): {problem}")
+        if self.live is not None:  # a refresh failed; the old session still serves
+            self._set(last_event=f"refresh failed: {problem.message}")
+            return
+        if final or self.attempt >= self.policy.give_up_after:
+            self._set(state=TunnelState.FAILED, problem=problem, attempt=self.attempt,
+                      retry_in=None, plugin_port=0, last_event=problem.message)
+            return
+        if not self.policy.reconnect and self.ever_up:
+            self._set(state=TunnelState.IDLE, problem=problem, attempt=self.attempt,
+                      plugin_port=0, last_event=problem.message)
+            return
+        delay = min(self.policy.backoff_first * 2 ** (self.attempt - 1), self.policy.backoff_max)
+        self._set(state=TunnelState.RECONNECTING, problem=problem, attempt=self.attempt,
+                  retry_in=delay, plugin_port=0, last_event=problem.message)
+        self.backoff = self.loop.call_later(delay, self._ensure_session, "retrying")
+
+    def _wake(self, ok: bool) -> None:
+        waiters, self.waiters = self.waiters, []
+        for fut in waiters:
+            if not fut.done():
+                fut.set_result(ok)
+
+    # --- the plugin -------------------------------------------------------------------------
+
+    def _output(self, live: _Live, chunk: bytes) -> None:
+        live.buffer += chunk.decode("utf-8", errors="replace")
+        if not live.port_future.done():
+            match = _PORT_LINE.search(live.buffer)
+            if match:
+                live.port = int(match.group(1))
+                live.port_future.set_result(live.port)
+        *lines, rest = live.buffer.split("\n")
+        live.buffer = rest[-4096:]  # a partial line (the Port line has no newline)
+        for line in lines:
+            self._plugin_line(live, line.strip())
+
+    def _plugin_line(self, live: _Live, line: str) -> None:
+        if not line:
+            return
+        self._log("plugin", line)
+        if line.startswith("Connection to destination port failed"):
+            self._set(last_event="a connection failed at the instance: " + line)
+        elif line.startswith("Cannot perform start session"):
+            live.error = line
+        elif match := _CLOSED_LINE.match(line):
+            live.ended_reason, live.closed_by_service = match.group(1), True
+        elif line.startswith("Session:") and line.endswith("timed out."):
+            live.ended_reason, live.closed_by_service = "the session timed out", True
+
+    def _exited(self, live: _Live, code: int) -> None:
+        if live.buffer.strip():
+            self._plugin_line(live, live.buffer.strip())
+            live.buffer = ""
+        live.exited = True
+        self.lives.discard(live)
+        if live.child is not None and self.reaper is not None:
+            self.loop.run_in_executor(None, self.reaper.remove, live.child.pid)
+        if not live.port_future.done():
+            live.port_future.set_exception(_PluginEnded())
+            live.port_future.exception()  # retrieved: no "never retrieved" warning
+        self.loop.create_task(self._terminate(live))
+        if live is not self.live or live.stopping or not self.on:
+            return
+        self.live = None
+        reason = live.ended_reason or f"the plugin exited (code {code})"
+        event = f"session {live.opened.session_id} ended: {reason}"
+        if live.closed_by_service or not self.policy.reconnect:
+            # The service closed it (idle timeout, ...): wait for the next connection.
+            self._set(state=TunnelState.IDLE, plugin_port=0, session_id="", last_event=event)
+            return
+        self._set(state=TunnelState.RECONNECTING, plugin_port=0, session_id="",
+                  last_event=event, retry_in=None)
+        self._ensure_session("the session ended")
+
+    def _retire(self, live: _Live, now: bool = False) -> None:
+        live.retiring = True
+        if now or live.active == 0:
+            self.loop.create_task(self._stop(live))
+
+    async def _stop(self, live: _Live) -> None:
+        live.stopping = True
+        if live.child is not None and not live.exited:
+            await self.loop.run_in_executor(None, live.child.stop, self.policy.stop_grace)
+        await self._terminate(live)
+
+    async def _terminate(self, live: _Live) -> None:
+        if live.terminated:
+            return
+        live.terminated = True
+        await self._terminate_opened(live.opened)
+
+    async def _terminate_opened(self, opened: OpenedSession) -> None:
+        try:
+            await self.loop.run_in_executor(None, opened.terminate)
+        except Exception as exc:  # already gone, or the network is down: best effort
+            log.info("TerminateSession %s: %s", opened.session_id, exc)
+
+    # --- connections ------------------------------------------------------------------------
+
+    def _accepted(self, client: _Client) -> None:
+        if not self.on:
+            client.close()
+            return
+        self.clients.add(client)
+        client.closed.add_done_callback(lambda _f: self._client_gone(client))
+        self._set(connections=len(self.clients))
+        self.loop.create_task(self._connect(client))
+
+    def _client_gone(self, client: _Client) -> None:
+        self.clients.discard(client)
+        self._set(connections=len(self.clients))
+
+    async def _connect(self, client: _Client) -> None:
+        """Relay `client` to the current session's port, holding it until there is one."""
+        deadline = self.loop.time() + self.policy.hold_timeout
+        held = False
+        failures = 0
+        try:
+            while self.on and client.transport is not None and not client.transport.is_closing():
+                live = self.live
+                if live is None or not live.port:
+                    if not held:
+                        held = True
+                        self.held += 1
+                        self._set(held=self.held)
+                    self._ensure_session("a connection arrived")
+                    left = deadline - self.loop.time()
+                    if left <= 0:
+                        break
+                    fut: asyncio.Future[bool] = self.loop.create_future()
+                    self.waiters.append(fut)
+                    try:
+                        ok = await asyncio.wait_for(fut, left)
+                    except TimeoutError:
+                        break
+                    if not ok:
+                        failures += 1
+                        if failures >= 2 or self.status().state is TunnelState.FAILED:
+                            break
+                    continue
+                try:
+                    _t, upstream = await self.loop.create_connection(
+                        Pipe, "127.0.0.1", live.port)
+                except OSError as exc:
+                    if live is self.live:  # its plugin is gone before we heard it exit
+                        self._log("relay", f"the plugin's port {live.port} refused ({exc}); "
+                                           "starting a new session")
+                        self.restart("the plugin stopped answering")
+                    await asyncio.sleep(0)
+                    continue
+                client.join(upstream)
+                live.active += 1
+                upstream.closed.add_done_callback(self._relay_done_cb(live))
+                if client.transport is not None:
+                    client.transport.resume_reading()
+                return
+            client.close()
+        finally:
+            if held:
+                self.held -= 1
+                self._set(held=self.held)
+
+    def _relay_done_cb(self, live: _Live) -> Callable[[asyncio.Future[None]], None]:
+        return lambda _f: self._relay_done(live)
+
+    def _relay_done(self, live: _Live) -> None:
+        live.active -= 1
+        if live.retiring and live.active <= 0 and not live.stopping:
+            self.loop.create_task(self._stop(live))
