@@ -112,6 +112,7 @@ class State:
     sso_refresh: dict[str, str] = field(default_factory=dict)  # refresh token -> client id
     sso_accounts: list[dict[str, Any]] = field(default_factory=list)
     temp_duration_cap: float | None = None  # control API can shorten every new temp credential
+    idle_timeout: float | None = None  # Session Manager's idle timeout for port forwarding
     request_count: int = 0
     verify_signatures: bool = True
     _snapshot: dict[str, Any] | None = None
@@ -134,6 +135,7 @@ class State:
             self.faults.clear()
             self.rules = dict(self.baseline_rules)
             self.temp_duration_cap = None
+            self.idle_timeout = None
             self.sessions.clear()
             self.verify_signatures = True
             if self._snapshot is not None:

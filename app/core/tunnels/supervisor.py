@@ -103,7 +103,15 @@ class TunnelSupervisor:
         if loop is None:
             return
         self.down_all(timeout=timeout)
-        loop.call_soon_threadsafe(loop.stop)
+
+        def finish() -> None:
+            if self._watch is not None:
+                self._watch.cancel()
+            for task in asyncio.all_tasks(loop):
+                task.cancel()
+            loop.call_soon(loop.stop)
+
+        loop.call_soon_threadsafe(finish)
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
         self._loop = None
