@@ -83,6 +83,8 @@ class Reaper:
                 started = _create_time(pid)
                 if started is None or abs(started - float(row.get("started") or 0)) > 1.0:
                     continue  # gone already, or the pid was reused by another program
+                if not _is_plugin(pid):
+                    continue
                 _kill_group(pid)
                 reaped.append(pid)
                 log.warning("reaped plugin %d left by a previous Gangway (tunnel %s)",
@@ -90,6 +92,15 @@ class Reaper:
             if reaped or keep != self._load():
                 self._save(keep)
         return reaped
+
+
+def _is_plugin(pid: int) -> bool:
+    try:
+        import psutil
+
+        return any("session-manager-plugin" in part for part in psutil.Process(pid).cmdline())
+    except Exception:
+        return False
 
 
 def _kill_group(pid: int) -> None:
