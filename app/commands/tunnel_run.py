@@ -27,13 +27,13 @@ def catalog_tunnels() -> tuple[list[TunnelSpec], list[str]]:
     settings = JsonStore(Paths.default().settings_file).load().get("tunnels")
     if not isinstance(settings, dict) or not settings.get("catalog_path"):
         return [], []
-    from app.core.aws.proxy import session_for
-    from app.core.aws.session import client
+    from app.commands import context
+    from app.core.aws.client import client
     from app.core.errors import GangwayError
     from app.core.tunnels.catalog import read_catalog
 
     try:
-        session = session_for(str(settings.get("catalog_profile") or "default"), None)
+        session = context.source().session(str(settings.get("catalog_profile") or "default"))
         catalog = read_catalog(client(session, "ssm", session.region_name),
                                str(settings["catalog_path"]))
     except GangwayError as exc:
@@ -83,17 +83,18 @@ class _Printer:
 
 def run_foreground(names: Sequence[str], group: str | None) -> int:
     """`gangway tunnel run`: until SIGINT/SIGTERM; non-zero if any tunnel failed."""
-    from app.core.paths import Paths
-    from app.core.tunnels.opener import AwsOpener
+    from app.commands import context
+    from app.core.tunnels.opener import SeamOpener
     from app.core.tunnels.states import TunnelState
     from app.core.tunnels.supervisor import TunnelSupervisor
 
     specs = _select(names, group)
-    paths = Paths.default().ensure()
+    paths = context.paths().ensure()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)):
         signal.signal(sig, lambda *_: stop.set())
-    supervisor = TunnelSupervisor(AwsOpener(), records=paths.runtime_dir / "tunnel-children.json")
+    supervisor = TunnelSupervisor(SeamOpener(context.source()),
+                                  records=paths.runtime_dir / "tunnel-children.json")
     printer = _Printer()
     supervisor.subscribe(printer)
     for pid in supervisor.start():

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from app.core.tunnels.opener import AwsOpener
+from app.core.aws.credentials.source import CliCredentialSource
+from app.core.paths import Paths
+from app.core.tunnels.opener import SeamOpener
 from app.core.tunnels.runner import Policy
 from app.core.tunnels.spec import TunnelSpec
 from app.core.tunnels.states import TunnelState
@@ -24,7 +26,7 @@ from tests.sandbox.services import Postgres, free_port
 
 @pytest.fixture
 def sup(aws_env: AwsEnv, tmp_path: Path) -> Iterator[tuple[TunnelSupervisor, Recorder]]:
-    supervisor = TunnelSupervisor(AwsOpener(), records=records_path(tmp_path),
+    supervisor = TunnelSupervisor(SeamOpener(CliCredentialSource(Paths.default())), records=records_path(tmp_path),
                                   policy=Policy(wake_check=3600))
     rec = Recorder()
     supervisor.subscribe(rec)

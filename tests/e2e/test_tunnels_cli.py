@@ -201,14 +201,17 @@ def test_export_import_round_trip_and_basti(aws_env: AwsEnv, tmp_path: Path) -> 
         "    localPort: 5432\n"
         "targets:\n  custom:\n    customTargetVpc: vpc-1\n    customTargetHost: 10.0.1.1\n"
         "    customTargetPort: 4646\n    awsProfile: prod\n    awsRegion: eu-west-1\n")
-    done = gangway("import", str(basti))
+    no_bastion = gangway("import", str(basti))
+    assert no_bastion.returncode == 1
+    assert "Give it with --target" in no_bastion.stderr
+    done = gangway("import", str(basti), "--target", "basti-instance-1a2b3c4d")
     assert "Added custom-local." in done.stdout
     assert "database-dev: a basti rdsInstance target" in done.stderr
     [row] = [t for t in json.loads(gangway("list", "--json").stdout)
              if t["name"] == "custom-local"]
     assert (row["remote_host"], row["remote_port"], row["local_port"], row["profile"],
             row["region"], row["target"]) == ("10.0.1.1", 4646, 4646, "prod", "eu-west-1",
-                                              "tag-key:basti:id")
+                                              "basti-instance-1a2b3c4d")
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
     bad = gangway("import", str(broken))

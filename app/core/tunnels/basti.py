@@ -4,8 +4,8 @@ basti's format (docs/reference/configuration-file.md): `connections: {NAME: {tar
 | TARGET-NAME, localPort: N}}` and `targets: {NAME: TARGET}`, where a TARGET is one of
 `customTargetHost`+`customTargetPort` (+`customTargetVpc`), `rdsInstance`, `rdsCluster`,
 `elasticache*`, with optional `awsProfile`/`awsRegion`. basti reaches them through its bastion
-instance, which carries the `basti:id` tag: the imported tunnels target `tag-key:basti:id`
-(the newest running, SSM-online bastion) unless a target is given.
+instance (Name tag `basti-instance-<id>`, an id the file does not hold), so the import needs
+that target given (`gangway tunnel import .basti.yaml --target basti-instance-1a2b3c4d`).
 
 Custom targets import fully. RDS and ElastiCache targets name a resource, not a host and
 port; Gangway needs the endpoint, so those are skipped with a sentence saying so.
@@ -19,7 +19,6 @@ from typing import Any
 from app.core.errors import ConfigFileError
 from app.core.tunnels.spec import TunnelError, TunnelSpec
 
-BASTION_TARGET = "tag-key:basti:id"
 _RESOURCE_KEYS = ("rdsInstance", "rdsCluster", "elasticacheRedisCluster",
                   "elasticacheRedisNode", "elasticacheMemcachedCluster",
                   "elasticacheMemcachedNode")
@@ -40,6 +39,11 @@ def parse_basti(text: str, path: Path, *, target: str | None = None,
                               hint="A basti file lists its connections under `connections:`.")
     raw_targets = doc.get("targets")
     targets: dict[str, Any] = raw_targets if isinstance(raw_targets, dict) else {}
+    if not target:
+        raise TunnelError(
+            f"{path.name} is a basti file: its connections go through basti's bastion instance, "
+            "which the file does not name.",
+            "Give it with --target (its instance id or Name tag, e.g. basti-instance-1a2b3c4d).")
     specs: list[TunnelSpec] = []
     skipped: list[str] = []
     for key, conn in doc["connections"].items():
@@ -62,7 +66,7 @@ def parse_basti(text: str, path: Path, *, target: str | None = None,
         try:
             specs.append(TunnelSpec(
                 name=name, profile=str(profile or tgt.get("awsProfile") or "default"),
-                target=target or BASTION_TARGET,
+                target=target,
                 remote_host=str(tgt.get("customTargetHost", "")),
                 remote_port=int(tgt.get("customTargetPort", 0)),
                 local_port=int(conn.get("localPort", 0) or 0),

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.core.aws.session import translate
+from app.core.aws.client import translate
 from app.core.errors import GangwayError
 from app.core.tunnels.spec import TunnelError, TunnelSpec
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import subprocess
 import threading
 import time
 from collections import deque
@@ -21,7 +22,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from app.core.errors import CancelledError, CredentialError, GangwayError
-from app.core.tunnels.child import PluginChild
 from app.core.tunnels.relay import Pipe, bind_listener, bind_problem
 from app.core.tunnels.spec import TunnelSpec
 from app.core.tunnels.states import LogLine, Problem, TunnelState, TunnelStatus
@@ -29,6 +29,7 @@ from app.core.tunnels.states import LogLine, Problem, TunnelState, TunnelStatus
 if TYPE_CHECKING:
     import socket
 
+    from app.core.aws.sessions.plugin import PluginProcess
     from app.core.tunnels.opener import OpenedSession, SessionOpener
     from app.core.tunnels.reaper import Reaper
 
@@ -63,7 +64,7 @@ class _Live:
 
     def __init__(self, opened: OpenedSession) -> None:
         self.opened = opened
-        self.child: PluginChild | None = None
+        self.child: PluginProcess | None = None
         self.port = 0
         self.port_future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self.active = 0
@@ -74,7 +75,6 @@ class _Live:
         self.ended_reason = ""
         self.closed_by_service = False
         self.error = ""
-        self.buffer = ""
 
 
 class _Client(Pipe):
@@ -258,15 +258,11 @@ class TunnelRunner:
         live = _Live(opened)
         self.lives.add(live)
         try:
-            live.child = PluginChild(
-                opened.argv, opened.env,
-                on_output=lambda b: self.loop.call_soon_threadsafe(self._output, live, b),
-                on_exit=lambda c: self.loop.call_soon_threadsafe(self._exited, live, c))
-        except OSError as exc:
+            live.child = await self._spawn(live)
+        except GangwayError as exc:
             self.lives.discard(live)
             await self._terminate_opened(opened)
-            self._failed(Problem(f"Could not run session-manager-plugin: {exc}",
-                                 "Check that the plugin is installed (gangway doctor)."))
+            self._failed(Problem(exc.message, exc.hint or "Check `gangway doctor`."))
             return
         if self.reaper is not None:
             pid, reaper = live.child.pid, self.reaper
@@ -302,6 +298,22 @@ class TunnelRunner:
                   last_event=f"session {opened.session_id} up on {opened.instance_id}")
         self._wake(True)
         self._schedule_refresh(opened)
+
+    async def _spawn(self, live: _Live) -> PluginProcess:
+        """The plugin for `live`, its output and its end delivered to this loop."""
+        from app.core.aws.sessions.plugin import PluginProcess
+
+        plugin = await self.loop.run_in_executor(None, self.opener.plugin)
+        opened = live.opened
+
+        def on_line(text: str) -> None:
+            self.loop.call_soon_threadsafe(self._output, live, text)
+
+        def on_exit(code: int) -> None:
+            self.loop.call_soon_threadsafe(self._exited, live, code)
+
+        return PluginProcess.start(plugin, opened.session.started, opened.session.credentials,
+                                   stdin=subprocess.DEVNULL, on_line=on_line, on_exit=on_exit)
 
     def _schedule_refresh(self, opened: OpenedSession) -> None:
         if self.refresh is not None:
@@ -344,17 +356,14 @@ class TunnelRunner:
 
     # --- the plugin -------------------------------------------------------------------------
 
-    def _output(self, live: _Live, chunk: bytes) -> None:
-        live.buffer += chunk.decode("utf-8", errors="replace")
+    def _output(self, live: _Live, text: str) -> None:
+        """One line of plugin output (the Port line comes without its newline)."""
         if not live.port_future.done():
-            match = _PORT_LINE.search(live.buffer)
+            match = _PORT_LINE.search(text)
             if match:
                 live.port = int(match.group(1))
                 live.port_future.set_result(live.port)
-        *lines, rest = live.buffer.split("\n")
-        live.buffer = rest[-4096:]  # a partial line (the Port line has no newline)
-        for line in lines:
-            self._plugin_line(live, line.strip())
+        self._plugin_line(live, text.strip())
 
     def _plugin_line(self, live: _Live, line: str) -> None:
         if not line:
@@ -370,9 +379,6 @@ class TunnelRunner:
             live.ended_reason, live.closed_by_service = "the session timed out", True
 
     def _exited(self, live: _Live, code: int) -> None:
-        if live.buffer.strip():
-            self._plugin_line(live, live.buffer.strip())
-            live.buffer = ""
         live.exited = True
         self.lives.discard(live)
         if live.child is not None and self.reaper is not None:

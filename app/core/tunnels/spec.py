@@ -6,9 +6,9 @@
     spec.document        # AWS-StartPortForwardingSessionToRemoteHost
     spec.open_text(15432)
 
-TARGET is an instance id (`i-...`, `mi-...`), a Name tag value, `tag:KEY=VALUE`, or
-`tag-key:KEY` (any instance carrying that tag; what basti's bastions carry). Every field is
-user text: it only ever reaches AWS as an API value or a JSON parameter, never a shell.
+TARGET is an instance id (`i-...`, `mi-...`), a Name tag value, or `tag:KEY=VALUE` (parsed by
+`sessions.targets`). Every field is user text: it only ever reaches AWS as an API value or a
+JSON parameter, never a shell.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 from typing import Any
 
+from app.core.aws.sessions.targets import INSTANCE_ID
 from app.core.errors import GangwayError
 
-INSTANCE_ID = re.compile(r"(?:i-[0-9a-f]{8}(?:[0-9a-f]{9})?|mi-[0-9a-f]{17})")
 PORT_DOCUMENT = "AWS-StartPortForwardingSession"
 REMOTE_DOCUMENT = "AWS-StartPortForwardingSessionToRemoteHost"
 MAX_NAME = 64
@@ -44,7 +44,6 @@ class TargetKind(Enum):
     INSTANCE_ID = "instance id"
     NAME = "Name tag"
     TAG = "tag"
-    TAG_KEY = "tag key"
 
 
 @dataclass(frozen=True)
@@ -69,15 +68,11 @@ class Target:
                 raise TunnelError(f"The target {text!r} is not of the form tag:KEY=VALUE.",
                                   "For example tag:Role=bastion.")
             return cls(TargetKind.TAG, key, value)
-        if text.startswith("tag-key:") and len(text) > 8:
-            return cls(TargetKind.TAG_KEY, text[8:], "")
         return cls(TargetKind.NAME, "Name", text)
 
     def __str__(self) -> str:
         if self.kind is TargetKind.INSTANCE_ID or self.kind is TargetKind.NAME:
             return self.value
-        if self.kind is TargetKind.TAG_KEY:
-            return f"tag-key:{self.key}"
         return f"tag:{self.key}={self.value}"
 
 

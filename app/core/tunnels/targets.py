@@ -1,19 +1,23 @@
 """Which instance a tunnel's TARGET means right now (resolved again at every (re)start).
 
-The rule, when a Name tag or a tag matches several instances: only instances that are
-`running` in EC2 AND `Online` in SSM are candidates; among them the most recently launched
-wins (ties: the highest instance id). So a replaced instance (new one launched, old one
-stopping) is found again, and the choice is shown on the tunnel ("newest of 3 ...").
-Hybrid nodes (mi-) are matched through SSM tags when EC2 has no match.
+Built on the seam (`sessions.targets`: parsing, the EC2/SSM `Lookup` of either route) with the
+tunnel's rule for several matches: only instances that are `running` in EC2 AND `Online` in
+SSM are candidates; among them the most recently launched wins (ties: the highest instance
+id). So a replaced instance (new one launched, old one stopping or offline) is found again,
+and the choice is shown on the tunnel ("newest of 3 running, SSM-online matches"). Hybrid
+nodes (mi-) are matched through their SSM tags when EC2 has none.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from app.core.errors import AwsError, GangwayError
-from app.core.tunnels.spec import Target, TargetKind
+
+if TYPE_CHECKING:
+    from app.core.aws.sessions.connect import Route
 
 # Multiplexing (many connections at once) needs an agent newer than this (the plugin's
 # DoesAgentSupportTCPMultiplexing: compare == 1); older agents serve one at a time.
@@ -36,8 +40,7 @@ class Resolved:
                     "remote host needs 3.1.1374.0 or later.")
         if version <= MUX_AGENT:
             return (f"{self.instance_id} runs SSM Agent {self.agent_version}, which serves one "
-                    "connection at a time (browsers stall): update the agent to 3.0.222.0 or "
-                    "later.")
+                    "connection at a time (browsers stall): update the agent.")
         return ""
 
 
@@ -48,71 +51,61 @@ def _version(text: str) -> tuple[int, ...] | None:
         return None
 
 
-def _filters(target: Target) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(EC2 Filters, SSM Filters) for a tag-like target."""
-    if target.kind is TargetKind.TAG_KEY:
-        return ([{"Name": "tag-key", "Values": [target.key]}],
-                [{"Key": "tag-key", "Values": [target.key]}])
-    return ([{"Name": f"tag:{target.key}", "Values": [target.value]}],
-            [{"Key": f"tag:{target.key}", "Values": [target.value]}])
+def _info(way: Route, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """DescribeInstanceInformation for `ids` (50 per call): ping status, agent version."""
+    out: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), 50):
+        params: dict[str, Any] = {"Filters": [{"Key": "InstanceIds",
+                                               "Values": ids[start:start + 50]}]}
+        while True:
+            page = way.ssm.call("DescribeInstanceInformation", params,
+                                "Checking the instances' SSM Agent")
+            for node in page.get("InstanceInformationList", []):
+                out[str(node["InstanceId"])] = node
+            if not page.get("NextToken"):
+                break
+            params["NextToken"] = page["NextToken"]
+    return out
 
 
-def resolve(ec2: Any, ssm: Any, text: str, region: str) -> Resolved:
-    """Resolve TARGET with boto3 clients (calls: DescribeInstances, DescribeInstanceInformation)."""
-    from app.core.aws.session import translate
+def resolve(way: Route, text: str) -> Resolved:
+    from app.core.aws.sessions import targets
 
-    target = Target.parse(text)
+    wanted = targets.parse(text)
+    if wanted is None:
+        info = _info(way, [text]).get(text, {})
+        return Resolved(text, "given by id", str(info.get("AgentVersion", "")))
+    key, value = wanted
     try:
-        if target.kind is TargetKind.INSTANCE_ID:
-            info = _ssm_info(ssm, [{"Key": "InstanceIds", "Values": [target.value]}])
-            agent = info.get(target.value, {}).get("AgentVersion", "")
-            return Resolved(target.value, "given by id", str(agent))
-        ec2_filters, ssm_filters = _filters(target)
-        launched: dict[str, float] = {}
-        states: dict[str, str] = {}
-        pages = ec2.get_paginator("describe_instances").paginate(Filters=ec2_filters)
-        for page in pages:
-            for res in page.get("Reservations", []):
-                for inst in res.get("Instances", []):
-                    iid = inst["InstanceId"]
-                    states[iid] = inst.get("State", {}).get("Name", "")
-                    when = inst.get("LaunchTime")
-                    launched[iid] = when.timestamp() if hasattr(when, "timestamp") else 0.0
-        running = sorted(i for i, s in states.items() if s == "running")
-        if running:
-            info = {}
-            for start in range(0, len(running), 50):
-                info.update(_ssm_info(ssm, [{"Key": "InstanceIds",
-                                             "Values": running[start:start + 50]}]))
-        else:
-            info = _ssm_info(ssm, ssm_filters)  # hybrid nodes carry their tags in SSM
-            launched = {i: float(n.get("RegistrationDate", 0) or 0) if not hasattr(
-                n.get("RegistrationDate"), "timestamp") else n["RegistrationDate"].timestamp()
-                for i, n in info.items()}
-            running = sorted(info)
-            states.update({i: "registered" for i in info})
+        found = way.lookup.instances(key, value, targets.LIVE_STATES)
+        hybrid = not found
+        if hybrid:
+            found = way.lookup.nodes(key, value)
+        running = [m for m in found if m.state in ("running", "Online")]
+        info = _info(way, sorted({m.instance_id for m in running})) if running else {}
     except GangwayError:
         raise
     except Exception as exc:
+        from app.core.aws.client import translate
+
         raise translate(exc, f"Looking up {text!r}") from exc
-    online = [i for i in running if info.get(i, {}).get("PingStatus") == "Online"]
+    online = [m for m in running if info.get(m.instance_id, {}).get("PingStatus") == "Online"]
+    what = "tagged" if key != "Name" else "named"
     if not online:
-        seen = ", ".join(f"{i} ({states.get(i, '?')}, SSM "
-                         f"{info.get(i, {}).get('PingStatus', 'not managed')})"
-                         for i in sorted(states)[:10])
-        raise AwsError(f"No running, SSM-online instance matches {text!r} in {region}"
+        seen = ", ".join(f"{m.instance_id} ({m.state}, SSM "
+                         f"{info.get(m.instance_id, {}).get('PingStatus', 'not connected')})"
+                         for m in sorted(found, key=lambda m: m.instance_id)[:10])
+        raise AwsError(f"No running, SSM-online instance is {what} {value!r} in {way.region}"
                        + (f": {seen}." if seen else "."),
                        "Start the instance, check its SSM Agent, or fix the target.")
-    best = max(online, key=lambda i: (launched.get(i, 0.0), i))
+    epoch = datetime.min.replace(tzinfo=UTC)
+
+    def launched(m: Any) -> tuple[datetime, str]:
+        when = m.launched or epoch
+        return (when if when.tzinfo else when.replace(tzinfo=UTC)), m.instance_id
+
+    best = max(online, key=launched)
     choice = ("the only running, SSM-online match" if len(online) == 1 else
               f"newest of {len(online)} running, SSM-online matches")
-    return Resolved(best, choice, str(info.get(best, {}).get("AgentVersion", "")))
-
-
-def _ssm_info(ssm: Any, filters: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    pages = ssm.get_paginator("describe_instance_information").paginate(Filters=filters)
-    for page in pages:
-        for node in page.get("InstanceInformationList", []):
-            out[node["InstanceId"]] = node
-    return out
+    return Resolved(best.instance_id, choice,
+                    str(info.get(best.instance_id, {}).get("AgentVersion", "")))
