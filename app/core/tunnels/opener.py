@@ -48,11 +48,10 @@ class OpenedSession:
 
 class SessionOpener(Protocol):
     def open(self, spec: TunnelSpec) -> OpenedSession:
-        """Start one session for `spec` (raises GangwayError with a message and a hint)."""
-        ...
+        """Start one session for `spec` (raises GangwayError with a message and a hint).
 
-    def forget_credentials(self, profile: str) -> None:
-        """The credentials were refused as expired: ask again next time (one prompt)."""
+        Expired credentials are renewed here, once (one prompt for every tunnel of the
+        profile); what comes out is final for this attempt."""
         ...
 
     def plugin(self) -> PluginInfo:
@@ -70,37 +69,72 @@ class SeamOpener:
         self.reason = reason
         self._lock = threading.Lock()
         self._routes: dict[tuple[str, str], Route] = {}
+        self._refreshing: dict[str, threading.Lock] = {}
 
     def plugin(self) -> PluginInfo:
         from app.core.aws.sessions.plugin import require_secure
 
         return require_secure()
 
-    def _route(self, spec: TunnelSpec) -> Route:
-        key = (spec.profile, spec.region)
+    def _gate(self, profile: str) -> threading.Lock:
         with self._lock:
-            cached = self._routes.get(key)
+            return self._refreshing.setdefault(profile, threading.Lock())
+
+    def _cached(self, spec: TunnelSpec) -> Route | None:
+        with self._lock:
+            cached = self._routes.get((spec.profile, spec.region))
         if cached is not None and (cached.credentials.expiration is None
                                    or cached.credentials.usable()):
             return cached
-        from app.core.aws.sessions.connect import route
+        return None
 
-        made = route(self.source, spec.profile, spec.region or None)
-        with self._lock:
-            self._routes[key] = made
-        return made
+    def _route(self, spec: TunnelSpec) -> Route:
+        """The cached route, or a new one; made under the profile's gate, so that a refresh
+        in progress is waited for instead of racing it with the old credentials."""
+        cached = self._cached(spec)
+        if cached is not None:
+            return cached
+        with self._gate(spec.profile):
+            cached = self._cached(spec)
+            if cached is not None:
+                return cached
+            from app.core.aws.sessions.connect import route
 
-    def forget_credentials(self, profile: str) -> None:
-        with self._lock:
-            for key in [k for k in self._routes if k[0] == profile]:
-                del self._routes[key]
-        self.source.forget(profile)
+            made = route(self.source, spec.profile, spec.region or None)
+            with self._lock:
+                self._routes[(spec.profile, spec.region)] = made
+            return made
+
+    def _refused(self, spec: TunnelSpec, way: Route) -> None:
+        """`way`'s credentials were refused (expired): forget them once, however many tunnels
+        of the profile hit it, so the source asks once (its prompt is shared)."""
+        with self._gate(spec.profile):
+            with self._lock:
+                # By identity: the same keys may come back (a service may reissue them).
+                stale = [k for k, r in self._routes.items() if r is way]
+            if stale:  # else another tunnel of the profile renewed them already
+                self.source.forget(spec.profile)
+                with self._lock:
+                    for key in stale:
+                        self._routes.pop(key, None)
 
     def open(self, spec: TunnelSpec) -> OpenedSession:
+        from app.core.errors import CancelledError, CredentialError
         from app.core.tunnels.targets import resolve
 
-        way = self._route(spec)
-        found = resolve(way, spec.target)
-        session = way.start(found.instance_id, spec.document, spec.parameters(0), self.reason)
-        return OpenedSession(found.instance_id, found.choice, session,
-                             found.warning(remote_host=bool(spec.remote_host)))
+        for attempt in (1, 2):
+            way = self._route(spec)
+            try:
+                found = resolve(way, spec.target)
+                session = way.start(found.instance_id, spec.document, spec.parameters(0),
+                                    self.reason)
+            except CancelledError:
+                raise
+            except CredentialError:
+                if attempt == 2:
+                    raise
+                self._refused(spec, way)
+                continue
+            return OpenedSession(found.instance_id, found.choice, session,
+                                 found.warning(remote_host=bool(spec.remote_host)))
+        raise AssertionError("unreachable")

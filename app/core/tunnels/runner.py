@@ -10,6 +10,7 @@ break), and a retired session is stopped once its last connection ends.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import subprocess
@@ -21,7 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from app.core.errors import CancelledError, CredentialError, GangwayError
+from app.core.errors import CancelledError, GangwayError
 from app.core.tunnels.relay import Pipe, bind_listener, bind_problem
 from app.core.tunnels.spec import TunnelSpec
 from app.core.tunnels.states import LogLine, Problem, TunnelState, TunnelStatus
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 LOG_LINES = 200
+REPLAY_LIMIT = 1 << 16
+MOVE_WAIT = 1.0  # an upstream closed before its first byte: is its plugin gone?
 _PORT_LINE = re.compile(r"Port (\d+) opened for sessionId ")
 _CLOSED_LINE = re.compile(r"SessionId: \S+ : (.+)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -75,19 +78,71 @@ class _Live:
         self.ended_reason = ""
         self.closed_by_service = False
         self.error = ""
+        self.ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
 
 class _Client(Pipe):
-    """A connection to the tunnel's port: held (not read) until a session is ready."""
+    """A connection to the tunnel's port: held (not read) until a session is ready.
+
+    Until the far side has sent a byte, what the client sent is kept (up to REPLAY_LIMIT): if
+    the plugin dies under a fresh connection (killed a moment before the kernel noticed), the
+    connection moves to the next session with those bytes, and the client never sees a reset.
+    """
 
     def __init__(self, runner: TunnelRunner) -> None:
         super().__init__()
         self.runner = runner
+        self.replay: bytearray | None = bytearray()
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
         transport.pause_reading()
         self.runner._accepted(self)
+
+    def data_received(self, data: bytes) -> None:
+        if self.replay is not None:
+            self.replay += data
+            if len(self.replay) > REPLAY_LIMIT:
+                self.replay = None
+        super().data_received(data)
+
+    def eof_received(self) -> bool:
+        if self.peer is None:  # between sessions: remember it, pass it on after the move
+            self.got_eof = True
+            return True
+        return super().eof_received()
+
+
+class _Upstream(Pipe):
+    """The relay's connection to a plugin's port, for one client."""
+
+    def __init__(self, client: _Client, live: _Live) -> None:
+        super().__init__()
+        self.client = client
+        self.live = live
+        self.received = 0
+
+    def data_received(self, data: bytes) -> None:
+        if not self.received:
+            self.client.replay = None  # the client has seen the far side: no moving now
+        self.received += len(data)
+        super().data_received(data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        client = self.client
+        movable = (self.received == 0 and client.replay is not None and client.peer is self
+                   and client.transport is not None and not client.transport.is_closing()
+                   and client.runner.on)
+        if not movable:
+            super().connection_lost(exc)
+            return
+        client.peer = None
+        self.peer = None
+        if client.transport is not None:
+            client.transport.pause_reading()
+        if not self.closed.done():
+            self.closed.set_result(None)
+        client.runner._lost_upstream(client, self.live)
 
 
 class TunnelRunner:
@@ -227,17 +282,9 @@ class TunnelRunner:
         self._ensure_session(why)
 
     async def _open(self) -> OpenedSession:
-        try:
-            return await self.loop.run_in_executor(None, self.opener.open, self.spec)
-        except CredentialError as exc:
-            if isinstance(exc, CancelledError):
-                raise
-            # Expired or refused: forget them and ask once (one prompt for every tunnel of
-            # the profile: the credential source shares it).
-            self._log("state", f"credentials refused ({exc.one_line()}); asking again")
-            await self.loop.run_in_executor(None, self.opener.forget_credentials,
-                                            self.spec.profile)
-            return await self.loop.run_in_executor(None, self.opener.open, self.spec)
+        # Expired credentials are the opener's to renew (one prompt for every tunnel of the
+        # profile); what comes out of here is final for this attempt.
+        return await self.loop.run_in_executor(None, self.opener.open, self.spec)
 
     async def _start(self, why: str) -> None:
         state = TunnelState.RECONNECTING if self.ever_up else TunnelState.STARTING
@@ -380,6 +427,8 @@ class TunnelRunner:
 
     def _exited(self, live: _Live, code: int) -> None:
         live.exited = True
+        if not live.ended.done():
+            live.ended.set_result(None)
         self.lives.discard(live)
         if live.child is not None and self.reaper is not None:
             self.loop.run_in_executor(None, self.reaper.remove, live.child.pid)
@@ -468,7 +517,7 @@ class TunnelRunner:
                     continue
                 try:
                     _t, upstream = await self.loop.create_connection(
-                        Pipe, "127.0.0.1", live.port)
+                        functools.partial(_Upstream, client, live), "127.0.0.1", live.port)
                 except OSError as exc:
                     if live is self.live:  # its plugin is gone before we heard it exit
                         self._log("relay", f"the plugin's port {live.port} refused ({exc}); "
@@ -479,6 +528,11 @@ class TunnelRunner:
                 client.join(upstream)
                 live.active += 1
                 upstream.closed.add_done_callback(self._relay_done_cb(live))
+                if client.replay and upstream.transport is not None:
+                    upstream.transport.write(bytes(client.replay))  # moved: say it again
+                if client.got_eof and upstream.transport is not None:
+                    client.got_eof = False
+                    client.eof_received()
                 if client.transport is not None:
                     client.transport.resume_reading()
                 return
@@ -487,6 +541,21 @@ class TunnelRunner:
             if held:
                 self.held -= 1
                 self._set(held=self.held)
+
+    def _lost_upstream(self, client: _Client, live: _Live) -> None:
+        """A plugin closed a connection before any byte came back: if the plugin is ending,
+        move the client to the next session; if it lives on, the far side closed it."""
+        async def decide() -> None:
+            try:
+                await asyncio.wait_for(asyncio.shield(live.ended), MOVE_WAIT)
+            except TimeoutError:
+                client.close()
+                return
+            self._log("relay", "a connection lost its plugin before any reply; moving it to "
+                               "the next session")
+            await self._connect(client)
+
+        self.loop.create_task(decide())
 
     def _relay_done_cb(self, live: _Live) -> Callable[[asyncio.Future[None]], None]:
         return lambda _f: self._relay_done(live)
