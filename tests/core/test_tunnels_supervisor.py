@@ -195,3 +195,27 @@ def test_twenty_tunnels_at_once(
     assert len(plugins_of(os.getpid())) == 20
     supervisor.down_all()
     assert {s.state for s in supervisor.statuses()} == {TunnelState.OFF}
+
+
+def test_old_agent_is_warned_about(sup: tuple[TunnelSupervisor, Recorder], http_server: int,
+                                   aws_env: AwsEnv) -> None:
+    supervisor, rec = sup
+    node = aws_env.sandbox.fleet.by_name("old-agent-ssh")  # SSM Agent 2.3.612.0
+    for name, target in (("by-name", "old-agent-ssh"), ("by-id", node.instance_id)):
+        supervisor.up(web(http_server, name=name, target=target))
+        status = rec.wait_state(supervisor, name, TunnelState.LISTENING)
+        assert "serves one connection at a time" in status.warning
+        assert http_get(status.local_port) == f"hello from {http_server} path=/\n".encode()
+
+
+def test_hostile_targets_are_only_data(sup: tuple[TunnelSupervisor, Recorder],
+                                       aws_env: AwsEnv) -> None:
+    supervisor, rec = sup
+    marker = Path("/tmp/pwned-tunnel")
+    hostile = f"$(touch {marker})"
+    supervisor.up(web(80, name="evil", target=hostile))
+    rec.wait(lambda: supervisor.status("evil").problem is not None)
+    problem = supervisor.status("evil").problem
+    assert problem is not None and repr(hostile)[1:-1] in problem.message
+    assert not marker.exists()
+    supervisor.down("evil")

@@ -88,10 +88,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that hangs up mid-reply (a killed tunnel, a benchmark) is no news
+
+
 @contextlib.contextmanager
 def running_http() -> Iterator[int]:
     """A real HTTP/1.1 server on a loopback port; GET /big/N returns N bytes."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server = _Server(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

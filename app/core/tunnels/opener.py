@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from app.core.aws.credentials.source import CredentialSource
     from app.core.aws.sessions.connect import OpenSession, Route
     from app.core.aws.sessions.plugin import PluginInfo
+    from app.core.tunnels.targets import Resolved
 
 
 @dataclass(frozen=True)
@@ -118,16 +119,33 @@ class SeamOpener:
                     for key in stale:
                         self._routes.pop(key, None)
 
+    def _start(self, way: Route, spec: TunnelSpec) -> tuple[Resolved, OpenSession]:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from app.core.tunnels.targets import Resolved, agent_version, resolve
+
+        found = resolve(way, spec.target)
+        if found.agent_version:
+            return found, way.start(found.instance_id, spec.document, spec.parameters(0),
+                                    self.reason)
+        # Given by id: its agent is looked up beside StartSession, not before it.
+        with ThreadPoolExecutor(1, thread_name_prefix="tunnel-agent") as pool:
+            agent = pool.submit(agent_version, way, found.instance_id)
+            session = way.start(found.instance_id, spec.document, spec.parameters(0),
+                                self.reason)
+            try:
+                version = agent.result()
+            except Exception:  # only a warning depends on it
+                version = ""
+        return Resolved(found.instance_id, found.choice, version), session
+
     def open(self, spec: TunnelSpec) -> OpenedSession:
         from app.core.errors import CancelledError, CredentialError
-        from app.core.tunnels.targets import resolve
 
         for attempt in (1, 2):
             way = self._route(spec)
             try:
-                found = resolve(way, spec.target)
-                session = way.start(found.instance_id, spec.document, spec.parameters(0),
-                                    self.reason)
+                found, session = self._start(way, spec)
             except CancelledError:
                 raise
             except CredentialError:

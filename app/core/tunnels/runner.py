@@ -30,7 +30,7 @@ from app.core.tunnels.states import LogLine, Problem, TunnelState, TunnelStatus
 if TYPE_CHECKING:
     import socket
 
-    from app.core.aws.sessions.plugin import PluginProcess
+    from app.core.aws.sessions.plugin import PluginInfo, PluginProcess
     from app.core.tunnels.opener import OpenedSession, SessionOpener
     from app.core.tunnels.reaper import Reaper
 
@@ -127,6 +127,11 @@ class _Upstream(Pipe):
             self.client.replay = None  # the client has seen the far side: no moving now
         self.received += len(data)
         super().data_received(data)
+
+    def eof_received(self) -> bool:
+        if not self.received and self.client.replay is not None:
+            return False  # closed before a byte: maybe a dying plugin (connection_lost decides)
+        return super().eof_received()
 
     def connection_lost(self, exc: Exception | None) -> None:
         client = self.client
@@ -290,6 +295,10 @@ class TunnelRunner:
         state = TunnelState.RECONNECTING if self.ever_up else TunnelState.STARTING
         if self.live is None:
             self._set(state=state, retry_in=None, plugin_port=0)
+        # Finding and checking the plugin (`--version`, once per process) runs beside the AWS
+        # calls: the first session of a fresh process waits for the slower of the two.
+        plugin = self.loop.run_in_executor(None, self.opener.plugin)
+        plugin.add_done_callback(lambda f: f.cancelled() or f.exception())
         try:
             opened = await self._open()
         except GangwayError as exc:
@@ -305,7 +314,7 @@ class TunnelRunner:
         live = _Live(opened)
         self.lives.add(live)
         try:
-            live.child = await self._spawn(live)
+            live.child = await self._spawn(live, await plugin)
         except GangwayError as exc:
             self.lives.discard(live)
             await self._terminate_opened(opened)
@@ -346,11 +355,10 @@ class TunnelRunner:
         self._wake(True)
         self._schedule_refresh(opened)
 
-    async def _spawn(self, live: _Live) -> PluginProcess:
+    async def _spawn(self, live: _Live, plugin: PluginInfo) -> PluginProcess:
         """The plugin for `live`, its output and its end delivered to this loop."""
         from app.core.aws.sessions.plugin import PluginProcess
 
-        plugin = await self.loop.run_in_executor(None, self.opener.plugin)
         opened = live.opened
 
         def on_line(text: str) -> None:

@@ -68,13 +68,18 @@ def _info(way: Route, ids: list[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def agent_version(way: Route, instance_id: str) -> str:
+    """The instance's SSM Agent version ("" if SSM does not know it)."""
+    return str(_info(way, [instance_id]).get(instance_id, {}).get("AgentVersion", ""))
+
+
 def resolve(way: Route, text: str) -> Resolved:
+    """The instance for TARGET (an id is taken as given; `agent_version` says its agent)."""
     from app.core.aws.sessions import targets
 
     wanted = targets.parse(text)
     if wanted is None:
-        info = _info(way, [text]).get(text, {})
-        return Resolved(text, "given by id", str(info.get("AgentVersion", "")))
+        return Resolved(text, "given by id")
     key, value = wanted
     try:
         found = way.lookup.instances(key, value, targets.LIVE_STATES)
