@@ -17,27 +17,17 @@ if TYPE_CHECKING:
     from app.core.tunnels.states import LogLine, TunnelStatus
 
 START_WAIT = 30.0  # seconds for a freshly started window to answer
+RECORDS = "tunnel-children.json"  # in the runtime directory: plugins to reap after a crash
 
 
 def catalog_tunnels() -> tuple[list[TunnelSpec], list[str]]:
-    """The team catalog named in the settings (`tunnels.catalog_path`, `.catalog_profile`)."""
-    from app.core.paths import Paths
-    from app.core.store import JsonStore
-
-    settings = JsonStore(Paths.default().settings_file).load().get("tunnels")
-    if not isinstance(settings, dict) or not settings.get("catalog_path"):
-        return [], []
+    """The team catalog named in the settings (Settings.tunnels.catalog_path)."""
     from app.commands import context
-    from app.core.aws.client import client
-    from app.core.errors import GangwayError
-    from app.core.tunnels.catalog import read_catalog
+    from app.core.settings import SettingsStore
+    from app.core.tunnels.catalog import configured
 
-    try:
-        session = context.source().session(str(settings.get("catalog_profile") or "default"))
-        catalog = read_catalog(client(session, "ssm", session.region_name),
-                               str(settings["catalog_path"]))
-    except GangwayError as exc:
-        return [], [f"the team catalog could not be read: {exc.one_line()}"]
+    settings = SettingsStore(context.paths().settings_file).load().tunnels
+    catalog = configured(context.source(), settings)
     return catalog.tunnels, catalog.problems
 
 
@@ -93,8 +83,12 @@ def run_foreground(names: Sequence[str], group: str | None) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)):
         signal.signal(sig, lambda *_: stop.set())
-    supervisor = TunnelSupervisor(SeamOpener(context.source()),
-                                  records=paths.runtime_dir / "tunnel-children.json")
+    from app.core.settings import SettingsStore
+    from app.core.tunnels.live import Policy
+
+    reconnect = SettingsStore(paths.settings_file).load().tunnels.reconnect
+    supervisor = TunnelSupervisor(SeamOpener(context.source()), policy=Policy(reconnect=reconnect),
+                                  records=paths.runtime_dir / RECORDS)
     printer = _Printer()
     supervisor.subscribe(printer)
     for pid in supervisor.start():

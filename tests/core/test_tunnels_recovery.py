@@ -16,8 +16,8 @@ from app.core.aws.credentials.service import CredentialService
 from app.core.aws.credentials.source import CliCredentialSource
 from app.core.paths import Paths
 from app.core.secrets import MemoryStore
+from app.core.tunnels.live import Policy
 from app.core.tunnels.opener import SeamOpener
-from app.core.tunnels.runner import Policy
 from app.core.tunnels.spec import TunnelSpec
 from app.core.tunnels.states import TunnelState
 from app.core.tunnels.supervisor import TunnelSupervisor

@@ -11,17 +11,35 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.core.aws.client import translate
 from app.core.errors import GangwayError
 from app.core.tunnels.spec import TunnelError, TunnelSpec
+
+if TYPE_CHECKING:
+    from app.core.aws.credentials.source import CredentialSource
+    from app.core.settings import TunnelSettings
 
 
 @dataclass
 class Catalog:
     tunnels: list[TunnelSpec] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # one sentence per unusable parameter
+
+
+def configured(source: CredentialSource, settings: TunnelSettings) -> Catalog:
+    """The catalog the settings name (none: empty); a read failure is one problem line."""
+    if not settings.catalog_path:
+        return Catalog()
+    from app.core.aws.client import client
+
+    try:
+        session = source.session(settings.catalog_profile or "default")
+        return read_catalog(client(session, "ssm", session.region_name),
+                            settings.catalog_path)
+    except GangwayError as exc:
+        return Catalog(problems=[f"the team catalog could not be read: {exc.one_line()}"])
 
 
 def read_catalog(ssm: Any, path: str) -> Catalog:

@@ -13,10 +13,22 @@ import contextlib
 import errno
 import socket
 import sys
+from typing import Any, Protocol
 
 from app.core.tunnels.states import Problem
 
 _BACKLOG = 128
+REPLAY_LIMIT = 1 << 16  # bytes a client may send before its first reply and still be moved
+
+
+class Owner(Protocol):
+    """The tunnel a Client belongs to (the runner)."""
+
+    on: bool
+
+    def accepted(self, client: Client) -> None: ...
+
+    def lost_upstream(self, client: Client, live: Any) -> None: ...
 
 
 def bind_listener(bind: str, port: int) -> socket.socket:
@@ -144,3 +156,72 @@ class Pipe(asyncio.Protocol):
     def close(self) -> None:
         if self.transport is not None:
             self.transport.close()
+
+
+class Client(Pipe):
+    """A connection to the tunnel's port: held (not read) until a session is ready.
+
+    Until the far side has sent a byte, what the client sent is kept (up to REPLAY_LIMIT): if
+    the plugin dies under a fresh connection (killed a moment before the kernel noticed), the
+    connection moves to the next session with those bytes, and the client never sees a reset.
+    """
+
+    def __init__(self, runner: Owner) -> None:
+        super().__init__()
+        self.runner = runner
+        self.replay: bytearray | None = bytearray()
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        transport.pause_reading()
+        self.runner.accepted(self)
+
+    def data_received(self, data: bytes) -> None:
+        if self.replay is not None:
+            self.replay += data
+            if len(self.replay) > REPLAY_LIMIT:
+                self.replay = None
+        super().data_received(data)
+
+    def eof_received(self) -> bool:
+        if self.peer is None:  # between sessions: remember it, pass it on after the move
+            self.got_eof = True
+            return True
+        return super().eof_received()
+
+
+class Upstream(Pipe):
+    """The relay's connection to a plugin's port, for one client."""
+
+    def __init__(self, client: Client, live: object) -> None:
+        super().__init__()
+        self.client = client
+        self.live = live
+        self.received = 0
+
+    def data_received(self, data: bytes) -> None:
+        if not self.received:
+            self.client.replay = None  # the client has seen the far side: no moving now
+        self.received += len(data)
+        super().data_received(data)
+
+    def eof_received(self) -> bool:
+        if not self.received and self.client.replay is not None:
+            return False  # closed before a byte: maybe a dying plugin (connection_lost decides)
+        return super().eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        client = self.client
+        movable = (self.received == 0 and client.replay is not None and client.peer is self
+                   and client.transport is not None and not client.transport.is_closing()
+                   and client.runner.on)
+        if not movable:
+            super().connection_lost(exc)
+            return
+        client.peer = None
+        self.peer = None
+        if client.transport is not None:
+            client.transport.pause_reading()
+        if not self.closed.done():
+            self.closed.set_result(None)
+        client.runner.lost_upstream(client, self.live)

@@ -1,8 +1,7 @@
 """One tunnel that is on: its listener, its sessions and plugins, its held connections.
 
 `TunnelRunner` lives on the supervisor's event loop; only `switch_on()` and `status()` are
-called from other threads. A session is a `_Live`: the OpenedSession, its plugin, the plugin's
-port once the plugin printed it, and how many relayed connections use it. Several may exist
+called from other threads. A session is a `Live` (see `live`). Several may exist
 for a moment: a refresh starts the next session before the old one is retired (make before
 break), and a retired session is stopped once its last connection ends.
 """
@@ -18,12 +17,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from app.core.errors import CancelledError, GangwayError
-from app.core.tunnels.relay import Pipe, bind_listener, bind_problem
+from app.core.tunnels.live import Live, PluginEnded, Policy
+from app.core.tunnels.relay import Client, Upstream, bind_listener, bind_problem
 from app.core.tunnels.spec import TunnelSpec
 from app.core.tunnels.states import LogLine, Problem, TunnelState, TunnelStatus
 
@@ -36,118 +36,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 LOG_LINES = 200
-REPLAY_LIMIT = 1 << 16
 MOVE_WAIT = 1.0  # an upstream closed before its first byte: is its plugin gone?
-_PORT_LINE = re.compile(r"Port (\d+) opened for sessionId ")
-_CLOSED_LINE = re.compile(r"SessionId: \S+ : (.+)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-@dataclass(frozen=True)
-class Policy:
-    """How hard the supervisor tries. Defaults are what the app uses."""
-
-    reconnect: bool = True  # after an unexpected end: at once, then backoff (False: on demand)
-    backoff_first: float = 1.0
-    backoff_max: float = 60.0
-    port_line_timeout: float = 15.0  # no "Port N opened" by then: stop, retry on a fresh port
-    hold_timeout: float = 90.0  # a held connection waits this long for a session, then closes
-    refresh_margin: float = 120.0  # restart this long before the credentials expire
-    stop_grace: float = 3.0  # after SIGINT, before the group is killed
-    wake_check: float = 5.0  # how often wall vs monotonic clock and addresses are compared
-    give_up_after: int = 6  # failed starts in a row before FAILED (a client still retries)
-
-
-class _PluginEnded(Exception):
-    pass
-
-
-class _Live:
-    """One session and its plugin."""
-
-    def __init__(self, opened: OpenedSession) -> None:
-        self.opened = opened
-        self.child: PluginProcess | None = None
-        self.port = 0
-        self.port_future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self.active = 0
-        self.retiring = False
-        self.stopping = False
-        self.exited = False
-        self.terminated = False
-        self.ended_reason = ""
-        self.closed_by_service = False
-        self.error = ""
-        self.ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-
-class _Client(Pipe):
-    """A connection to the tunnel's port: held (not read) until a session is ready.
-
-    Until the far side has sent a byte, what the client sent is kept (up to REPLAY_LIMIT): if
-    the plugin dies under a fresh connection (killed a moment before the kernel noticed), the
-    connection moves to the next session with those bytes, and the client never sees a reset.
-    """
-
-    def __init__(self, runner: TunnelRunner) -> None:
-        super().__init__()
-        self.runner = runner
-        self.replay: bytearray | None = bytearray()
-
-    def connection_made(self, transport: Any) -> None:
-        super().connection_made(transport)
-        transport.pause_reading()
-        self.runner._accepted(self)
-
-    def data_received(self, data: bytes) -> None:
-        if self.replay is not None:
-            self.replay += data
-            if len(self.replay) > REPLAY_LIMIT:
-                self.replay = None
-        super().data_received(data)
-
-    def eof_received(self) -> bool:
-        if self.peer is None:  # between sessions: remember it, pass it on after the move
-            self.got_eof = True
-            return True
-        return super().eof_received()
-
-
-class _Upstream(Pipe):
-    """The relay's connection to a plugin's port, for one client."""
-
-    def __init__(self, client: _Client, live: _Live) -> None:
-        super().__init__()
-        self.client = client
-        self.live = live
-        self.received = 0
-
-    def data_received(self, data: bytes) -> None:
-        if not self.received:
-            self.client.replay = None  # the client has seen the far side: no moving now
-        self.received += len(data)
-        super().data_received(data)
-
-    def eof_received(self) -> bool:
-        if not self.received and self.client.replay is not None:
-            return False  # closed before a byte: maybe a dying plugin (connection_lost decides)
-        return super().eof_received()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        client = self.client
-        movable = (self.received == 0 and client.replay is not None and client.peer is self
-                   and client.transport is not None and not client.transport.is_closing()
-                   and client.runner.on)
-        if not movable:
-            super().connection_lost(exc)
-            return
-        client.peer = None
-        self.peer = None
-        if client.transport is not None:
-            client.transport.pause_reading()
-        if not self.closed.done():
-            self.closed.set_result(None)
-        client.runner._lost_upstream(client, self.live)
 
 
 class TunnelRunner:
@@ -172,9 +62,9 @@ class TunnelRunner:
         self.ever_up = False
         self.sock: socket.socket | None = None
         self.server: asyncio.base_events.Server | None = None
-        self.live: _Live | None = None
-        self.lives: set[_Live] = set()
-        self.clients: set[_Client] = set()
+        self.live: Live | None = None
+        self.lives: set[Live] = set()
+        self.clients: set[Client] = set()
         self.held = 0
         self.attempt = 0
         self.start_task: asyncio.Task[None] | None = None
@@ -236,7 +126,7 @@ class TunnelRunner:
     def _begin(self) -> None:
         async def serve() -> None:
             assert self.sock is not None
-            self.server = await self.loop.create_server(lambda: _Client(self), sock=self.sock)
+            self.server = await self.loop.create_server(lambda: Client(self), sock=self.sock)
 
         self.loop.create_task(serve())
         self._ensure_session("switched on")
@@ -311,7 +201,7 @@ class TunnelRunner:
         if not self.on:
             await self._terminate_opened(opened)
             return
-        live = _Live(opened)
+        live = Live(opened)
         self.lives.add(live)
         try:
             live.child = await self._spawn(live, await plugin)
@@ -338,7 +228,7 @@ class TunnelRunner:
                 f"The plugin did not open its port within {self.policy.port_line_timeout:.0f} s.",
                 "Retrying with a fresh port."))
             return
-        except _PluginEnded:
+        except PluginEnded:
             self._failed(Problem(live.error or live.ended_reason or "The plugin ended before "
                                  "opening its port.", "Check the tunnel's log."))
             return
@@ -355,7 +245,7 @@ class TunnelRunner:
         self._wake(True)
         self._schedule_refresh(opened)
 
-    async def _spawn(self, live: _Live, plugin: PluginInfo) -> PluginProcess:
+    async def _spawn(self, live: Live, plugin: PluginInfo) -> PluginProcess:
         """The plugin for `live`, its output and its end delivered to this loop."""
         from app.core.aws.sessions.plugin import PluginProcess
 
@@ -411,29 +301,16 @@ class TunnelRunner:
 
     # --- the plugin -------------------------------------------------------------------------
 
-    def _output(self, live: _Live, text: str) -> None:
+    def _output(self, live: Live, text: str) -> None:
         """One line of plugin output (the Port line comes without its newline)."""
-        if not live.port_future.done():
-            match = _PORT_LINE.search(text)
-            if match:
-                live.port = int(match.group(1))
-                live.port_future.set_result(live.port)
-        self._plugin_line(live, text.strip())
+        line = text.strip()
+        if line:
+            self._log("plugin", line)
+        event = live.read(line)
+        if event:
+            self._set(last_event=event)
 
-    def _plugin_line(self, live: _Live, line: str) -> None:
-        if not line:
-            return
-        self._log("plugin", line)
-        if line.startswith("Connection to destination port failed"):
-            self._set(last_event="a connection failed at the instance: " + line)
-        elif line.startswith("Cannot perform start session"):
-            live.error = line
-        elif match := _CLOSED_LINE.match(line):
-            live.ended_reason, live.closed_by_service = match.group(1), True
-        elif line.startswith("Session:") and line.endswith("timed out."):
-            live.ended_reason, live.closed_by_service = "the session timed out", True
-
-    def _exited(self, live: _Live, code: int) -> None:
+    def _exited(self, live: Live, code: int) -> None:
         live.exited = True
         if not live.ended.done():
             live.ended.set_result(None)
@@ -441,7 +318,7 @@ class TunnelRunner:
         if live.child is not None and self.reaper is not None:
             self.loop.run_in_executor(None, self.reaper.remove, live.child.pid)
         if not live.port_future.done():
-            live.port_future.set_exception(_PluginEnded())
+            live.port_future.set_exception(PluginEnded())
             live.port_future.exception()  # retrieved: no "never retrieved" warning
         self.loop.create_task(self._terminate(live))
         if live is not self.live or live.stopping or not self.on:
@@ -457,18 +334,18 @@ class TunnelRunner:
                   last_event=event, retry_in=None)
         self._ensure_session("the session ended")
 
-    def _retire(self, live: _Live, now: bool = False) -> None:
+    def _retire(self, live: Live, now: bool = False) -> None:
         live.retiring = True
         if now or live.active == 0:
             self.loop.create_task(self._stop(live))
 
-    async def _stop(self, live: _Live) -> None:
+    async def _stop(self, live: Live) -> None:
         live.stopping = True
         if live.child is not None and not live.exited:
             await self.loop.run_in_executor(None, live.child.stop, self.policy.stop_grace)
         await self._terminate(live)
 
-    async def _terminate(self, live: _Live) -> None:
+    async def _terminate(self, live: Live) -> None:
         if live.terminated:
             return
         live.terminated = True
@@ -482,7 +359,7 @@ class TunnelRunner:
 
     # --- connections ------------------------------------------------------------------------
 
-    def _accepted(self, client: _Client) -> None:
+    def accepted(self, client: Client) -> None:
         if not self.on:
             client.close()
             return
@@ -491,11 +368,11 @@ class TunnelRunner:
         self._set(connections=len(self.clients))
         self.loop.create_task(self._connect(client))
 
-    def _client_gone(self, client: _Client) -> None:
+    def _client_gone(self, client: Client) -> None:
         self.clients.discard(client)
         self._set(connections=len(self.clients))
 
-    async def _connect(self, client: _Client) -> None:
+    async def _connect(self, client: Client) -> None:
         """Relay `client` to the current session's port, holding it until there is one."""
         deadline = self.loop.time() + self.policy.hold_timeout
         held = False
@@ -508,49 +385,59 @@ class TunnelRunner:
                         held = True
                         self.held += 1
                         self._set(held=self.held)
-                    self._ensure_session("a connection arrived")
-                    left = deadline - self.loop.time()
-                    if left <= 0:
+                    ok = await self._session_ready(deadline)
+                    if ok is None:
                         break
-                    fut: asyncio.Future[bool] = self.loop.create_future()
-                    self.waiters.append(fut)
-                    try:
-                        ok = await asyncio.wait_for(fut, left)
-                    except TimeoutError:
+                    failures += 0 if ok else 1
+                    if failures >= 2 or (not ok and self.status().state is TunnelState.FAILED):
                         break
-                    if not ok:
-                        failures += 1
-                        if failures >= 2 or self.status().state is TunnelState.FAILED:
-                            break
                     continue
-                try:
-                    _t, upstream = await self.loop.create_connection(
-                        functools.partial(_Upstream, client, live), "127.0.0.1", live.port)
-                except OSError as exc:
-                    if live is self.live:  # its plugin is gone before we heard it exit
-                        self._log("relay", f"the plugin's port {live.port} refused ({exc}); "
-                                           "starting a new session")
-                        self.restart("the plugin stopped answering")
-                    await asyncio.sleep(0)
-                    continue
-                client.join(upstream)
-                live.active += 1
-                upstream.closed.add_done_callback(self._relay_done_cb(live))
-                if client.replay and upstream.transport is not None:
-                    upstream.transport.write(bytes(client.replay))  # moved: say it again
-                if client.got_eof and upstream.transport is not None:
-                    client.got_eof = False
-                    client.eof_received()
-                if client.transport is not None:
-                    client.transport.resume_reading()
-                return
+                if await self._join(client, live):
+                    return
             client.close()
         finally:
             if held:
                 self.held -= 1
                 self._set(held=self.held)
 
-    def _lost_upstream(self, client: _Client, live: _Live) -> None:
+    async def _session_ready(self, deadline: float) -> bool | None:
+        """Wait for a session (starting one): True up, False a start failed, None timed out."""
+        self._ensure_session("a connection arrived")
+        left = deadline - self.loop.time()
+        if left <= 0:
+            return None
+        fut: asyncio.Future[bool] = self.loop.create_future()
+        self.waiters.append(fut)
+        try:
+            return await asyncio.wait_for(fut, left)
+        except TimeoutError:
+            return None
+
+    async def _join(self, client: Client, live: Live) -> bool:
+        """Connect `client` to `live`'s plugin port; False if that port is gone."""
+        try:
+            _t, upstream = await self.loop.create_connection(
+                functools.partial(Upstream, client, live), "127.0.0.1", live.port)
+        except OSError as exc:
+            if live is self.live:  # its plugin is gone before we heard it exit
+                self._log("relay", f"the plugin's port {live.port} refused ({exc}); "
+                                   "starting a new session")
+                self.restart("the plugin stopped answering")
+            await asyncio.sleep(0)
+            return False
+        client.join(upstream)
+        live.active += 1
+        upstream.closed.add_done_callback(self._relay_done_cb(live))
+        if client.replay and upstream.transport is not None:
+            upstream.transport.write(bytes(client.replay))  # moved: say it again
+        if client.got_eof and upstream.transport is not None:
+            client.got_eof = False
+            client.eof_received()
+        if client.transport is not None:
+            client.transport.resume_reading()
+        return True
+
+    def lost_upstream(self, client: Client, live: Live) -> None:
         """A plugin closed a connection before any byte came back: if the plugin is ending,
         move the client to the next session; if it lives on, the far side closed it."""
         async def decide() -> None:
@@ -565,10 +452,10 @@ class TunnelRunner:
 
         self.loop.create_task(decide())
 
-    def _relay_done_cb(self, live: _Live) -> Callable[[asyncio.Future[None]], None]:
+    def _relay_done_cb(self, live: Live) -> Callable[[asyncio.Future[None]], None]:
         return lambda _f: self._relay_done(live)
 
-    def _relay_done(self, live: _Live) -> None:
+    def _relay_done(self, live: Live) -> None:
         live.active -= 1
         if live.retiring and live.active <= 0 and not live.stopping:
             self.loop.create_task(self._stop(live))

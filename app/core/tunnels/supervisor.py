@@ -29,8 +29,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from app.core.tunnels.live import Policy
 from app.core.tunnels.reaper import Reaper
-from app.core.tunnels.runner import Policy, TunnelRunner
+from app.core.tunnels.runner import TunnelRunner
 from app.core.tunnels.spec import TunnelSpec
 from app.core.tunnels.states import LogLine, TunnelState, TunnelStatus
 
