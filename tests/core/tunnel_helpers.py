@@ -77,8 +77,11 @@ def plugins_of(pid: int) -> list[psutil.Process]:
     out = []
     for k in kids:
         try:
-            if k.status() != psutil.STATUS_ZOMBIE and "session-manager-plugin" in " ".join(
-                k.cmdline()
+            argv = k.cmdline()
+            if (
+                k.status() != psutil.STATUS_ZOMBIE
+                and "--version" not in argv
+                and "session-manager-plugin" in " ".join(argv)
             ):
                 out.append(k)
         except psutil.Error:

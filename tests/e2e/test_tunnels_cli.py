@@ -57,7 +57,8 @@ def plugin_pids(pid: int) -> list[int]:
         kids = psutil.Process(pid).children(recursive=True)
     except psutil.Error:
         return []
-    return [k.pid for k in kids if "session-manager-plugin" in " ".join(k.cmdline())]
+    return [k.pid for k in kids if "session-manager-plugin" in " ".join(k.cmdline())
+            and "--version" not in k.cmdline()]
 
 
 def plugin_alive(pid: int) -> bool:
