@@ -128,3 +128,86 @@ def test_expired_credentials_mid_tunnel_one_prompt_then_recovery(
         assert body == f"hello from {http_server} path=/\n".encode()
     assert prompts == ["mfa", "mfa"]  # one new prompt for the three tunnels
     assert {sup.status(s.name).state for s in specs} == {TunnelState.LISTENING}
+
+
+def test_a_plugin_that_never_opens_its_port_is_replaced_and_the_client_is_held(
+        aws_env: AwsEnv, http_server: int, tmp_path: Path,
+        cleanup: list[TunnelSupervisor]) -> None:
+    aws_env.sandbox.control.hang_plugins(1)  # session-manager-plugin#47
+    sup = TunnelSupervisor(SeamOpener(CliCredentialSource(Paths.default())),
+                           records=records_path(tmp_path),
+                           policy=Policy(wake_check=3600, port_line_timeout=1.5))
+    rec = Recorder()
+    sup.subscribe(rec)
+    sup.start()
+    cleanup.append(sup)
+    spec = TunnelSpec(name="hang", profile="default", target="web-1.prod",
+                      remote_port=http_server, local_port=free_port()).validate()
+    sup.up(spec)
+    # Connected while the first plugin hangs: held, then served by the second one.
+    assert http_get(spec.local_port) == f"hello from {http_server} path=/\n".encode()
+    assert any("did not open its port within 2 s" in ln.text for ln in sup.log("hang"))
+    sessions = [s for s in aws_env.sandbox.control.sessions()
+                if s["DocumentName"] == "AWS-StartPortForwardingSession"]
+    assert len(sessions) == 2
+    hung = [s for s in sessions if s["SessionId"] != sup.status("hang").session_id]
+    assert [s["Status"] for s in hung] == ["Terminated"]  # stopped and terminated
+
+
+def test_wake_from_sleep_restarts_the_session(
+        aws_env: AwsEnv, http_server: int, tmp_path: Path,
+        cleanup: list[TunnelSupervisor]) -> None:
+    sup, rec = _supervisor(CliCredentialSource(Paths.default()), tmp_path)
+    cleanup.append(sup)
+    spec = TunnelSpec(name="sleepy", profile="default", target="web-1.prod",
+                      remote_port=http_server, local_port=free_port()).validate()
+    sup.up(spec)
+    first = rec.wait_state(sup, "sleepy", TunnelState.LISTENING)
+    sup.woke("the computer slept for 3600 s")
+    rec.wait(lambda: sup.status("sleepy").session_id not in ("", first.session_id)
+             and sup.status("sleepy").state is TunnelState.LISTENING)
+    assert any("slept for 3600 s" in ln.text for ln in sup.log("sleepy"))
+    assert http_get(spec.local_port) == f"hello from {http_server} path=/\n".encode()
+
+
+def _reply(conn: Any) -> bytes:
+    """One keep-alive HTTP reply (headers and a Content-Length body)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += conn.recv(4096)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+    while len(body) < length:
+        body += conn.recv(4096)
+    return body
+
+
+def test_credentials_near_expiry_restart_make_before_break(
+        aws_env: AwsEnv, http_server: int, tmp_path: Path,
+        cleanup: list[TunnelSupervisor]) -> None:
+    import socket
+
+    sandbox = aws_env.sandbox
+    sandbox.control.expire_credentials(cap_seconds=900)  # new temporary keys last 15 min
+    service = CredentialService(MemoryStore(), prompt=lambda request: sandbox.totp())
+    sup = TunnelSupervisor(SeamOpener(service), records=records_path(tmp_path),
+                           policy=Policy(wake_check=3600, refresh_margin=900 - 8))
+    rec = Recorder()
+    sup.subscribe(rec)
+    sup.start()
+    cleanup.append(sup)
+    spec = TunnelSpec(name="exp", profile="mfa", target="web-1.prod", remote_port=http_server,
+                      local_port=free_port()).validate()
+    sup.up(spec)
+    first = rec.wait_state(sup, "exp", TunnelState.LISTENING)
+    # A keep-alive connection on the first session, open across the refresh.
+    conn = socket.create_connection(("127.0.0.1", spec.local_port), timeout=30)
+    conn.sendall(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert b"path=/a" in _reply(conn)
+    rec.wait(lambda: sup.status("exp").session_id not in ("", first.session_id), timeout=30)
+    assert sup.status("exp").state is TunnelState.LISTENING  # never went down
+    conn.sendall(b"GET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert b"path=/b" in _reply(conn)  # the old session still carries its connection
+    conn.close()
+    assert http_get(spec.local_port, "/c") == f"hello from {http_server} path=/c\n".encode()
+    assert any("the credentials expire soon" in ln.text for ln in sup.log("exp"))

@@ -157,6 +157,10 @@ def handle(gw: Gateway, req: Request) -> Reply:
         with st.lock:
             st.idle_timeout = body.get("seconds")
         return _ok()
+    if route == "plugin_hangs":
+        with st.lock:
+            st.plugin_hangs = int(body.get("count", 1))
+        return _ok()
     if route == "nodes":
         return _register_node(gw, body)
     if route == "sso/approve":
@@ -251,6 +255,8 @@ def _session_lookup(gw: Gateway, q: dict[str, str]) -> Reply:
             return _err(403, "token does not match session")
         if s.status == "Connecting":
             s.status = "Connected"
+        if s.hang is None:
+            s.hang = _take_hang(st, s.document)
         params = {k: (v[0] if isinstance(v, list) and v else v) for k, v in s.parameters.items()}
         dest = None
         if s.document == "AWS-StartPortForwardingSessionToRemoteHost":
@@ -276,6 +282,7 @@ def _session_lookup(gw: Gateway, q: dict[str, str]) -> Reply:
                 "destination": dest,
                 "agent_version": (node or {}).get("AgentVersion"),
                 "idle_timeout": st.idle_timeout,
+                "hang": s.hang,
                 "platform": (node or {}).get("PlatformType"),
             }
         )
@@ -301,3 +308,12 @@ def _register_node(gw: Gateway, body: dict[str, Any]) -> Reply:
             time.time()
         )
     return _ok()
+
+
+def _take_hang(st: Any, document: str) -> bool:
+    """session-manager-plugin#47: a plugin that hangs after "Starting session" (called under
+    the state lock, once per plugin start)."""
+    if st.plugin_hangs > 0 and document.startswith("AWS-StartPortForwarding"):
+        st.plugin_hangs -= 1
+        return True
+    return False

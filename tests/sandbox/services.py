@@ -60,8 +60,17 @@ def running_postgres(user: str = "app") -> Iterator[Postgres]:
     try:
         run(str(bindir / "initdb"), "-D", str(data), "-U", user, "--auth=trust", "-E", "UTF8")
         opts = f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off"
-        run(str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(root / "log"), "-w",
-            "start")
+        run(
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            opts,
+            "-l",
+            str(root / "log"),
+            "-w",
+            "start",
+        )
         try:
             yield Postgres(port, user, data)
         finally:

@@ -77,6 +77,7 @@ class SsmSession:
     start: float
     status: str = "Connected"
     end: float | None = None
+    hang: bool | None = None  # decided at the plugin's first lookup (see plugin_hangs)
 
 
 @dataclass
@@ -113,6 +114,7 @@ class State:
     sso_accounts: list[dict[str, Any]] = field(default_factory=list)
     temp_duration_cap: float | None = None  # control API can shorten every new temp credential
     idle_timeout: float | None = None  # Session Manager's idle timeout for port forwarding
+    plugin_hangs: int = 0  # the next N port-forwarding plugins hang before their Port line
     request_count: int = 0
     verify_signatures: bool = True
     _snapshot: dict[str, Any] | None = None
@@ -136,6 +138,7 @@ class State:
             self.rules = dict(self.baseline_rules)
             self.temp_duration_cap = None
             self.idle_timeout = None
+            self.plugin_hangs = 0
             self.sessions.clear()
             self.verify_signatures = True
             if self._snapshot is not None:
