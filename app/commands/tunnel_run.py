@@ -130,6 +130,16 @@ def _start_window(paths: Paths) -> bool:
     return False
 
 
+def _saved_but_off(shown: set[str]) -> list[dict[str, Any]]:
+    """Status rows for the saved tunnels the window has not switched on."""
+    from app.core.tunnels.book import TunnelBook
+    from app.core.tunnels.states import TunnelStatus
+
+    return [TunnelStatus(s.name, bind=s.bind, local_port=s.local_port, target=s.target,
+                         group=s.group).as_json()
+            for s in TunnelBook.default().local() if s.name not in shown]
+
+
 def remote(op: str, names: Sequence[str], group: str | None, *, as_json: bool = False) -> int:
     """`up`/`down`/`status` in the running Gangway."""
     import json
@@ -152,11 +162,10 @@ def remote(op: str, names: Sequence[str], group: str | None, *, as_json: bool = 
         reply = send(paths, message, timeout=60.0)
     if reply is None:
         if op == "status":
-            if as_json:
-                print("[]")
-            else:
+            reply = {"ok": True, "tunnels": []}
+            if not as_json:
                 print("Gangway is not running: every tunnel is off.")
-            return 0
+                return 0
         print("gangway tunnel: Gangway is not running, so no tunnel is on.", file=sys.stderr)
         return 0 if op == "down" else 1
     if not reply.get("ok"):
@@ -164,6 +173,8 @@ def remote(op: str, names: Sequence[str], group: str | None, *, as_json: bool = 
               file=sys.stderr)
         return 1
     rows = [r for r in reply.get("tunnels", []) if isinstance(r, dict)]
+    if op == "status":
+        rows += _saved_but_off({str(r.get("name")) for r in rows})
     if as_json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
     elif op == "status":

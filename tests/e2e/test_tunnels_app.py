@@ -94,13 +94,15 @@ def test_up_status_down_in_the_window_and_quit_stops_everything(
     assert up.returncode == 0, up.stderr
     assert "web: " in up.stdout
     assert http_get(port) == f"hello from {http_server} path=/\n".encode()
-    status = json.loads(tunnel("status", "--json").stdout)
-    [row] = status
+    add("spare", free_port(), http_server)
+    status = {r["name"]: r for r in json.loads(tunnel("status", "--json").stdout)}
+    assert status["spare"]["state"] == "off"  # saved, never switched on
+    row = status["web"]
     assert row["name"] == "web" and row["state"] == "listening"
     assert row["local_address"] == f"127.0.0.1:{port}"
     assert row["instance_id"] == aws_env.sandbox.fleet.by_name("web-1.prod").instance_id
     assert tunnel("down", "web").returncode == 0
-    assert json.loads(tunnel("status", "--json").stdout)[0]["state"] == "off"
+    assert {r["state"] for r in json.loads(tunnel("status", "--json").stdout)} == {"off"}
     assert plugins(app.pid) == []
     # On again, then quit: the plugin is stopped and the session terminated.
     assert tunnel("up", "web").returncode == 0
@@ -128,6 +130,9 @@ def test_a_busy_port_is_reported_by_up(
         holder.close()
     assert done.returncode == 1
     assert f"Port {busy} on 127.0.0.1 is already in use" in done.stdout
+    again = tunnel("up", "taken")  # the port is free now: a failed tunnel binds afresh
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert http_get(busy) == f"hello from {http_server} path=/\n".encode()
 
 
 def test_kill_9_of_the_window_leaves_no_plugin(

@@ -1,4 +1,5 @@
-"""A tunnel's sessions as the runner sees them, and how hard it tries (`Policy`).
+"""A tunnel's sessions as the runner sees them, how hard it tries (`Policy`), and how it
+reports (`StatusKeeper`: its status and log, delivered to observers on the loop).
 
 A `Live` is one session: the OpenedSession, its plugin, the plugin's port once the plugin
 printed it, how many relayed connections use it, and what its output said (driven by the
@@ -10,13 +11,21 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from app.core.tunnels.states import LogLine, TunnelStatus
 
 if TYPE_CHECKING:
     from app.core.aws.sessions.plugin import PluginProcess
     from app.core.tunnels.opener import OpenedSession
 
+LOG_LINES = 200
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _PORT_LINE = re.compile(r"Port (\d+) opened for sessionId ")
 _CLOSED_LINE = re.compile(r"SessionId: \S+ : (.+)")
 
@@ -74,3 +83,49 @@ class Live:
         elif line.startswith("Session:") and line.endswith("timed out."):
             self.ended_reason, self.closed_by_service = "the session timed out", True
         return ""
+
+
+class StatusKeeper:
+    """A tunnel's status (read from any thread) and its log of the last LOG_LINES lines;
+    observers hear of both on the supervisor's loop, whichever thread made the change."""
+
+    def __init__(self, status: TunnelStatus, loop: asyncio.AbstractEventLoop,
+                 changed: Callable[[TunnelStatus], None], logged: Callable[[LogLine], None],
+                 history: deque[LogLine] | None = None) -> None:
+        self.loop = loop
+        self.history: deque[LogLine] = history if history is not None else deque(
+            maxlen=LOG_LINES)
+        self._changed = changed
+        self._logged = logged
+        self._lock = threading.Lock()
+        self._status = status
+
+    def status(self) -> TunnelStatus:
+        with self._lock:
+            return self._status
+
+    def _set(self, **changes: Any) -> TunnelStatus:
+        with self._lock:
+            old = self._status
+            if "state" in changes and changes["state"] is not old.state:
+                changes.setdefault("since", time.time())
+            new = self._status = replace(old, **changes)
+        if new.state is not old.state:
+            self._log("state", f"{old.state.value} -> {new.state.value}: {new}")
+        self._emit(self._changed, new)
+        return new
+
+    def _log(self, kind: str, text: str) -> None:
+        line = LogLine(time.time(), self._status.name, kind, _CONTROL.sub("?", text))
+        self.history.append(line)
+        self._emit(self._logged, line)
+
+    def _emit(self, fn: Callable[[Any], None], arg: Any) -> None:
+        try:
+            on_loop = asyncio.get_running_loop() is self.loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            fn(arg)
+        else:
+            self.loop.call_soon_threadsafe(fn, arg)

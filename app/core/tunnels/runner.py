@@ -11,18 +11,15 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import re
 import subprocess
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from app.core.errors import CancelledError, GangwayError
-from app.core.tunnels.live import Live, PluginEnded, Policy
+from app.core.tunnels.live import Live, PluginEnded, Policy, StatusKeeper
 from app.core.tunnels.relay import Client, Upstream, bind_listener, bind_problem
 from app.core.tunnels.spec import TunnelSpec
 from app.core.tunnels.states import LogLine, Problem, TunnelState, TunnelStatus
@@ -35,29 +32,22 @@ if TYPE_CHECKING:
     from app.core.tunnels.reaper import Reaper
 
 log = logging.getLogger(__name__)
-LOG_LINES = 200
 MOVE_WAIT = 1.0  # an upstream closed before its first byte: is its plugin gone?
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-class TunnelRunner:
+class TunnelRunner(StatusKeeper):
     def __init__(self, spec: TunnelSpec, opener: SessionOpener, policy: Policy,
                  loop: asyncio.AbstractEventLoop, *, changed: Callable[[TunnelStatus], None],
                  logged: Callable[[LogLine], None], reaper: Reaper | None = None,
                  history: deque[LogLine] | None = None) -> None:
+        super().__init__(TunnelStatus(spec.name, bind=spec.bind, local_port=spec.local_port,
+                                      target=spec.target, group=spec.group,
+                                      shared=spec.shared, since=time.time()),
+                         loop, changed, logged, history)
         self.spec = spec
         self.opener = opener
         self.policy = policy
-        self.loop = loop
         self.reaper = reaper
-        self.history: deque[LogLine] = history if history is not None else deque(
-            maxlen=LOG_LINES)
-        self._changed = changed
-        self._logged = logged
-        self._lock = threading.Lock()
-        self._status = TunnelStatus(spec.name, bind=spec.bind, local_port=spec.local_port,
-                                    target=spec.target, group=spec.group, shared=spec.shared,
-                                    since=time.time())
         self.on = False
         self.ever_up = False
         self.sock: socket.socket | None = None
@@ -71,40 +61,6 @@ class TunnelRunner:
         self.waiters: list[asyncio.Future[bool]] = []
         self.backoff: asyncio.TimerHandle | None = None
         self.refresh: asyncio.TimerHandle | None = None
-
-    # --- status and log ---------------------------------------------------------------------
-
-    def status(self) -> TunnelStatus:
-        with self._lock:
-            return self._status
-
-    def _on_loop(self) -> bool:
-        try:
-            return asyncio.get_running_loop() is self.loop
-        except RuntimeError:
-            return False
-
-    def _set(self, **changes: Any) -> TunnelStatus:
-        with self._lock:
-            old = self._status
-            if "state" in changes and changes["state"] is not old.state:
-                changes.setdefault("since", time.time())
-            new = self._status = replace(old, **changes)
-        if new.state is not old.state:
-            self._log("state", f"{old.state.value} -> {new.state.value}: {new}")
-        self._emit(self._changed, new)
-        return new
-
-    def _log(self, kind: str, text: str) -> None:
-        line = LogLine(time.time(), self.spec.name, kind, _CONTROL.sub("?", text))
-        self.history.append(line)
-        self._emit(self._logged, line)
-
-    def _emit(self, fn: Callable[[Any], None], arg: Any) -> None:
-        if self._on_loop():
-            fn(arg)
-        else:
-            self.loop.call_soon_threadsafe(fn, arg)
 
     # --- on and off -------------------------------------------------------------------------
 
@@ -198,41 +154,11 @@ class TunnelRunner:
             log.exception("starting a session for tunnel %s", self.spec.name)
             self._failed(Problem(f"Starting the session failed: {exc}"))
             return
-        if not self.on:
-            await self._terminate_opened(opened)
+        live = await self._launch(opened, plugin)
+        if live is None:
             return
-        live = Live(opened)
-        self.lives.add(live)
-        try:
-            live.child = await self._spawn(live, await plugin)
-        except GangwayError as exc:
-            self.lives.discard(live)
-            await self._terminate_opened(opened)
-            self._failed(Problem(exc.message, exc.hint or "Check `gangway doctor`."))
-            return
-        if self.reaper is not None:
-            pid, reaper = live.child.pid, self.reaper
-            self.loop.run_in_executor(None, reaper.add, pid, self.spec.name, opened.session_id)
-        self._set(instance_id=opened.instance_id, choice=opened.choice,
-                  session_id=opened.session_id, warning=opened.warning)
-        self._log("state", f"session {opened.session_id} on {opened.instance_id} "
-                           f"({opened.choice}); waiting for the plugin's port")
-        if opened.warning:
-            self._log("state", opened.warning)
-        try:
-            port = await asyncio.wait_for(asyncio.shield(live.port_future),
-                                          self.policy.port_line_timeout)
-        except TimeoutError:
-            self._retire(live, now=True)
-            self._failed(Problem(
-                f"The plugin did not open its port within {self.policy.port_line_timeout:.0f} s.",
-                "Retrying with a fresh port."))
-            return
-        except PluginEnded:
-            self._failed(Problem(live.error or live.ended_reason or "The plugin ended before "
-                                 "opening its port.", "Check the tunnel's log."))
-            return
-        if not self.on:
+        port = await self._port_of(live)
+        if port is None or not self.on:
             return
         old, self.live = self.live, live
         self.attempt = 0
@@ -244,6 +170,51 @@ class TunnelRunner:
                   last_event=f"session {opened.session_id} up on {opened.instance_id}")
         self._wake(True)
         self._schedule_refresh(opened)
+
+    async def _launch(self, opened: OpenedSession,
+                      plugin: asyncio.Future[PluginInfo]) -> Live | None:
+        """The plugin for a session that just started (None: off meanwhile, or no plugin)."""
+        if not self.on:
+            await self._terminate_opened(opened)
+            return None
+        live = Live(opened)
+        self.lives.add(live)
+        try:
+            live.child = await self._spawn(live, await plugin)
+        except GangwayError as exc:
+            self.lives.discard(live)
+            await self._terminate_opened(opened)
+            self._failed(Problem(exc.message, exc.hint or "Check `gangway doctor`."))
+            return None
+        if not self.on or live.stopping:  # switched off while the plugin was starting
+            await self._stop(live)
+            return None
+        if self.reaper is not None:
+            pid, reaper = live.child.pid, self.reaper
+            self.loop.run_in_executor(None, reaper.add, pid, self.spec.name, opened.session_id)
+        self._set(instance_id=opened.instance_id, choice=opened.choice,
+                  session_id=opened.session_id, warning=opened.warning)
+        self._log("state", f"session {opened.session_id} on {opened.instance_id} "
+                           f"({opened.choice}); waiting for the plugin's port")
+        if opened.warning:
+            self._log("state", opened.warning)
+        return live
+
+    async def _port_of(self, live: Live) -> int | None:
+        """The plugin's port from its Port line; None (and a retry scheduled) if it never
+        comes: the plugin is stopped, its session terminated, a fresh one started."""
+        try:
+            return await asyncio.wait_for(asyncio.shield(live.port_future),
+                                          self.policy.port_line_timeout)
+        except TimeoutError:
+            self._retire(live, now=True)
+            self._failed(Problem(
+                f"The plugin did not open its port within {self.policy.port_line_timeout:.0f} s.",
+                "Retrying with a fresh port."))
+        except PluginEnded:
+            self._failed(Problem(live.error or live.ended_reason or "The plugin ended before "
+                                 "opening its port.", "Check the tunnel's log."))
+        return None
 
     async def _spawn(self, live: Live, plugin: PluginInfo) -> PluginProcess:
         """The plugin for `live`, its output and its end delivered to this loop."""

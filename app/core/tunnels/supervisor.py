@@ -149,16 +149,17 @@ class TunnelSupervisor:
     def up(self, spec: TunnelSpec) -> TunnelStatus:
         """Switch a tunnel on: bind its port now (FAILED at once if busy), start a session.
 
-        Already on with the same spec: nothing changes. On with a different spec: it is
-        switched off and on again with the new one.
+        Already on with the same spec: nothing changes. On with a different spec, or failed:
+        it is switched off and on again (a freed port is bound, a failed session retried).
         """
         loop = self._require_loop()
         with self._lock:
             current = self._tunnels.get(spec.name)
-            if current is not None and current.status().state.is_on:
-                if self._specs.get(spec.name) == spec:
+            state = current.status().state if current is not None else TunnelState.OFF
+            if current is not None and state.is_on:
+                if self._specs.get(spec.name) == spec and state is not TunnelState.FAILED:
                     return current.status()
-                self.down(spec.name)
+                self.down(spec.name)  # changed, or failed: switched on afresh
             runner = TunnelRunner(spec, self.opener, self.policy, loop,
                                   changed=self._changed, logged=self._logged,
                                   reaper=self.reaper,
