@@ -398,7 +398,7 @@ def bench_idle(env: dict[str, str], sb: Any, node: Any, http_port: int, work: Pa
         b_cpu, b_rss = results["bare"]
         pct = 100 * g_cpu / IDLE_SECONDS
         print(f"idle over {IDLE_SECONDS:.0f} s, 20 tunnels: gangway process {pct:.3f}% of one "
-              f"core (goal <= 0.5%), RSS {g_rss:.1f} MiB")
+              f"core ({g_cpu * 1000:.0f} ms CPU; goal <= 0.5%), RSS {g_rss:.1f} MiB")
         print(f"  its 20 plugins: {100 * p_cpu / IDLE_SECONDS:.3f}% CPU, RSS {p_rss:.1f} MiB; "
               f"all of Gangway's processes {100 * (g_cpu + p_cpu) / IDLE_SECONDS:.3f}%, "
               f"{g_rss + p_rss:.1f} MiB")

@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from app.core.store import atomic_write
+from app.core.store import atomic_write, file_lock
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ class Reaper:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._file_lock = path.with_name(f".{path.name}.lock")  # the window and `tunnel run`
         self._me = os.getpid()
         self._my_start = _create_time(self._me) or 0.0
 
@@ -52,7 +53,7 @@ class Reaper:
         atomic_write(self.path, body, make_backup=False)
 
     def add(self, pid: int, tunnel: str, session_id: str) -> None:
-        with self._lock:
+        with self._lock, file_lock(self._file_lock):
             rows = self._load()
             rows.append({"pid": pid, "started": _create_time(pid), "tunnel": tunnel,
                          "session_id": session_id, "owner": self._me,
@@ -60,7 +61,7 @@ class Reaper:
             self._save(rows)
 
     def remove(self, pid: int) -> None:
-        with self._lock:
+        with self._lock, file_lock(self._file_lock):
             rows = [r for r in self._load() if not (r.get("pid") == pid
                                                      and r.get("owner") == self._me)]
             self._save(rows)
@@ -68,7 +69,7 @@ class Reaper:
     def reap(self) -> list[int]:
         """Kill recorded plugins whose owner is gone; returns their pids."""
         reaped: list[int] = []
-        with self._lock:
+        with self._lock, file_lock(self._file_lock):
             keep = []
             for row in self._load():
                 owner, pid = row.get("owner"), row.get("pid")

@@ -6,9 +6,10 @@
     status = sup.up(spec)                 # binds the port now: a busy port is FAILED at once
     sup.down("db"); sup.close()           # SIGINT to plugins, TerminateSession, unbind
 
-Thread-safe: every public method may be called from any thread (the GUI thread included: none
-blocks for more than the time to bind a socket). Observers are called on the supervisor's own
-thread and must not block; the UI bridge re-emits them as Qt signals.
+Thread-safe: every public method may be called from any thread but the supervisor's own (so
+not from an observer). `up()` blocks only to bind a socket; `down()` waits for the plugin to
+stop (seconds at most): the GUI calls it through its task runner. Observers are called on the
+supervisor's own thread and must not block; the UI bridge re-emits them as Qt signals.
 
 Model: Gangway binds the tunnel's port as soon as it is on and relays each connection to the
 plugin's own ephemeral port. The session starts eagerly; when the plugin ends the port stays
@@ -153,13 +154,16 @@ class TunnelSupervisor:
         it is switched off and on again (a freed port is bound, a failed session retried).
         """
         loop = self._require_loop()
+        self._not_on_loop()
         with self._lock:
             current = self._tunnels.get(spec.name)
             state = current.status().state if current is not None else TunnelState.OFF
-            if current is not None and state.is_on:
-                if self._specs.get(spec.name) == spec and state is not TunnelState.FAILED:
-                    return current.status()
-                self.down(spec.name)  # changed, or failed: switched on afresh
+            if current is not None and state.is_on and state is not TunnelState.FAILED \
+                    and self._specs.get(spec.name) == spec:
+                return current.status()
+        if current is not None and state.is_on:
+            self.down(spec.name)  # changed, or failed: switched on afresh (lock not held)
+        with self._lock:
             runner = TunnelRunner(spec, self.opener, self.policy, loop,
                                   changed=self._changed, logged=self._logged,
                                   reaper=self.reaper,
@@ -173,6 +177,7 @@ class TunnelSupervisor:
     def down(self, name: str, timeout: float = 15.0) -> TunnelStatus:
         """Switch a tunnel off and wait until its plugin is stopped and sessions terminated."""
         loop = self._require_loop()
+        self._not_on_loop()
         with self._lock:
             runner = self._tunnels.get(name)
         if runner is None:
@@ -236,6 +241,11 @@ class TunnelSupervisor:
         return [s for s in self.statuses() if s.state is TunnelState.FAILED]
 
     # --- internals -------------------------------------------------------------------------
+
+    def _not_on_loop(self) -> None:
+        if self._thread is not None and threading.current_thread() is self._thread:
+            raise RuntimeError("up()/down() wait for the supervisor's loop: call them from "
+                               "another thread, never from an observer")
 
     def _require_loop(self) -> asyncio.AbstractEventLoop:
         if self._loop is None:
