@@ -141,6 +141,13 @@ class SeamOpener:
 
     def open(self, spec: TunnelSpec) -> OpenedSession:
         from app.core.errors import CancelledError, CredentialError
+        from app.core.tunnels.spec import Mode, TunnelError
+
+        if spec.mode is Mode.SSH:
+            raise TunnelError(f"Tunnel {spec.name!r} is an `ssh -L` tunnel, which this version "
+                              "cannot run yet.",
+                              "Use SSM port forwarding instead (no --remote-host for a port "
+                              "on the instance, --remote-host for a host it reaches).")
 
         for attempt in (1, 2):
             way = self._route(spec)
