@@ -8,7 +8,6 @@ import, export).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -101,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         return 0 if result.added or not result.skipped else 1
     if action == "export":
         if args.file is None:
-            print(json.dumps(book.export(), indent=2, ensure_ascii=False))
+            print(_json(book.export()))
         else:
             book.export_to(args.file)
             print(f"Wrote {len(book.local())} tunnels to {args.file}.")
@@ -116,9 +115,16 @@ def _book() -> TunnelBook:
 
 
 def _clean(text: object) -> str:
-    from app.commands.table import clean
+    from app.core.display import printable
 
-    return clean(text)
+    return printable(text)
+
+
+def _json(value: object) -> str:
+    """JSON for the terminal: hostile characters escaped (core.display.json_text)."""
+    from app.core.display import json_text
+
+    return json_text(value, indent=2)
 
 
 def _add(book: TunnelBook, args: argparse.Namespace) -> int:
@@ -152,7 +158,7 @@ def _list(book: TunnelBook, as_json: bool) -> int:
     for why in [*book.problems(), *problems]:
         print(f"gangway tunnel: {_clean(why)}", file=sys.stderr)
     if as_json:
-        print(json.dumps([_row(s) for s in specs], indent=2, ensure_ascii=False))
+        print(_json([_row(s) for s in specs]))
         return 0
     if not specs:
         print("No tunnels saved. Add one with `gangway tunnel add NAME --profile P "

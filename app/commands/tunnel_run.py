@@ -52,7 +52,7 @@ class _Printer:
         self.failed: set[str] = set()
 
     def tunnel_changed(self, status: TunnelStatus) -> None:
-        from app.commands.table import clean
+        from app.core.display import printable as clean
         from app.core.tunnels.states import TunnelState
 
         key = (status.state.value, status.instance_id)
@@ -66,7 +66,7 @@ class _Printer:
 
     def tunnel_log(self, line: LogLine) -> None:
         if line.kind == "state" and line.text.startswith("session "):
-            from app.commands.table import clean
+            from app.core.display import printable as clean
 
             print(f"  {clean(line.text)}", flush=True)
 
@@ -142,9 +142,9 @@ def _saved_but_off(shown: set[str]) -> list[dict[str, Any]]:
 
 def remote(op: str, names: Sequence[str], group: str | None, *, as_json: bool = False) -> int:
     """`up`/`down`/`status` in the running Gangway."""
-    import json
-
-    from app.commands.table import clean, format_table
+    from app.commands.table import format_table
+    from app.core.display import json_text
+    from app.core.display import printable as clean
     from app.core.ipc import send
     from app.core.paths import Paths
     from app.core.tunnels.control import request
@@ -176,7 +176,7 @@ def remote(op: str, names: Sequence[str], group: str | None, *, as_json: bool = 
     if op == "status":
         rows += _saved_but_off({str(r.get("name")) for r in rows})
     if as_json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        print(json_text(rows, indent=2))
     elif op == "status":
         print(format_table(("Name", "State", "Local", "Target", "Last error"),
                            [(r.get("name"), r.get("state"), r.get("local_address"),

@@ -15,10 +15,11 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from app.core.store import atomic_write, file_lock
+from app.core.store import atomic_write, exclusive
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,12 @@ class Reaper:
         self._me = os.getpid()
         self._my_start = _create_time(self._me) or 0.0
 
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with exclusive(self._file_lock):
+            yield
+
     def _load(self) -> list[dict[str, Any]]:
         try:
             doc = json.loads(self.path.read_text(encoding="utf-8"))
@@ -53,7 +60,7 @@ class Reaper:
         atomic_write(self.path, body, make_backup=False)
 
     def add(self, pid: int, tunnel: str, session_id: str) -> None:
-        with self._lock, file_lock(self._file_lock):
+        with self._lock, self._locked():
             rows = self._load()
             rows.append({"pid": pid, "started": _create_time(pid), "tunnel": tunnel,
                          "session_id": session_id, "owner": self._me,
@@ -61,7 +68,7 @@ class Reaper:
             self._save(rows)
 
     def remove(self, pid: int) -> None:
-        with self._lock, file_lock(self._file_lock):
+        with self._lock, self._locked():
             rows = [r for r in self._load() if not (r.get("pid") == pid
                                                      and r.get("owner") == self._me)]
             self._save(rows)
@@ -69,7 +76,7 @@ class Reaper:
     def reap(self) -> list[int]:
         """Kill recorded plugins whose owner is gone; returns their pids."""
         reaped: list[int] = []
-        with self._lock, file_lock(self._file_lock):
+        with self._lock, self._locked():
             keep = []
             for row in self._load():
                 owner, pid = row.get("owner"), row.get("pid")
