@@ -21,6 +21,7 @@ BENCH_TUNNELS_PARTS=first_byte,recovery,relay,idle picks parts (default: all).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -83,6 +84,19 @@ def _stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGINT) -> None:
             proc.wait()
 
 
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGINT to the process group (as Ctrl-C on a terminal), then SIGKILL what is left."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGINT)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
 def bench_first_byte(env: dict[str, str], node: Any, http_port: int) -> None:
     from app.commands import context
     from app.core.tunnels.opener import SeamOpener
@@ -110,12 +124,15 @@ def bench_first_byte(env: dict[str, str], node: Any, http_port: int) -> None:
                 f"portNumber={http_port},localPortNumber={port}"]
         cli_env = dict(env, AWS_PROFILE="default", AWS_REGION=node.region)
         t0 = time.monotonic()
+        # Its own session: the CLI ignores SIGINT while its plugin runs (a terminal would send
+        # Ctrl-C to both), so the whole group is stopped, or the plugin would be orphaned.
         proc = subprocess.Popen(argv, env=cli_env, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
         try:
             return _first_byte(port, t0 + 60) - t0
         finally:
-            _stop(proc)
+            _stop_group(proc)
 
     saved = dict(os.environ)
     os.environ.update(env)
