@@ -23,6 +23,7 @@ VERBS: dict[str, str] = {
     "session": "open an SSM shell session on this terminal",
     "sessions": "list active or recent SSM sessions (merged with Gangway's history)",
     "ssh-config": "print, install or uninstall the Gangway block in ~/.ssh/config",
+    "tunnel": "saved port forwards over SSM: add, list, up/down in the app, run in the foreground",
 }
 
 

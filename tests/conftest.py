@@ -111,3 +111,25 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             + ", ".join(f"{k}={v:.2f}s" for k, v in t.items())
             + f" ({len(sb.fleet.nodes)} nodes in {len(sb.fleet.regions)} regions)"
         )
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[object]:
+    """A real PostgreSQL server on a loopback port (Debian's `postgresql`), user `app`."""
+    from tests.sandbox.services import postgres_bin, running_postgres
+
+    if postgres_bin() is None:
+        require_program("/usr/lib/postgresql/*/bin/pg_ctl")
+    if os.geteuid() == 0:
+        require_program("runuser")
+    with running_postgres() as pg:
+        yield pg
+
+
+@pytest.fixture(scope="session")
+def http_server() -> Iterator[int]:
+    """A real HTTP server on a loopback port; yields its port."""
+    from tests.sandbox.services import running_http
+
+    with running_http() as port:
+        yield port

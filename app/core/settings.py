@@ -62,9 +62,22 @@ class SessionSettings:
 
 
 @dataclass(frozen=True)
+class TunnelSettings:
+    """Saved tunnels: the team catalog in Parameter Store, and what happens when one drops."""
+
+    catalog_path: str = field(default="", metadata={
+        "help": "Parameter Store path of the team's shared tunnels (e.g. /team/tunnels)"})
+    catalog_profile: str = field(default="", metadata={
+        "help": "Profile that reads the catalog (default: default)"})
+    reconnect: bool = field(default=True, metadata={
+        "help": "Start a new session at once when one ends (else on the next connection)"})
+
+
+@dataclass(frozen=True)
 class Settings:
     credentials: CredentialSettings = field(default_factory=CredentialSettings)
     sessions: SessionSettings = field(default_factory=SessionSettings)
+    tunnels: TunnelSettings = field(default_factory=TunnelSettings)
 
 
 def _coerce(kind: Any, value: Any, meta: Any) -> Any:

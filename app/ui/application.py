@@ -12,8 +12,10 @@ import logging
 import signal
 import sys
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
@@ -31,6 +33,9 @@ from app.ui.services import Services, build_services
 from app.ui.smoke import smoke_test
 from app.ui.tray import Tray, credentials_section
 from app.ui.widgets.empty_state import EmptyState
+
+if TYPE_CHECKING:
+    from app.core.tunnels.spec import TunnelSpec
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +101,9 @@ class GangwayApplication(QApplication):
         self.ipc.register("ping", lambda _msg, reply: reply({"ok": True, "version": __version__}))
         self._wire_profiles()
         self._wire_sessions()
+        self._wire_tunnels()
         self.services.start()
+        self._start_tunnels_at_launch()
         self.aboutToQuit.connect(self.shutdown)
 
     def _wire_profiles(self) -> None:
@@ -129,6 +136,36 @@ class GangwayApplication(QApplication):
         self.window.add_settings_action("Terminal and Sessions…", sessions.open_settings)
         pane.model.rowsInserted.connect(lambda *_: sessions.set_names(
             {r.instance_id: r.name for r in pane.model.rows}))
+
+    def _tunnel_select(self, names: Sequence[str], group: str | None) -> list[TunnelSpec]:
+        """Saved tunnels (the book and the team catalog) by name or group; runs in a task."""
+        from app.core.tunnels.book import TunnelBook
+        from app.core.tunnels.catalog import configured
+
+        catalog = configured(self.services.credentials, self.services.settings.load().tunnels)
+        return TunnelBook(self.paths.config_dir / "tunnels.json").select(
+            names, group, catalog.tunnels)
+
+    def _wire_tunnels(self) -> None:
+        """`gangway tunnel up/down/status` reach the supervisor over IPC."""
+        from app.ui.tunnels_ipc import tunnels_ipc_handler
+
+        self.ipc.register("tunnels", tunnels_ipc_handler(
+            self.services.tunnels, self._tunnel_select, self.services.tasks))
+
+    def _start_tunnels_at_launch(self) -> None:
+        from app.core.tunnels.book import TunnelBook
+
+        book = TunnelBook(self.paths.config_dir / "tunnels.json")
+        supervisor = self.services.tunnels
+
+        def start() -> int:
+            specs = [s for s in book.local() if s.start_at_launch]
+            for spec in specs:
+                supervisor.up(spec)
+            return len(specs)
+
+        self.services.tasks.submit(start, name="tunnels at launch")
 
     def show_window(self) -> None:
         self.window.show()

@@ -23,6 +23,7 @@ from app.core.lazy_store import LazySecretStore
 from app.core.paths import Paths
 from app.core.settings import SettingsStore
 from app.core.ssh.favourites import Favourites
+from app.core.tunnels.supervisor import TunnelSupervisor
 from app.ui.bridges.credentials import CredentialsBridge
 from app.ui.mfa_broker import MfaBroker
 from app.ui.tasks import TaskRunner
@@ -39,13 +40,16 @@ class Services:
     favourites: Favourites
     permissions: PermissionCache
     history: SessionHistory
+    tunnels: TunnelSupervisor  # Qt-free; its events reach widgets through a bridge
 
     def start(self) -> None:
         self.expiry.start()
+        self.tunnels.start()  # its thread; plugins a crash left behind are reaped
 
     def stop(self) -> None:
         self.expiry.stop()
         self.mfa.cancel_all()  # release workers waiting for a code
+        self.tunnels.close()  # SIGINT to every plugin, TerminateSession, ports released
         self.tasks.shutdown()
 
 
@@ -61,7 +65,13 @@ def build_services(paths: Paths, parent: QObject,
                                             else credentials.durations.session_token),
                        parent=parent)
     credentials.prompt = broker.prompt
+    from app.core.tunnels.live import Policy
+    from app.core.tunnels.opener import SeamOpener
+
+    tunnels = TunnelSupervisor(SeamOpener(credentials),
+                               records=paths.runtime_dir / "tunnel-children.json",
+                               policy=Policy(reconnect=current.tunnels.reconnect))
     return Services(paths=paths, settings=settings, tasks=TaskRunner(parent=parent),
                     credentials=credentials, mfa=broker, expiry=CredentialsBridge(parent),
                     favourites=Favourites(paths.data_dir), permissions=PermissionCache(),
-                    history=SessionHistory(paths.data_dir))
+                    history=SessionHistory(paths.data_dir), tunnels=tunnels)

@@ -165,6 +165,16 @@ def handle(gw: Gateway, req: Request) -> Reply:
                 "port": int(body["host_port"]),
             }
         return _ok()
+    if route == "idle_timeout":
+        with st.lock:
+            st.idle_timeout = body.get("seconds")
+        return _ok()
+    if route == "plugin_hangs":
+        with st.lock:
+            st.plugin_hangs = int(body.get("count", 1))
+        return _ok()
+    if route == "nodes":
+        return _register_node(gw, body)
     if route == "sso/approve":
         return _ok(
             {"approved": api_sso.approve(gw, body.get("user_code"), body.get("device_code"))}
@@ -257,6 +267,8 @@ def _session_lookup(gw: Gateway, q: dict[str, str]) -> Reply:
             return _err(403, "token does not match session")
         if s.status == "Connecting":
             s.status = "Connected"
+        if s.hang is None:
+            s.hang = _take_hang(st, s.document)
         params = {k: (v[0] if isinstance(v, list) and v else v) for k, v in s.parameters.items()}
         dest = None
         if s.document == "AWS-StartPortForwardingSessionToRemoteHost":
@@ -267,6 +279,9 @@ def _session_lookup(gw: Gateway, q: dict[str, str]) -> Reply:
                 params.get("portNumber", "22" if s.document == "AWS-StartSSHSession" else "80")
             )
             dest = st.port_map.get(f"{s.target}:{port}") or st.port_map.get(f"*:{port}")
+            if dest is None and s.document == "AWS-StartPortForwardingSession":
+                # Every sandbox instance is this machine: its port N is loopback port N.
+                dest = {"host": "127.0.0.1", "port": int(port)}
         node = next((n.get(s.target) for n in st.ssm_nodes.values() if s.target in n), None)
         return _ok(
             {
@@ -278,6 +293,39 @@ def _session_lookup(gw: Gateway, q: dict[str, str]) -> Reply:
                 "parameters": params,
                 "destination": dest,
                 "agent_version": (node or {}).get("AgentVersion"),
+                "idle_timeout": st.idle_timeout,
+                "hang": s.hang,
                 "platform": (node or {}).get("PlatformType"),
             }
         )
+
+
+def _register_node(gw: Gateway, body: dict[str, Any]) -> Reply:
+    """Make an instance (e.g. one a test launched in moto) a managed node with tags."""
+    from .fleet import LATEST_AGENT, Node
+
+    node = Node(
+        body["instance_id"],
+        body.get("region", "us-east-1"),
+        body.get("name", ""),
+        dict(body.get("tags") or {}),
+        body.get("platform", "Linux"),
+        "running",
+        body.get("ping", "Online"),
+        body.get("agent_version", LATEST_AGENT),
+    )
+    with gw.state.lock:
+        gw.state.node_tags[node.instance_id] = dict(node.tags)
+        gw.state.ssm_nodes.setdefault(node.region, {})[node.instance_id] = node.ssm_info(
+            time.time()
+        )
+    return _ok()
+
+
+def _take_hang(st: Any, document: str) -> bool:
+    """session-manager-plugin#47: a plugin that hangs after "Starting session" (called under
+    the state lock, once per plugin start)."""
+    if st.plugin_hangs > 0 and document.startswith("AWS-StartPortForwarding"):
+        st.plugin_hangs -= 1
+        return True
+    return False

@@ -28,6 +28,16 @@ KNOWN_DOCUMENTS = {
     "AWS-StartNonInteractiveCommand",
     "AWS-PasswordReset",
 }
+# The documents' parameters (what `aws ssm start-session` sends for each; defaults in AWS's
+# document definitions). Anything else is refused as the service does.
+DOCUMENT_PARAMETERS = {
+    "AWS-StartSSHSession": ({"portNumber"}, set()),
+    "AWS-StartPortForwardingSession": ({"portNumber", "localPortNumber"}, set()),
+    "AWS-StartPortForwardingSessionToRemoteHost": (
+        {"host", "portNumber", "localPortNumber"},
+        {"host"},
+    ),
+}
 _TARGET_RE = re.compile(r"^(i-[0-9a-f]{8}([0-9a-f]{9})?|mi-[0-9a-f]{17})$")
 
 
@@ -169,6 +179,12 @@ def stream_url(gw: Gateway, session_id: str) -> str:
     return f"ws://127.0.0.1:{gw.port}/v1/data-channel/{session_id}?role=publish_subscribe"
 
 
+def _port_value(values: Any, zero_ok: bool) -> bool:
+    if not isinstance(values, list) or len(values) != 1 or not str(values[0]).isdigit():
+        return False
+    return (0 if zero_ok else 1) <= int(values[0]) <= 65535
+
+
 def _start_session(gw: Gateway, req: Request) -> Reply:
     assert req.scope is not None and req.cred is not None
     body = req.json()
@@ -182,6 +198,23 @@ def _start_session(gw: Gateway, req: Request) -> Reply:
         )
     if document not in KNOWN_DOCUMENTS:
         return json_error(400, "InvalidDocument", f"Document with name {document} does not exist.")
+    params = body.get("Parameters") or {}
+    if document in DOCUMENT_PARAMETERS:
+        allowed, required = DOCUMENT_PARAMETERS[document]
+        unknown = sorted(set(params) - allowed)
+        missing = sorted(required - set(params))
+        bad_port = [
+            k
+            for k in ("portNumber", "localPortNumber")
+            if k in params and not _port_value(params[k], k == "localPortNumber")
+        ]
+        if unknown or missing or bad_port:
+            what = unknown or missing or bad_port
+            return json_error(
+                400,
+                "InvalidParameters",
+                f"Parameters {what} are not valid for document {document}.",
+            )
     with gw.state.lock:
         node = gw.state.ssm_nodes.get(region, {}).get(target)
         tags = dict(gw.state.node_tags.get(target, {}))

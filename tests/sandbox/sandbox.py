@@ -170,6 +170,19 @@ class Control:
         """Route ``target``:``port`` (or remote ``host``:``port`` by name) to a real local port."""
         self.call("ports", {"target": target, "port": port, "host_port": host_port, "host": host})
 
+    def set_idle_timeout(self, seconds: float | None) -> None:
+        """Session Manager's idle timeout for port-forwarding sessions (None: never)."""
+        self.call("idle_timeout", {"seconds": seconds})
+
+    def hang_plugins(self, count: int = 1) -> None:
+        """The next `count` port-forwarding plugins hang before printing their Port line,
+        as the real one sometimes does (session-manager-plugin#47)."""
+        self.call("plugin_hangs", {"count": count})
+
+    def register_node(self, instance_id: str, region: str = "us-east-1", **info: Any) -> None:
+        """Make `instance_id` an SSM-managed node (tags=..., ping=..., agent_version=...)."""
+        self.call("nodes", {"instance_id": instance_id, "region": region, **info})
+
     def set_ping(self, instance_id: str, ping: str) -> None:
         self.call("ping", {"instance_id": instance_id, "ping": ping})
 

@@ -77,6 +77,7 @@ class SsmSession:
     start: float
     status: str = "Connected"
     end: float | None = None
+    hang: bool | None = None  # decided at the plugin's first lookup (see plugin_hangs)
 
 
 @dataclass
@@ -124,6 +125,8 @@ class State:
     sso_refresh: dict[str, str] = field(default_factory=dict)  # refresh token -> client id
     sso_accounts: list[dict[str, Any]] = field(default_factory=list)
     temp_duration_cap: float | None = None  # control API can shorten every new temp credential
+    idle_timeout: float | None = None  # Session Manager's idle timeout for port forwarding
+    plugin_hangs: int = 0  # the next N port-forwarding plugins hang before their Port line
     request_count: int = 0
     verify_signatures: bool = True
     eic_keys: list[PushedKey] = field(default_factory=list)
@@ -152,6 +155,8 @@ class State:
             self.faults.clear()
             self.rules = dict(self.baseline_rules)
             self.temp_duration_cap = None
+            self.idle_timeout = None
+            self.plugin_hangs = 0
             self.sessions.clear()
             self.verify_signatures = True
             self.eic_keys.clear()

@@ -145,10 +145,13 @@ class PluginProcess:
     def start(cls, plugin: PluginInfo, started: StartedSession, credentials: Credentials | None,
               *, profile: str = "", new_group: bool = True,
               on_line: Callable[[str], None] | None = None,
+              on_exit: Callable[[int], None] | None = None,
               stdin: int | IO[bytes] | None = None,
               base_env: Mapping[str, str] | None = None) -> PluginProcess:
         """Start the plugin; with `on_line`, its output is read line by line (partial lines,
-        such as "Port N opened ..." without a newline, are delivered when output pauses)."""
+        such as "Port N opened ..." without a newline, are delivered when output pauses).
+        With `on_line`, `on_exit` gets the exit code from the reader thread after the last
+        line (a supervisor learns of the end without polling or a thread of its own)."""
         argv = plugin_argv(plugin.path, started, profile)
         env = plugin_env(started, credentials, base_env)
         capture = on_line is not None
@@ -166,7 +169,8 @@ class PluginProcess:
                                       install_hint()) from exc
         self = cls(proc, started, new_group)
         if on_line is not None and proc.stdout is not None:
-            self._reader = threading.Thread(target=_read_lines, args=(proc.stdout, on_line),
+            self._reader = threading.Thread(target=_read_lines,
+                                            args=(proc.stdout, on_line, proc, on_exit),
                                             name="plugin-output", daemon=True)
             self._reader.start()
         return self
@@ -215,8 +219,17 @@ class PluginProcess:
                 self.proc.kill()
 
 
-def _read_lines(stream: IO[bytes], on_line: Callable[[str], None]) -> None:
-    """Deliver each line of `stream`; a partial line is delivered when the plugin pauses."""
+def _read_lines(stream: IO[bytes], on_line: Callable[[str], None],
+                proc: subprocess.Popen[bytes] | None = None,
+                on_exit: Callable[[int], None] | None = None) -> None:
+    """Deliver each line of `stream`; a partial line is delivered when the plugin pauses.
+    At the end, `on_exit` gets `proc`'s exit code."""
+    _deliver_lines(stream, on_line)
+    if proc is not None and on_exit is not None:
+        on_exit(exit_code(proc.wait()))
+
+
+def _deliver_lines(stream: IO[bytes], on_line: Callable[[str], None]) -> None:
     with stream:
         buf = b""
         fd = stream.fileno()

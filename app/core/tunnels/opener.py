@@ -1,0 +1,165 @@
+"""How one tunnel session is started and ended: the supervisor's only road to AWS.
+
+`SessionOpener.open(spec)` resolves the target again (see `targets`), calls StartSession with
+exactly the parameters the AWS CLI sends, and returns an `OpenedSession`: the chosen instance
+and why, the seam's `OpenSession` (StartedSession, credentials, where to terminate), and a
+warning for agents that cannot multiplex. The plugin is then started with
+`sessions.plugin.PluginProcess`: the TokenValue goes only into AWS_SSM_START_SESSION_RESPONSE
+and the credentials into its environment, never its argv.
+
+The supervisor calls `open` from a worker thread; it may block (AWS calls, an MFA prompt).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from app.core.tunnels.spec import TunnelSpec
+
+if TYPE_CHECKING:
+    from app.core.aws.credentials.source import CredentialSource
+    from app.core.aws.sessions.connect import OpenSession, Route
+    from app.core.aws.sessions.plugin import PluginInfo
+    from app.core.tunnels.targets import Resolved
+
+
+@dataclass(frozen=True)
+class OpenedSession:
+    instance_id: str
+    choice: str  # why this instance (shown on the tunnel)
+    session: OpenSession
+    warning: str = ""  # e.g. an agent too old to multiplex connections
+
+    @property
+    def session_id(self) -> str:
+        return self.session.started.session_id
+
+    @property
+    def expires(self) -> datetime | None:
+        """The credentials' expiry (UTC): the session is restarted before it."""
+        return self.session.credentials.expiration
+
+    def terminate(self) -> None:
+        """TerminateSession; "already gone" is success (the seam's best effort)."""
+        self.session.terminate()
+
+
+class SessionOpener(Protocol):
+    def open(self, spec: TunnelSpec) -> OpenedSession:
+        """Start one session for `spec` (raises GangwayError with a message and a hint).
+
+        Expired credentials are renewed here, once (one prompt for every tunnel of the
+        profile); what comes out is final for this attempt."""
+        ...
+
+    def plugin(self) -> PluginInfo:
+        """The session-manager-plugin, found and checked once."""
+        ...
+
+
+class SeamOpener:
+    """The opener the CLI and the window use, over the seams: a `CredentialSource` (the
+    window's shared service with its MFA broker, or the CLI's source), `connect.route` per
+    profile and region (cached; boto3-free when it can be), `targets` for the choice."""
+
+    def __init__(self, source: CredentialSource, *, reason: str = "Gangway tunnel") -> None:
+        self.source = source
+        self.reason = reason
+        self._lock = threading.Lock()
+        self._routes: dict[tuple[str, str], Route] = {}
+        self._refreshing: dict[str, threading.Lock] = {}
+
+    def plugin(self) -> PluginInfo:
+        from app.core.aws.sessions.plugin import require_secure
+
+        return require_secure()
+
+    def _gate(self, profile: str) -> threading.Lock:
+        with self._lock:
+            return self._refreshing.setdefault(profile, threading.Lock())
+
+    def _cached(self, spec: TunnelSpec) -> Route | None:
+        with self._lock:
+            cached = self._routes.get((spec.profile, spec.region))
+        if cached is not None and (cached.credentials.expiration is None
+                                   or cached.credentials.usable()):
+            return cached
+        return None
+
+    def _route(self, spec: TunnelSpec) -> Route:
+        """The cached route, or a new one; made under the profile's gate, so that a refresh
+        in progress is waited for instead of racing it with the old credentials."""
+        cached = self._cached(spec)
+        if cached is not None:
+            return cached
+        with self._gate(spec.profile):
+            cached = self._cached(spec)
+            if cached is not None:
+                return cached
+            from app.core.aws.sessions.connect import route
+
+            made = route(self.source, spec.profile, spec.region or None)
+            with self._lock:
+                self._routes[(spec.profile, spec.region)] = made
+            return made
+
+    def _refused(self, spec: TunnelSpec, way: Route) -> None:
+        """`way`'s credentials were refused (expired): forget them once, however many tunnels
+        of the profile hit it, so the source asks once (its prompt is shared)."""
+        with self._gate(spec.profile):
+            with self._lock:
+                # By identity: the same keys may come back (a service may reissue them).
+                stale = [k for k, r in self._routes.items() if r is way]
+            if stale:  # else another tunnel of the profile renewed them already
+                self.source.forget(spec.profile)
+                with self._lock:
+                    for key in stale:
+                        self._routes.pop(key, None)
+
+    def _start(self, way: Route, spec: TunnelSpec) -> tuple[Resolved, OpenSession]:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from app.core.tunnels.targets import Resolved, agent_version, resolve
+
+        found = resolve(way, spec.target)
+        if found.agent_version:
+            return found, way.start(found.instance_id, spec.document, spec.parameters(0),
+                                    self.reason)
+        # Given by id: its agent is looked up beside StartSession, not before it.
+        with ThreadPoolExecutor(1, thread_name_prefix="tunnel-agent") as pool:
+            agent = pool.submit(agent_version, way, found.instance_id)
+            session = way.start(found.instance_id, spec.document, spec.parameters(0),
+                                self.reason)
+            try:
+                version = agent.result()
+            except Exception:  # only a warning depends on it
+                version = ""
+        return Resolved(found.instance_id, found.choice, version), session
+
+    def open(self, spec: TunnelSpec) -> OpenedSession:
+        from app.core.errors import CancelledError, CredentialError
+        from app.core.tunnels.spec import Mode, TunnelError
+
+        if spec.mode is Mode.SSH:
+            raise TunnelError(f"Tunnel {spec.name!r} is an `ssh -L` tunnel, which this version "
+                              "cannot run yet.",
+                              "Use SSM port forwarding instead (no --remote-host for a port "
+                              "on the instance, --remote-host for a host it reaches).")
+
+        for attempt in (1, 2):
+            way = self._route(spec)
+            try:
+                found, session = self._start(way, spec)
+            except CancelledError:
+                raise
+            except CredentialError:
+                if attempt == 2:
+                    raise
+                self._refused(spec, way)
+                continue
+            return OpenedSession(found.instance_id, found.choice, session,
+                                 found.warning(remote_host=bool(spec.remote_host)))
+        raise AssertionError("unreachable")
