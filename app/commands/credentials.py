@@ -52,6 +52,11 @@ def _credentials(name: str) -> Credentials:
             return cached
     from app.commands import context
     from app.core.aws.credentials.source import CliCredentialSource
+    from app.core.aws.profiles import reader, strict
+
+    # The caller (the AWS CLI, an SDK) refuses a file botocore cannot parse; so do we, before
+    # any AWS call, rather than hand out credentials for a profile it may have misread.
+    strict.require_readable(*reader.config_paths())
 
     try:
         store = open_secret_store(require_real=True)

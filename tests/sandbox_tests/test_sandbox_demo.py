@@ -96,7 +96,7 @@ def test_sshd_starts_again_in_the_same_workdir(tmp_path: Path) -> None:
     try:
         for _ in range(2):
             servers.append(start_sshd(tmp_path / "sshd"))
-        first, second = servers
+        _first, second = servers
         assert second.process.poll() is None
         assert second.host_key_pub.startswith("ssh-ed25519 ")
         assert (tmp_path / "sshd" / "authorized_keys").read_text().strip() == (
