@@ -135,7 +135,12 @@ def _post(plan: Plan, service: str, endpoint: str, extra: dict[str, str], body: 
     if urlsplit(endpoint).scheme not in ("https", "http"):
         raise NetworkError(f"{doing}: the endpoint {endpoint!r} is not an http(s) URL.",
                            f"Check AWS_ENDPOINT_URL_{service.upper()} / AWS_ENDPOINT_URL.")
+    from app.core.aws import retries
+
+    started = time.monotonic()
     for attempt in range(attempts):
+        if attempt:
+            retries.notice(attempt, started, doing)
         headers = _sign_request(plan, service, endpoint, extra, body,
                                 now=_dt.datetime.now(_dt.UTC))
         # The scheme was checked above: http(s) only.
@@ -210,6 +215,29 @@ class Lookup:
             token = root.findtext(f"{ns}nextToken") or ""
             if not token:
                 return found
+
+    def state(self, instance_id: str) -> str | None:
+        import xml.etree.ElementTree as ET
+        from urllib.parse import urlencode
+
+        if self.plan.ec2_endpoint is None:
+            raise ValueError("no EC2 endpoint in this plan")
+        body = urlencode({"Action": "DescribeInstances", "Version": "2016-11-15",
+                          "InstanceId.1": instance_id}).encode()
+        try:
+            raw = _post(self.plan, "ec2", self.plan.ec2_endpoint, {
+                "content-type": "application/x-www-form-urlencoded; charset=utf-8"}, body,
+                operation="DescribeInstances", doing="Checking the instance", attempts=2,
+                timeout=10.0)
+        except Exception as exc:
+            if str(getattr(exc, "code", "")).startswith("InvalidInstanceID"):
+                return None
+            raise
+        root = ET.fromstring(raw)  # noqa: S314 - AWS's response; expat resolves no entities
+        ns = root.tag.split("}")[0] + "}" if root.tag.startswith("{") else ""
+        for item in root.iter(f"{ns}instanceState"):
+            return item.findtext(f"{ns}name") or ""
+        return None
 
     def nodes(self, key: str, value: str) -> list[Match]:
         found: list[Match] = []

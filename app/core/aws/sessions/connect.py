@@ -28,12 +28,14 @@ from app.core.aws import sigv4
 from app.core.aws.credentials.types import Credentials
 from app.core.aws.profiles.model import Profile, ProfileKind
 from app.core.aws.sessions import api, targets
-from app.core.errors import ProfileError
+from app.core.errors import AwsError, ProfileError
 
 if TYPE_CHECKING:
     from app.core.aws.credentials.source import CredentialSource
 
 DEFAULT_REGION = "us-east-1"
+_NOT_CONNECTED_HINT = ("Start the instance, or check its SSM agent and instance profile (the "
+                       "Instances pane shows which); `gangway instances --all` lists why.")
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,16 @@ class Route:
     def start(self, target: str, document: str | None = None,
               parameters: Mapping[str, Sequence[str]] | None = None,
               reason: str | None = None) -> OpenSession:
-        started = api.start_session(self.ssm, target, document, parameters, reason)
+        try:
+            started = api.start_session(self.ssm, target, document, parameters, reason)
+        except AwsError as exc:
+            if exc.code != "TargetNotConnected":
+                raise
+            why = targets.why_not_connected(self.lookup, self.ssm, target)
+            if why is None:
+                raise
+            raise AwsError(f"Cannot start a session on {target}: {why}.", _NOT_CONNECTED_HINT,
+                           code=exc.code) from exc
         return OpenSession(targets.Resolved(target), started, self.credentials, self.ssm)
 
 
