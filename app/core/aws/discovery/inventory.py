@@ -40,6 +40,8 @@ EC2_PAGE = 1000  # DescribeInstances allows up to 1000
 SSM_PAGE = 50  # DescribeInstanceInformation allows up to 50
 _MAYBE_DISABLED = ("The region may not be enabled for this account (enable it in the AWS "
                    "console or leave it out); if every region fails, check the profile's keys.")
+_KEYS_REJECTED = {"InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException",
+                  "InvalidAccessKeyId", "AuthFailure"}
 _REGION_HINTS = {
     "AuthFailure": _MAYBE_DISABLED,
     "UnrecognizedClientException": _MAYBE_DISABLED,
@@ -176,6 +178,7 @@ def discover(  # noqa: C901, PLR0912, PLR0915 - being split into a class (issue 
     context_keys: tuple[str, ...] | None = None
     perms_ready = sts is None  # nothing to wait for when not checking
     order = list(states)
+    keys_rejected = False  # STS refused the keys: region refusals are about the keys too
     pending: dict[Future[Any], tuple[str, str, Any]] = {}
 
     def emit(st: _Region) -> None:
@@ -256,6 +259,7 @@ def discover(  # noqa: C901, PLR0912, PLR0915 - being split into a class (issue 
                     if failure is not None:
                         inventory.permission_note = aws.translate(
                             failure, "Asking AWS who the caller is").one_line()
+                        keys_rejected = aws.error_code(failure) in _KEYS_REJECTED
                         perms_ready = True
                     else:
                         principal = fut.result()
@@ -302,8 +306,19 @@ def discover(  # noqa: C901, PLR0912, PLR0915 - being split into a class (issue 
         pool.shutdown(wait=not inventory.cancelled, cancel_futures=True)
     if simulator is not None:
         inventory.simulate_calls = simulator.calls
+    if keys_rejected:
+        _blame_the_keys(inventory)
     inventory.results.sort(key=lambda r: order.index(r.region))
     return inventory
+
+
+def _blame_the_keys(inventory: Inventory) -> None:
+    """STS (not regional) rejected the keys: a region's auth refusal is the keys, not opt-in."""
+    for result in inventory.results:
+        err = result.error
+        if err is not None and err.hint == _MAYBE_DISABLED:
+            err.hint = ("AWS rejected the profile's keys (sts:GetCallerIdentity failed too): "
+                        "check the access key; it may be deleted, deactivated or mistyped.")
 
 
 def _sim_unavailable(exc: BaseException) -> str:
