@@ -11,6 +11,7 @@ import importlib
 import os
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Protocol
@@ -187,14 +188,20 @@ def secret_service_get(service: str, key: str) -> str | None:
     over a "plain" session (the local bus is the transport, as with `secret-tool`). Any miss,
     locked item or error returns None and the caller asks `keyring`, which reports it properly.
     """
+    return secret_service_get_many(service, (key,))[0]
+
+
+def secret_service_get_many(service: str, keys: Sequence[str]) -> list[str | None]:
+    """`secret_service_get` for several keys over one D-Bus connection (None for each miss)."""
+    found: list[str | None] = [None] * len(keys)
     if not _fast_path_allowed():
-        return None
+        return found
     try:
         from jeepney import DBusAddress, new_method_call
         from jeepney.io.blocking import open_dbus_connection
         from jeepney.wrappers import unwrap_msg
     except ImportError:
-        return None
+        return found
     try:
         with open_dbus_connection(bus="SESSION") as conn:
             def call(path: str, iface: str, method: str, sig: str, body: tuple[Any, ...]) -> Any:
@@ -203,23 +210,28 @@ def secret_service_get(service: str, key: str) -> str | None:
                                                 timeout=2)
                 return unwrap_msg(reply)
 
-            (found,) = call(_DEFAULT_COLLECTION, "org.freedesktop.Secret.Collection",
-                            "SearchItems", "a{ss}", ({"service": service, "username": key},))
-            if not found:
-                return None
+            items: list[str | None] = []
+            for key in keys:
+                (paths,) = call(_DEFAULT_COLLECTION, "org.freedesktop.Secret.Collection",
+                                "SearchItems", "a{ss}", ({"service": service, "username": key},))
+                items.append(paths[0] if paths else None)
+            wanted = [item for item in items if item is not None]
+            if not wanted:
+                return found
             _, session = call(_SECRETS_PATH, "org.freedesktop.Secret.Service", "OpenSession",
                               "sv", ("plain", ("s", "")))
             try:
                 (secrets,) = call(_SECRETS_PATH, "org.freedesktop.Secret.Service",
-                                  "GetSecrets", "aoo", (found[:1], session))
+                                  "GetSecrets", "aoo", (wanted, session))
             finally:
                 call(session, "org.freedesktop.Secret.Session", "Close", "", ())
-            value = secrets.get(found[0])
-            if not value:
-                return None  # locked: keyring will say so
-            return bytes(value[2]).decode("utf-8")
+            for index, item in enumerate(items):
+                value = secrets.get(item) if item is not None else None
+                if value:  # a locked item has no value: keyring will say so
+                    found[index] = bytes(value[2]).decode("utf-8")
+            return found
     except Exception:  # any D-Bus trouble: fall back to keyring, which words it
-        return None
+        return [None] * len(keys)
 
 
 def open_secret_store(require_real: bool = False) -> SecretStore:
