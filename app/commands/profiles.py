@@ -1,4 +1,8 @@
-"""`gangway profiles`: every AWS profile with its kind, region and credential state."""
+"""`gangway profiles`: every AWS profile with its kind, region and credential state.
+
+`gangway profiles protect|unprotect|login|check|add|remove NAME` are the Profiles pane's
+actions (`app.commands.profile_verbs`).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,17 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from app.commands import profile_verbs
+
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    profile_verbs.add_arguments(parser.add_subparsers(dest="action", metavar="ACTION"))
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "action", None):
+        from app.commands import profile_verbs
+
+        return profile_verbs.run(args)
     import sys
 
     from app.commands.table import format_table

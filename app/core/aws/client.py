@@ -127,7 +127,8 @@ def translate(exc: BaseException, doing: str = "") -> GangwayError:
     if isinstance(exc, bex.TokenRetrievalError | bex.SSOTokenLoadError
                   | bex.UnauthorizedSSOTokenError):
         return CredentialError(f"{prefix}the SSO login has expired or is missing.",
-                               "Log in with SSO again from the Profiles pane.")
+                               "Log in again: `gangway profiles login PROFILE` (or SSO "
+                               "login in the Profiles pane).")
     if isinstance(exc, bex.EndpointConnectionError | bex.ConnectTimeoutError
                   | bex.ReadTimeoutError | bex.ConnectionClosedError):
         return NetworkError(f"{prefix}AWS could not be reached ({exc}).",
