@@ -205,6 +205,26 @@ class Sandbox:
         return str(self.endpoints["gateway"])
 
     @property
+    def gateway_tls(self) -> str:
+        """The gateway over HTTPS; its certificate is signed by `tls_ca` only."""
+        return str(self.endpoints["gateway_tls"])
+
+    @property
+    def tls_ca(self) -> Path:
+        return Path(self.endpoints["tls_ca"])
+
+    def https_env(self, bundle: Path, system_cas: Path | None = None) -> dict[str, str]:
+        """Settings for reaching the sandbox over HTTPS as a managed machine would:
+        `AWS_CA_BUNDLE` = `bundle`, written as the system CAs plus the sandbox CA (a real
+        corporate bundle is the same: the public roots plus the inspecting proxy's CA)."""
+        parts = [system_cas.read_text()] if system_cas is not None else []
+        bundle.write_text("".join([*parts, self.tls_ca.read_text()]))
+        env = {f"AWS_ENDPOINT_URL_{service}": self.gateway_tls
+               for service in SERVICES_WITH_ENDPOINTS}
+        env["AWS_CA_BUNDLE"] = str(bundle)
+        return env
+
+    @property
     def profiles(self) -> list[str]:
         return ["default", "mfa", "jumpbox-only", "role", "role-mfa", "expired", "unknown", "sso"]
 
