@@ -14,6 +14,7 @@ import json
 import re
 import sys
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -246,6 +247,9 @@ def _make_handler(gw: Gateway) -> type[BaseHTTPRequestHandler]:
                 body,
             )
             req.path = split.path if split.path.startswith("/_sandbox/") else self.path
+            delay = gw.state.latency
+            if delay and not split.path.startswith("/_sandbox/"):
+                time.sleep(delay)  # a round trip to a far region, per request (this thread)
             try:
                 reply = gw.handle(req)
             except Exception as exc:  # the sandbox must answer, never hang the client

@@ -170,6 +170,10 @@ class Control:
         """Route ``target``:``port`` (or remote ``host``:``port`` by name) to a real local port."""
         self.call("ports", {"target": target, "port": port, "host_port": host_port, "host": host})
 
+    def set_latency(self, seconds: float) -> None:
+        """Add `seconds` to every AWS request (until the next reset), like a far region."""
+        self.call("latency", {"seconds": seconds})
+
     def set_ping(self, instance_id: str, ping: str) -> None:
         self.call("ping", {"instance_id": instance_id, "ping": ping})
 

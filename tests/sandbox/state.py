@@ -114,6 +114,7 @@ class State:
     temp_duration_cap: float | None = None  # control API can shorten every new temp credential
     request_count: int = 0
     verify_signatures: bool = True
+    latency: float = 0.0  # seconds added to every AWS request (a far region), not /_sandbox
     _snapshot: dict[str, Any] | None = None
 
     def snapshot(self) -> None:
@@ -136,6 +137,7 @@ class State:
             self.temp_duration_cap = None
             self.sessions.clear()
             self.verify_signatures = True
+            self.latency = 0.0
             if self._snapshot is not None:
                 restored = copy.deepcopy(self._snapshot)
                 self.ssm_nodes = restored["ssm_nodes"]
