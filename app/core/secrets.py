@@ -191,8 +191,11 @@ def secret_service_get(service: str, key: str) -> str | None:
     return secret_service_get_many(service, (key,))[0]
 
 
-def secret_service_get_many(service: str, keys: Sequence[str]) -> list[str | None]:
-    """`secret_service_get` for several keys over one D-Bus connection (None for each miss)."""
+def secret_service_get_many(service: str, keys: Sequence[str], *,
+                            first: bool = False) -> list[str | None]:
+    """`secret_service_get` for several keys over one D-Bus connection (None for each miss).
+
+    With `first`, only the first key that exists is read (the others stay None)."""
     found: list[str | None] = [None] * len(keys)
     if not _fast_path_allowed():
         return found
@@ -215,6 +218,9 @@ def secret_service_get_many(service: str, keys: Sequence[str]) -> list[str | Non
                 (paths,) = call(_DEFAULT_COLLECTION, "org.freedesktop.Secret.Collection",
                                 "SearchItems", "a{ss}", ({"service": service, "username": key},))
                 items.append(paths[0] if paths else None)
+                if first and paths:
+                    break
+            items += [None] * (len(keys) - len(items))
             wanted = [item for item in items if item is not None]
             if not wanted:
                 return found
