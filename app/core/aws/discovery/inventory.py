@@ -10,7 +10,9 @@ which alone changes the state (no locks around it) and moves its region on:
     TAGS       ListTagsForResource for each hybrid `mi-` node, all at once (EC2 has no tags
                for them), as soon as that region's SSM pages are in
     PRINCIPAL  sts:GetCallerIdentity, then PROBE (the policy's context keys), then
-    SIMULATE   iam:SimulatePrincipalPolicy per group of rows with the same relevant tags
+    SIMULATE   iam:SimulatePrincipalPolicy per group of instances with the same relevant
+               tags: EC2's as soon as its pages are in (while SSM still pages), then the
+               hybrid nodes once joined
 
 A region is emitted (`progress`) once its rows are joined and their verdicts are in. A region
 that fails becomes an error for that region only. Throttling is retried by botocore's adaptive
@@ -49,7 +51,14 @@ from app.core.aws.discovery.permissions import (
     instance_arn,
     resolve_principal,
 )
-from app.core.aws.discovery.rows import InstanceRow, Inventory, RegionResult, finish, join
+from app.core.aws.discovery.rows import (
+    InstanceRow,
+    Inventory,
+    RegionResult,
+    finish,
+    join,
+    tagset,
+)
 from app.core.errors import CancelledError, GangwayError
 
 __all__ = [
@@ -127,8 +136,10 @@ class _Region:
     error: GangwayError | None = None
     rows: list[InstanceRow] | None = None  # joined, no verdicts yet
     verdicts: dict[str, Permission] = field(default_factory=dict)
+    asked: set[str] = field(default_factory=set)  # instance ARNs sent to simulation
     sims_pending: int = 0
-    simulating: bool = False
+    early: bool = False  # the EC2 instances' simulations were started
+    simulating: bool = False  # the joined rows' simulations were started
     done: bool = False
 
     @property
@@ -307,40 +318,46 @@ class _Discovery:
         self._advance(region)
 
     def _advance(self, region: _Region) -> None:
-        """Move a region on once its inputs are in: join, simulate, then emit."""
-        if region.done or region.sims_pending:
+        """Move a region on as its inputs come in: simulate, join, then emit."""
+        if region.done:
             return
         if region.error is not None:
-            self._emit(region)
+            self._emit(region)  # simulations still running land on a finished region
             return
+        if self.perms_ready and region.instances is not None and not region.early:
+            # The EC2 instances' verdicts while SSM is still paging (they need only tags).
+            region.early = True
+            self._simulate(region, [(tagset(i.get("Tags", [])), str(i.get("InstanceId", "")))
+                                    for i in region.instances])
         if not region.fetched:
             return
         if region.rows is None:
             assert region.instances is not None and region.nodes is not None
             region.rows = join(region.name, region.instances, region.nodes, region.tags)
+        if not self.perms_ready:
+            return
         if not region.simulating:
-            if not self.perms_ready:
-                return
-            region.simulating = True
-            if self._simulate(region):
-                return
-        self._emit(region)
+            region.simulating = True  # the rest: hybrid nodes, anything EC2 did not list
+            self._simulate(region, [(row.tags, row.instance_id) for row in region.rows
+                                    if row.managed])
+        if not region.sims_pending:
+            self._emit(region)
 
-    def _simulate(self, region: _Region) -> bool:
-        """Start the region's simulations; False when there is nothing to simulate."""
+    def _simulate(self, region: _Region, items: list[tuple[TagSet, str]]) -> None:
+        """Simulate the (tags, instance id) pairs not yet asked about, one call per group."""
         simulator, keys = self.simulator, self.context_keys
-        if simulator is None or keys is None or not region.rows:
-            return False
+        if simulator is None or keys is None:
+            return
         groups: dict[TagSet, list[str]] = {}
-        for row in region.rows:
-            if row.managed:
-                groups.setdefault(simulator.group_key(row.tags, keys), []).append(
-                    instance_arn(simulator.principal, region.name, row.instance_id))
+        for tags, instance_id in items:
+            arn = instance_arn(simulator.principal, region.name, instance_id)
+            if arn not in region.asked:
+                region.asked.add(arn)
+                groups.setdefault(simulator.group_key(tags, keys), []).append(arn)
         for group, arns in groups.items():
             region.sims_pending += 1
             self._submit(_Step.SIMULATE, region.name, arns, simulator.check_group,
                          region.name, group, arns)
-        return bool(groups)
 
     def _emit(self, region: _Region) -> None:
         region.done = True
