@@ -75,12 +75,35 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     return build_parser(only=verb).parse_args(list(argv))
 
 
+def _show_retries() -> None:
+    """Retry notices from core (`gangway.retries`) go to stderr: the user is waiting."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("gangway: %(message)s"))
+    logger = logging.getLogger("gangway.retries")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
 def run_verb(args: argparse.Namespace) -> int:
     """Run the verb; any GangwayError or OSError is one escaped line on stderr, exit 1."""
     from app.core.errors import GangwayError
 
+    _show_retries()
+
     try:
-        return int(_module(args.verb).run(args))
+        code = int(_module(args.verb).run(args))
+        sys.stdout.flush()  # a closed pipe (`| head`) surfaces here, not at exit
+        return code
+    except BrokenPipeError:
+        # The reader went away (`gangway profiles --json | head`): stop quietly, as `cat`
+        # does. stdout is pointed at devnull so the interpreter's final flush cannot fail.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a writer killed by the pipe
     except GangwayError as exc:
         message = exc.one_line()
     except OSError as exc:

@@ -36,20 +36,33 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _credentials(name: str) -> Credentials:
-    from app.core.aws.credentials.types import CACHE_PREFIX, Credentials
-    from app.core.errors import KeyringUnavailableError
-    from app.core.secrets import SERVICE, open_secret_store, secret_service_get
+    from app.core.aws.credentials.types import CACHE_PREFIX, KEYS_PREFIX, Credentials
+    from app.core.secrets import SERVICE, secret_service_get_many
 
-    # The hot path (every ssh connection): usable cached credentials straight from the
-    # Secret Service, before anything heavier (the keyring library, the profile files).
-    text = secret_service_get(SERVICE, CACHE_PREFIX + name)
+    # The hot path (every ssh connection): the Secret Service read directly, one connection,
+    # before anything heavier (the keyring library, a whole ProfileSet): the cache entry, or
+    # when there is none, the protected keys.
+    text, keys = secret_service_get_many(SERVICE, (CACHE_PREFIX + name, KEYS_PREFIX + name),
+                                         first=True)
     if text:
         try:
             cached = Credentials.from_json(text)
         except ValueError:
             cached = None
         if cached is not None and cached.usable_temporary():
-            return cached
+            return cached  # the caller parsed the files already; a cache hit reads neither
+    from app.core.aws.profiles import reader, strict
+    from app.core.errors import KeyringUnavailableError
+    from app.core.secrets import open_secret_store
+
+    # The caller (the AWS CLI, an SDK) refuses a file botocore cannot parse; so do we, before
+    # any AWS call, rather than hand out credentials for a profile it may have misread.
+    strict.require_readable(*reader.config_paths())
+    if keys and reader.plain_protected(name):
+        try:
+            return Credentials.from_json(keys)  # long-term keys: no MFA, no role, no AWS call
+        except ValueError:
+            pass  # the full path below says what is wrong with the entry
     from app.commands import context
     from app.core.aws.credentials.source import CliCredentialSource
 

@@ -35,13 +35,47 @@ def _why(row: Any) -> str:
     return "no way in"
 
 
+def json_document(profile: str, inventory: Any, rows: list[Any], *, pretty: bool) -> str:
+    """The --json document. Indented for a person at a terminal; compact for a pipe, where
+    the C encoder writes 1,000 rows about ten times faster than the indenting one."""
+    from app.core.display import json_text
+
+    return json_text({
+        "profile": profile,
+        "regions": [{"region": r.region, "ok": r.ok, "count": len(r.rows),
+                     "error": r.error.one_line() if r.error else None}
+                    for r in inventory.results],
+        "permission_note": inventory.permission_note,
+        "instances": [r.to_json() for r in rows],
+    }, indent=2 if pretty else None)
+
+
+def check_region(region: str) -> None:
+    """Refuse a region no AWS partition has (botocore's endpoints data), before any call."""
+    from app.core.aws.client import known_regions
+    from app.core.errors import GangwayError
+
+    known = known_regions()
+    if region not in known:
+        close = [r for r in known if r.split("-")[0] == region.split("-", maxsplit=1)[0]][:6]
+        raise GangwayError(f"'{region}' is not an AWS region.",
+                           "Known regions include " + ", ".join(close or known[:6])
+                           + "; `--all-regions` searches every enabled one.")
+
+
 def run(args: argparse.Namespace) -> int:
     from app.commands import context
     from app.core.aws.discovery.inventory import discover, resolve_regions
-    from app.core.display import json_text, printable
+    from app.core.aws.profiles import reader, strict
+    from app.core.display import printable
     from app.core.errors import GangwayError
 
-    session = context.source().session(args.profile, args.region[0] if args.region else None)
+    strict.require_readable(*reader.config_paths())  # boto3 would refuse it, without file:line
+    source = context.source()
+    source.profiles().require(args.profile)
+    for region in args.region:
+        check_region(region)
+    session = source.session(args.profile, args.region[0] if args.region else None)
     regions = resolve_regions(session, args.region, args.all_regions)
     inventory = discover(session, regions)
     rows = inventory.rows if args.all else [r for r in inventory.rows if r.connectable]
@@ -49,14 +83,7 @@ def run(args: argparse.Namespace) -> int:
         assert result.error is not None
         print(f"gangway instances: {result.error.one_line()}", file=sys.stderr)
     if args.json:
-        print(json_text({
-            "profile": args.profile,
-            "regions": [{"region": r.region, "ok": r.ok, "count": len(r.rows),
-                         "error": r.error.one_line() if r.error else None}
-                        for r in inventory.results],
-            "permission_note": inventory.permission_note,
-            "instances": [r.to_json() for r in rows],
-        }, indent=2))
+        print(json_document(args.profile, inventory, rows, pretty=sys.stdout.isatty()))
     else:
         table = [(r.name, r.instance_id, r.region, r.state or "on-premises",
                   r.ping_status or "not managed", r.platform, r.private_ip,

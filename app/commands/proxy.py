@@ -18,7 +18,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keyless SSH: push Gangway's ephemeral key for this OS user with "
                         "EC2 Instance Connect (valid 60 s) before the session starts (ssh's %%r)")
     parser.add_argument("host", help="instance id (i-..., mi-...) or its Name tag (ssh's %%h)")
-    parser.add_argument("port", type=int, help="port on the instance (ssh's %%p)")
+    parser.add_argument("port", type=port_number, help="port on the instance (ssh's %%p)")
+
+
+def port_number(text: str) -> int:
+    """A TCP port, 1-65535: checked before any session starts."""
+    try:
+        port = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is outside 1-65535")
+    return port
 
 
 def run(args: argparse.Namespace) -> int:

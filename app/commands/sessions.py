@@ -22,14 +22,12 @@ def run(args: argparse.Namespace) -> int:
     from app.core.aws.client import client
     from app.core.aws.sessions import api
     from app.core.aws.sessions.history import merge, record_as_dict
-    from app.core.display import json_text, printable
+    from app.core.display import json_text
 
     session = context.source().session(args.profile, args.region)
     ssm = client(session, "ssm", args.region or session.region_name)
     if args.terminate:
-        api.terminate_session(ssm, args.terminate)
-        print(printable(f"Terminated {args.terminate}."))
-        return 0
+        return _terminate(ssm, args.terminate, args.profile)
     state = "History" if args.history else "Active"
     remote = api.describe_sessions(ssm, state)
     local = [r for r in context.history().records()
@@ -49,4 +47,35 @@ def run(args: argparse.Namespace) -> int:
               r.status, r.document, r.reason, r.ended) for r in rows]
     print(format_table(("Started", "Session", "Target", "Status", "Document", "Reason",
                         "Ended"), table))
+    return 0
+
+
+def _terminate(ssm: object, session_id: str, profile: str) -> int:
+    """TerminateSession answers 200 for any id, known or not; so look the session up first."""
+    import sys
+
+    from app.core.aws.sessions import api
+    from app.core.errors import GangwayError
+
+    calls = api.as_calls(ssm)
+    found = {}
+    for state in ("Active", "History"):
+        resp = calls.call("DescribeSessions", {"State": state, "Filters": [
+            {"key": "SessionId", "value": session_id}]}, f"Looking up session {session_id}")
+        if resp.get("Sessions"):
+            found = dict(resp["Sessions"][0])
+            break
+    from app.core.display import printable
+
+    shown = printable(session_id)  # typed by the user, echoed to a terminal
+    if not found:
+        raise GangwayError(f"No session {shown} in {calls.region} for profile '{profile}'.",
+                           "List yours with `gangway sessions` (add --region if it was "
+                           "elsewhere).")
+    if state == "History":
+        print(f"Session {shown} had already ended ({found.get('Status', 'Terminated')}); "
+              "nothing to do.", file=sys.stderr)
+        return 1
+    api.terminate_session(ssm, session_id)
+    print(f"Terminated {shown}.")
     return 0

@@ -68,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
         if res.backup:
             print(f"Backup: {res.backup}")
         return 0
+    from app.commands import context
+
+    context.source().profiles().require(args.profile)  # a block for no profile helps no one
     mode = Mode(args.mode)
     pc = proxy_command(mode, args.profile, args.region, cli_profile_inline=(
         mode is Mode.CLI and args.profile != "default"))

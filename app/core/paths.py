@@ -18,6 +18,20 @@ from app import APP_ID
 from app.core.errors import InsecurePathError
 
 
+def _quiet_runtime_dir(dirs: platformdirs.PlatformDirs) -> str:
+    """platformdirs warns (RuntimeDirWarning) when XDG_RUNTIME_DIR is unset or unsafe; under
+    ssh that warning lands on the user's terminal on every connection. Log it instead."""
+    import logging
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        found = dirs.user_runtime_dir
+    for warning in caught:
+        logging.getLogger(__name__).info("runtime directory: %s", warning.message)
+    return found
+
+
 @dataclass(frozen=True)
 class Paths:
     config_dir: Path
@@ -42,7 +56,7 @@ class Paths:
         if override:
             return cls.for_root(Path(override).expanduser())
         dirs = platformdirs.PlatformDirs(APP_ID, appauthor=False)
-        runtime = Path(dirs.user_runtime_dir)
+        runtime = Path(_quiet_runtime_dir(dirs))
         return cls(
             config_dir=Path(dirs.user_config_dir),
             data_dir=Path(dirs.user_data_dir),

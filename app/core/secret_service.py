@@ -19,7 +19,7 @@ answer in `prompt_timeout` is KeyringUnavailableError, with no secret in any mes
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
@@ -204,17 +204,35 @@ def read_unlocked(service: str, key: str, timeout: float = 2.0) -> str | None:
     For `gangway credentials` on every ssh connection: any miss, lock or error is None, and
     the caller asks the full store, which prompts or words the error.
     """
+    return read_unlocked_many(service, (key,), timeout=timeout)[0]
+
+
+def read_unlocked_many(service: str, keys: Sequence[str], *, first: bool = False,
+                       timeout: float = 2.0) -> list[str | None]:
+    """`read_unlocked` for several keys over one connection (None for each miss); with
+    `first`, only the first key that exists is read."""
+    found: list[str | None] = [None] * len(keys)
     try:
         with _bus(timeout) as bus:
             collection = bus.default_collection()
-            found = bus.search(collection, service, key) if collection else []
-            if not found or bus.prop(collection or "/", "Collection", "Locked"):
-                return None
+            if not collection or bus.prop(collection, "Collection", "Locked"):
+                return found
+            items: list[str | None] = []
+            for key in keys:
+                paths = bus.search(collection, service, key)
+                items.append(paths[0] if paths else None)
+                if first and paths:
+                    break
+            if not any(items):
+                return found
             with bus.session() as session:
-                (secret,) = bus.call(found[0], "Item", "GetSecret", "o", (session,))
-            return bytes(secret[2]).decode("utf-8")
+                for index, item in enumerate(items):
+                    if item is not None:
+                        (secret,) = bus.call(item, "Item", "GetSecret", "o", (session,))
+                        found[index] = bytes(secret[2]).decode("utf-8")
+            return found
     except Exception:  # the caller falls back to the store that reports it properly
-        return None
+        return [None] * len(keys)
 
 
 class SecretServiceStore:

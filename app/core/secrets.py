@@ -12,6 +12,7 @@ import importlib
 import os
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Protocol
@@ -199,9 +200,17 @@ def secret_service_get(service: str, key: str) -> str | None:
     """The hot path of `gangway credentials` (every ssh connection): read one item from the
     open default collection without importing keyring; None on any miss, lock or error, and
     the caller asks the full store, which prompts or words the error."""
+    return secret_service_get_many(service, (key,))[0]
+
+
+def secret_service_get_many(service: str, keys: Sequence[str], *,
+                            first: bool = False) -> list[str | None]:
+    """`secret_service_get` for several keys over one D-Bus connection (None for each miss).
+
+    With `first`, only the first key that exists is read (the others stay None)."""
     if not _own_secret_service():
-        return None
-    return secret_service.read_unlocked(service, key)
+        return [None] * len(keys)
+    return secret_service.read_unlocked_many(service, keys, first=first)
 
 
 def open_secret_store(require_real: bool = False) -> SecretStore:

@@ -197,8 +197,22 @@ def test_role_without_mfa_and_a_chain(aws_env, service) -> None:
 
 
 def test_static_keys_session_works_without_prompt(aws_env, service) -> None:
-    assert service.status("default").state is CredentialState.VALID
+    assert service.status("default").state is CredentialState.UNKNOWN  # not shown to AWS yet
     assert service.identity("default").arn.endswith(":user/alice")
+    assert service.status("default").state is CredentialState.VALID
+
+
+def test_a_refused_check_lasts_until_the_keys_change(aws_env, service) -> None:
+    with pytest.raises(CredentialError):
+        service.identity("unknown")
+    assert service.status("unknown").state is CredentialState.BROKEN
+    alice = aws_env.sandbox.identities["default"]
+    creds = aws_env.credentials_file
+    text = creds.read_text().split("[unknown]")
+    creds.write_text(text[0] + "[unknown]\naws_access_key_id = " + alice.access_key_id
+                     + "\naws_secret_access_key = " + alice.secret_access_key + "\n")
+    assert service.status("unknown").state is CredentialState.UNKNOWN  # new keys: unchecked
+    assert service.identity("unknown").arn.endswith(":user/alice")
 
 
 def test_keys_rejected_by_sts_are_a_credential_error(aws_env, service) -> None:

@@ -271,5 +271,7 @@ def test_instance_connect_endpoint_follows_botocore(monkeypatch: pytest.MonkeyPa
     # botocore's variable: the service id "EC2 Instance Connect" in upper snake case.
     monkeypatch.setenv("AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT", "http://127.0.0.1:9")
     assert sigv4.endpoint_for("eu-west-1", {}, "ec2-instance-connect") == "http://127.0.0.1:9"
-    monkeypatch.setenv("AWS_CA_BUNDLE", "/etc/ssl/corp.pem")  # botocore decides then
+    monkeypatch.setenv("AWS_CA_BUNDLE", "/etc/ssl/corp.pem")  # a CA file is ours to honour
+    assert sigv4.endpoint_for("eu-west-1", {}, "ec2-instance-connect") == "http://127.0.0.1:9"
+    monkeypatch.setenv("AWS_USE_FIPS_ENDPOINT", "true")  # botocore decides then
     assert sigv4.endpoint_for("eu-west-1", {}, "ec2-instance-connect") is None

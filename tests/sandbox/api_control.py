@@ -47,6 +47,13 @@ def handle(gw: Gateway, req: Request) -> Reply:
         if _forget_unseeded_instances(gw):
             gw.clear_ec2_cache()
         return _ok()
+    if route == "latency":
+        seconds = float(body["seconds"])
+        if not 0 <= seconds <= 5:
+            return _err(400, "latency must be 0-5 seconds")
+        with st.lock:
+            st.latency = seconds
+        return _ok()
     if route == "signatures":
         with st.lock:
             st.verify_signatures = bool(body["verify"])

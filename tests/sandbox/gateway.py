@@ -14,6 +14,7 @@ import json
 import re
 import sys
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -65,9 +66,25 @@ class Gateway:
     def serve_forever(self) -> None:
         self.server.serve_forever(poll_interval=0.2)
 
+    def serve_tls(self, cert: str, key: str) -> str:
+        """The same gateway over HTTPS on another port (thread started here); its URL."""
+        import ssl
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        server = _Server(("127.0.0.1", 0), _make_handler(self))
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        self.tls_server = server
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
+                         name="gateway-tls", daemon=True).start()
+        return f"https://127.0.0.1:{server.server_address[1]}"
+
     def shutdown(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+        if getattr(self, "tls_server", None) is not None:
+            self.tls_server.shutdown()
+            self.tls_server.server_close()
 
     # --- dispatch -------------------------------------------------------------------------
 
@@ -232,6 +249,9 @@ def _make_handler(gw: Gateway) -> type[BaseHTTPRequestHandler]:
                 body,
             )
             req.path = split.path if split.path.startswith("/_sandbox/") else self.path
+            delay = gw.state.latency
+            if delay and not split.path.startswith("/_sandbox/"):
+                time.sleep(delay)  # a round trip to a far region, per request (this thread)
             try:
                 reply = gw.handle(req)
             except Exception as exc:  # the sandbox must answer, never hang the client

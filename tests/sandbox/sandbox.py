@@ -182,6 +182,9 @@ class Control:
     def register_node(self, instance_id: str, region: str = "us-east-1", **info: Any) -> None:
         """Make `instance_id` an SSM-managed node (tags=..., ping=..., agent_version=...)."""
         self.call("nodes", {"instance_id": instance_id, "region": region, **info})
+    def set_latency(self, seconds: float) -> None:
+        """Add `seconds` to every AWS request (until the next reset), like a far region."""
+        self.call("latency", {"seconds": seconds})
 
     def set_ping(self, instance_id: str, ping: str) -> None:
         self.call("ping", {"instance_id": instance_id, "ping": ping})
@@ -224,6 +227,26 @@ class Sandbox:
     @property
     def gateway(self) -> str:
         return str(self.endpoints["gateway"])
+
+    @property
+    def gateway_tls(self) -> str:
+        """The gateway over HTTPS; its certificate is signed by `tls_ca` only."""
+        return str(self.endpoints["gateway_tls"])
+
+    @property
+    def tls_ca(self) -> Path:
+        return Path(self.endpoints["tls_ca"])
+
+    def https_env(self, bundle: Path, system_cas: Path | None = None) -> dict[str, str]:
+        """Settings for reaching the sandbox over HTTPS as a managed machine would:
+        `AWS_CA_BUNDLE` = `bundle`, written as the system CAs plus the sandbox CA (a real
+        corporate bundle is the same: the public roots plus the inspecting proxy's CA)."""
+        parts = [system_cas.read_text()] if system_cas is not None else []
+        bundle.write_text("".join([*parts, self.tls_ca.read_text()]))
+        env = {f"AWS_ENDPOINT_URL_{service}": self.gateway_tls
+               for service in SERVICES_WITH_ENDPOINTS}
+        env["AWS_CA_BUNDLE"] = str(bundle)
+        return env
 
     @property
     def profiles(self) -> list[str]:

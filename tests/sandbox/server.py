@@ -43,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     gw = Gateway(State(), moto_host, moto_port)
     thread = threading.Thread(target=gw.serve_forever, name="gateway", daemon=True)
     thread.start()
+    from .tls import make_ca_and_cert
+
+    ca, cert, key = make_ca_and_cert(args.state_dir / "tls")
+    tls_url = gw.serve_tls(str(cert), str(key))
 
     # Import the heavy moto backends now, off the critical path, while the fixture starts sshd.
     threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
@@ -60,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         "gateway": gw.url,
         "moto": gw.moto_url,
         "control": f"{gw.url}/_sandbox",
+        "gateway_tls": tls_url,  # the same gateway over HTTPS, certified by tls_ca only
+        "tls_ca": str(ca),
         "pid": os.getpid(),
         "startup_seconds": round(time.perf_counter() - started, 3),
     }

@@ -89,6 +89,10 @@ def _free_port() -> int:
 
 
 def _keygen(path: Path, comment: str) -> None:
+    # Throwaway keys: a workdir reused by `make demo` keeps the last run's, and ssh-keygen
+    # would ask "Overwrite (y/n)?" (and fail with stdin closed). Make fresh ones every start.
+    for old in (path, path.with_suffix(".pub")):
+        old.unlink(missing_ok=True)
     subprocess.run(
         ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)],
         check=True,

@@ -131,6 +131,7 @@ class State:
     verify_signatures: bool = True
     eic_keys: list[PushedKey] = field(default_factory=list)
     clock_offset: float = 0.0  # the control API advances the sandbox clock (EC2 Instance Connect)
+    latency: float = 0.0  # seconds added to every AWS request (a far region), not /_sandbox
     _snapshot: dict[str, Any] | None = None
 
     def now(self) -> float:
@@ -161,6 +162,7 @@ class State:
             self.verify_signatures = True
             self.eic_keys.clear()
             self.clock_offset = 0.0
+            self.latency = 0.0
             if self._snapshot is not None:
                 restored = copy.deepcopy(self._snapshot)
                 self.ssm_nodes = restored["ssm_nodes"]

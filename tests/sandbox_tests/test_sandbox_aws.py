@@ -485,3 +485,36 @@ def test_iam_reads_know_the_sandbox_users(aws_env: AwsEnv, sandbox: Sandbox) -> 
     devices = iam.list_mfa_devices()["MFADevices"]
     assert [d["SerialNumber"] for d in devices] == [sandbox.mfa_serial]
     assert {"alice", "bob", "carol"} <= {u["UserName"] for u in iam.list_users()["Users"]}
+
+
+def test_latency_option_delays_aws_requests_until_reset(aws_env: AwsEnv, sandbox: Sandbox) -> None:
+    import time
+
+    sts = boto3.Session(profile_name="default").client("sts", region_name="us-east-1")
+    sts.get_caller_identity()  # connection and models warm
+    sandbox.control.set_latency(0.3)
+    start = time.perf_counter()
+    sts.get_caller_identity()
+    slow = time.perf_counter() - start
+    assert slow >= 0.3  # a lower bound: the added delay itself, not a speed claim
+    with pytest.raises(Exception, match="latency"):
+        sandbox.control.set_latency(60)
+    sandbox.reset()
+    start = time.perf_counter()
+    sts.get_caller_identity()
+    assert time.perf_counter() - start < slow  # the delay is gone after a reset
+
+
+def test_https_listener_is_the_same_gateway_behind_a_throwaway_ca(aws_env: AwsEnv,
+                                                                  sandbox: Sandbox) -> None:
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    session = boto3.Session(profile_name="default")
+    sts = session.client("sts", region_name="us-east-1", endpoint_url=sandbox.gateway_tls,
+                         verify=str(sandbox.tls_ca))
+    assert sts.get_caller_identity()["Arn"].endswith(":user/alice")
+    with pytest.raises(urllib.error.URLError) as refused:  # no system store trusts its CA
+        urllib.request.urlopen(sandbox.gateway_tls, context=ssl.create_default_context())
+    assert "CERTIFICATE_VERIFY_FAILED" in str(refused.value)

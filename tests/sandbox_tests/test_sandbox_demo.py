@@ -10,6 +10,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from tests.sandbox.sshd import start_sshd
+
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "scripts" / "demo.py"
 
@@ -83,3 +87,21 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except OSError:
         return False
+
+
+@pytest.mark.needs_program("/usr/sbin/sshd", "ssh-keygen")
+def test_sshd_starts_again_in_the_same_workdir(tmp_path: Path) -> None:
+    """`make demo` reuses build/demo-sandbox: the second start must not ask "Overwrite (y/n)?"."""
+    servers = []
+    try:
+        for _ in range(2):
+            servers.append(start_sshd(tmp_path / "sshd"))
+        _first, second = servers
+        assert second.process.poll() is None
+        assert second.host_key_pub.startswith("ssh-ed25519 ")
+        assert (tmp_path / "sshd" / "authorized_keys").read_text().strip() == (
+            second.client_key.with_suffix(".pub").read_text().strip()
+        )
+    finally:
+        for server in servers:
+            server.stop()

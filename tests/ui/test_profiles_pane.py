@@ -77,7 +77,7 @@ def test_model_passes_qtmodeltester(qtmodeltester: Any, aws_env: Any) -> None:
 
 def test_lists_every_sandbox_profile_with_its_state(env: Env) -> None:
     assert set(env.aws.sandbox.profiles) <= set(env.names())
-    assert env.state("default") == "valid"
+    env.qtbot.waitUntil(lambda: env.state("default") == "valid", timeout=20000)  # quiet check
     assert env.state("mfa") == "needs MFA"
     assert env.state("sso") == "needs SSO login"
     model = env.pane.model
@@ -309,11 +309,59 @@ def test_network_down_is_worded(env: Env, monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_pasted_temporary_keys_are_not_called_valid(env: Env) -> None:
-    assert env.state("expired") == "temporary keys, expiry unknown"
+    # The quiet first check finds STS refusing the token: "expired", advice for pasted keys.
+    env.qtbot.waitUntil(lambda: env.state("expired") == "expired", timeout=20000)
+    model = env.pane.model
+    tip = str(model.data(model.index(model.row_of("expired"), COL_STATE),
+                         Qt.ItemDataRole.ToolTipRole))
+    assert "temporary keys pasted into the file" in tip and "MFA" not in tip
     env.pane.select("expired")  # STS says the token expired: the check says so plainly
     with env.qtbot.waitSignal(env.pane.operation_failed, timeout=20000):
         env.pane.actions_by_name["identity"].trigger()
     assert "expired" in env.pane.message_label.text().lower()
+    assert "MFA" not in env.pane.message_label.text()  # it has no MFA device
+
+
+def test_rejected_keys_never_show_valid(env: Env) -> None:
+    # "unknown": keys STS does not know. Shown once, checked quietly, never "valid".
+    assert env.state("unknown") in ("keys not checked yet", "broken: AWS rejected the keys")
+    env.qtbot.waitUntil(lambda: env.state("unknown") == "broken: AWS rejected the keys",
+                        timeout=20000)
+    assert not env.pane.message_label.isVisible()  # quietly
+    model = env.pane.model
+    tip = str(model.data(model.index(model.row_of("unknown"), COL_STATE),
+                         Qt.ItemDataRole.ToolTipRole))
+    assert "create new access keys" in tip
+
+
+def test_a_refused_check_identity_updates_the_row(env: Env) -> None:
+    env.qtbot.waitUntil(lambda: env.state("default") == "valid", timeout=20000)
+    creds = env.aws.credentials_file
+    secret = env.aws.sandbox.identities["default"].secret_access_key
+    creds.write_text(creds.read_text().replace(secret, "wrong" + secret[5:], 1))
+    env.pane.select("default")
+    with env.qtbot.waitSignal(env.pane.operation_failed, timeout=20000):
+        env.pane.actions_by_name["identity"].trigger()
+    assert "rejected" in env.pane.message_label.text()
+    env.qtbot.waitUntil(lambda: env.state("default") == "broken: AWS rejected the keys",
+                        timeout=20000)
+
+
+def test_cli_and_window_word_every_state_alike(env: Env) -> None:
+    import json
+    import subprocess
+    import sys
+
+    for name in ("default", "unknown", "expired", "jumpbox-only"):
+        env.qtbot.waitUntil(lambda name=name: env.state(name) != "keys not checked yet",
+                            timeout=20000)
+    done = subprocess.run([sys.executable, "-m", "app", "profiles", "--json", "--check"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    cli = {p["name"]: p["state_text"] for p in json.loads(done.stdout)["profiles"]}
+    window = {name: env.state(name) for name in env.names()}
+    assert cli == window
+    assert cli["role"] == "obtained when used" and cli["expired"] == "expired"
 
 
 def test_name_dialog_shows_hostile_name_as_plain_text(env: Env) -> None:

@@ -7,6 +7,7 @@ which botocore reads itself.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from app.core.errors import (
@@ -66,11 +67,27 @@ def client(session: boto3.Session, service: str, region: str | None = None,
                  read_timeout=READ_TIMEOUT, **config)
     # Typed as Any: the stubs' per-service overloads cannot take a service name variable.
     untyped: Any = session
+    from app.core.aws import retries
+
     try:
-        return untyped.client(service, region_name=region or session.region_name or "us-east-1",
-                              config=cfg)
+        return retries.watch(untyped.client(
+            service, region_name=region or session.region_name or "us-east-1", config=cfg))
     except Exception as exc:
         raise translate(exc) from exc
+
+
+def known_regions() -> list[str]:
+    """Every region of every partition in botocore's endpoints data, sorted."""
+    return list(_known_regions())
+
+
+@functools.cache
+def _known_regions() -> tuple[str, ...]:
+    from botocore.loaders import create_loader
+
+    data = create_loader().load_data("endpoints")
+    return tuple(sorted({region for partition in data.get("partitions", [])
+                         for region in partition.get("regions", {})}))
 
 
 def error_code(exc: BaseException) -> str:
@@ -110,7 +127,8 @@ def translate(exc: BaseException, doing: str = "") -> GangwayError:
     if isinstance(exc, bex.TokenRetrievalError | bex.SSOTokenLoadError
                   | bex.UnauthorizedSSOTokenError):
         return CredentialError(f"{prefix}the SSO login has expired or is missing.",
-                               "Log in with SSO again from the Profiles pane.")
+                               "Log in again: `gangway profiles login PROFILE` (or SSO "
+                               "login in the Profiles pane).")
     if isinstance(exc, bex.EndpointConnectionError | bex.ConnectTimeoutError
                   | bex.ReadTimeoutError | bex.ConnectionClosedError):
         return NetworkError(f"{prefix}AWS could not be reached ({exc}).",

@@ -2,10 +2,12 @@
 
 ssh waits for `gangway proxy` before its connection can begin; importing boto3 and building a
 client costs ~0.5 s, most of it loading service models. SSM's JSON protocol is one signed POST,
-so when the situation is plain (credentials Gangway already holds, a standard or
-`AWS_ENDPOINT_URL_*` endpoint, no FIPS/dual-stack/custom CA settings) this module signs it
-with SigV4 from the standard library. Anything else makes `endpoint_for()` return None and the
-caller uses boto3 as usual. Errors go through `client.translate`, like every other AWS call.
+so when the situation is plain (credentials Gangway already holds or one SSO portal GET gets, a
+standard or `AWS_ENDPOINT_URL_*` endpoint, no FIPS/dual-stack settings) this module signs it
+with SigV4 from the standard library. A custom CA (`AWS_CA_BUNDLE`, else the profile's
+`ca_bundle`, as botocore orders them) is honoured with an `ssl.SSLContext` on that file.
+Anything else makes `endpoint_for()` return None and the caller uses boto3 as usual.
+Errors go through `client.translate`, like every other AWS call.
 Results are plain data (`SsmClient` answers `sessions.api.SsmCalls`, `Lookup` answers
 `sessions.targets.Lookup`): no stand-ins for botocore objects.
 """
@@ -13,13 +15,16 @@ Results are plain data (`SsmClient` answers `sessions.api.SsmCalls`, `Lookup` an
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import hmac
 import json
 import os
+import ssl
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,7 +36,7 @@ from app.core.errors import NetworkError
 _TARGET_PREFIX = "AmazonSSM."
 _CONTENT_TYPE = "application/x-amz-json-1.1"
 # Settings that change how botocore picks or trusts the endpoint: leave those to botocore.
-_NOT_PLAIN = ("AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT", "AWS_CA_BUNDLE",
+_NOT_PLAIN = ("AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT",
               "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
 _RETRYABLE = {"ThrottlingException", "InternalServerError", "ServiceUnavailable",
               "RequestLimitExceeded"}
@@ -46,6 +51,7 @@ class Plan:
     credentials: Credentials
     ec2_endpoint: str | None = None  # for Name-tag lookups; None = leave those to boto3
     eic_endpoint: str | None = None  # EC2 Instance Connect (keyless SSH)
+    ca_bundle: str | None = None  # AWS_CA_BUNDLE / the profile's ca_bundle; None = system CAs
 
 
 def endpoint_for(region: str, profile_fields: dict[str, str] | None = None,
@@ -55,8 +61,7 @@ def endpoint_for(region: str, profile_fields: dict[str, str] | None = None,
     if any(os.environ.get(k) for k in _NOT_PLAIN):
         return None
     if profile_fields and any(k in profile_fields for k in (
-            "endpoint_url", "services", "use_fips_endpoint", "use_dualstack_endpoint",
-            "ca_bundle")):
+            "endpoint_url", "services", "use_fips_endpoint", "use_dualstack_endpoint")):
         return None
     explicit = (os.environ.get(f"AWS_ENDPOINT_URL_{_env_name(service)}")
                 or os.environ.get("AWS_ENDPOINT_URL"))
@@ -65,7 +70,30 @@ def endpoint_for(region: str, profile_fields: dict[str, str] | None = None,
     if not region.replace("-", "").isalnum() or region.startswith(("us-iso", "us-gov")):
         return None
     suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-    return f"https://{service}.{region}.{suffix}"
+    host = "portal.sso" if service == "sso" else service  # the SSO portal API's own name
+    return f"https://{host}.{region}.{suffix}"
+
+
+def ca_bundle_for(profile_fields: dict[str, str] | None = None) -> str | None:
+    """The CA file botocore would verify with: AWS_CA_BUNDLE, else the profile's ca_bundle."""
+    found = os.environ.get("AWS_CA_BUNDLE") or (profile_fields or {}).get("ca_bundle")
+    return os.path.expandvars(os.path.expanduser(found)) if found else None
+
+
+@functools.lru_cache(maxsize=4)
+def _tls(cafile: str) -> ssl.SSLContext:
+    """Verify against exactly `cafile`, as botocore does with `verify=<path>`."""
+    return ssl.create_default_context(cafile=cafile)
+
+
+def _context(url: str, ca_bundle: str | None, doing: str) -> ssl.SSLContext | None:
+    if not ca_bundle or not url.startswith("https:"):
+        return None
+    try:
+        return _tls(ca_bundle)
+    except (OSError, ssl.SSLError) as exc:
+        raise NetworkError(f"{doing}: the CA bundle {ca_bundle} cannot be used ({exc}).",
+                           "Check AWS_CA_BUNDLE or the profile's ca_bundle setting.") from exc
 
 
 def _env_name(service: str) -> str:
@@ -141,14 +169,32 @@ def _post(plan: Plan, service: str, endpoint: str, extra: dict[str, str], body: 
     if urlsplit(endpoint).scheme not in ("https", "http"):
         raise NetworkError(f"{doing}: the endpoint {endpoint!r} is not an http(s) URL.",
                            f"Check AWS_ENDPOINT_URL_{_env_name(service)} / AWS_ENDPOINT_URL.")
-    for attempt in range(attempts):
+
+    def request() -> urllib.request.Request:  # signed afresh for each attempt
         headers = _sign_request(plan, service, endpoint, extra, body,
                                 now=_dt.datetime.now(_dt.UTC))
         # The scheme was checked above: http(s) only.
-        req = urllib.request.Request(endpoint, data=body, headers=headers,  # noqa: S310
-                                     method="POST")
+        return urllib.request.Request(endpoint, data=body, headers=headers,  # noqa: S310
+                                      method="POST")
+
+    return _fetch(request, plan.ca_bundle, operation=operation, doing=doing,
+                  attempts=attempts, timeout=timeout)
+
+
+def _fetch(request: Callable[[], urllib.request.Request], ca_bundle: str | None, *,
+           operation: str, doing: str, attempts: int, timeout: float) -> bytes:
+    """Send, retrying throttling, 5xx and network errors with a short backoff."""
+    from app.core.aws import retries
+
+    started = time.monotonic()
+    for attempt in range(attempts):
+        if attempt:
+            retries.notice(attempt, started, doing)
+        req = request()
+        context = _context(req.full_url, ca_bundle, doing)
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310
+            with urllib.request.urlopen(req, timeout=timeout,  # noqa: S310
+                                        context=context) as resp:
                 data: bytes = resp.read()
                 return data
         except urllib.error.HTTPError as exc:
@@ -165,6 +211,39 @@ def _post(plan: Plan, service: str, endpoint: str, extra: dict[str, str], body: 
             raise NetworkError(f"{doing}: AWS could not be reached ({exc}).",
                                "Check your network connection or VPN, then retry.") from exc
     raise AssertionError("unreachable")
+
+
+def sso_role_credentials(region: str, token: str, account_id: str, role_name: str,
+                         ca_bundle: str | None = None,
+                         profile_fields: dict[str, str] | None = None) -> Credentials | None:
+    """sso:GetRoleCredentials: one GET with the bearer token (the portal API is not signed).
+
+    None when only botocore can say where the portal is; errors as GangwayErrors.
+    """
+    from urllib.parse import urlencode
+
+    base = endpoint_for(region, profile_fields, "sso")
+    if base is None:
+        return None
+    url = base.rstrip("/") + "/federation/credentials?" + urlencode(
+        {"role_name": role_name, "account_id": account_id})
+    if urlsplit(url).scheme not in ("https", "http"):
+        return None
+
+    def request() -> urllib.request.Request:
+        return urllib.request.Request(url, headers={  # noqa: S310 - http(s), checked above
+            "x-amz-sso_bearer_token": token, "accept": "application/json"}, method="GET")
+
+    raw = _fetch(request, ca_bundle, operation="GetRoleCredentials",
+                 doing="Getting the SSO role credentials", attempts=3, timeout=30.0)
+    found = json.loads(raw or b"{}").get("roleCredentials") or {}
+    if not found.get("accessKeyId"):
+        return None
+    expires = found.get("expiration")
+    return Credentials(str(found["accessKeyId"]), str(found.get("secretAccessKey", "")),
+                       found.get("sessionToken") or None,
+                       _dt.datetime.fromtimestamp(int(expires) / 1000, _dt.UTC)
+                       if expires else None)
 
 
 def call(plan: Plan, operation: str, params: dict[str, Any], doing: str, *,
@@ -234,6 +313,29 @@ class Lookup:
             token = root.findtext(f"{ns}nextToken") or ""
             if not token:
                 return found
+
+    def state(self, instance_id: str) -> str | None:
+        import xml.etree.ElementTree as ET
+        from urllib.parse import urlencode
+
+        if self.plan.ec2_endpoint is None:
+            raise ValueError("no EC2 endpoint in this plan")
+        body = urlencode({"Action": "DescribeInstances", "Version": "2016-11-15",
+                          "InstanceId.1": instance_id}).encode()
+        try:
+            raw = _post(self.plan, "ec2", self.plan.ec2_endpoint, {
+                "content-type": "application/x-www-form-urlencoded; charset=utf-8"}, body,
+                operation="DescribeInstances", doing="Checking the instance", attempts=2,
+                timeout=10.0)
+        except Exception as exc:
+            if str(getattr(exc, "code", "")).startswith("InvalidInstanceID"):
+                return None
+            raise
+        root = ET.fromstring(raw)  # noqa: S314 - AWS's response; expat resolves no entities
+        ns = root.tag.split("}")[0] + "}" if root.tag.startswith("{") else ""
+        for item in root.iter(f"{ns}instanceState"):
+            return item.findtext(f"{ns}name") or ""
+        return None
 
     def nodes(self, key: str, value: str) -> list[Match]:
         found: list[Match] = []

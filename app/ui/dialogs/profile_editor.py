@@ -25,6 +25,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.aws.profiles.kinds import ACCOUNT as _ACCOUNT
+from app.core.aws.profiles.kinds import EXTERNAL_ID as _EXTERNAL_ID
+from app.core.aws.profiles.kinds import KEY_ID as _KEY_ID
+from app.core.aws.profiles.kinds import MFA as _MFA
+from app.core.aws.profiles.kinds import REGION as _REGION
+from app.core.aws.profiles.kinds import ROLE as _ROLE
+from app.core.aws.profiles.kinds import SESSION_NAME as _SESSION_NAME
 from app.core.aws.profiles.model import Profile, ProfileKind, SsoSession
 from app.core.aws.profiles.names import validate_name
 from app.core.errors import ProfileError
@@ -43,13 +50,6 @@ MANAGED_KEYS = ("region", "aws_access_key_id", "aws_secret_access_key", "aws_ses
                 "duration_seconds", "role_session_name", "sso_session", "sso_start_url",
                 "sso_region", "sso_account_id", "sso_role_name", "credential_process")
 
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
-_KEY_ID = re.compile(r"(AKIA|ASIA|[A-Z0-9]{4})[A-Z0-9]{12,124}")
-_MFA = re.compile(r"arn:aws[\w-]*:iam::\d{12}:mfa/[\w+=,.@/-]+|[\w+=/:,.@-]{9,256}")
-_ROLE = re.compile(r"arn:aws[\w-]*:iam::\d{12}:role/[\w+=,.@/-]+")
-_SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}")
-_EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}")
-_ACCOUNT = re.compile(r"\d{12}")
 
 
 @dataclass(frozen=True)

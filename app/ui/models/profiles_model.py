@@ -15,6 +15,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 
 from app.core.aws.profiles.view import (
     ProfileRow,
+    advice_text,
     identity_text,
     kind_text,
     needs_attention,
@@ -137,4 +138,6 @@ class ProfilesModel(QAbstractTableModel):
             return f"Account {row.identity.account}\n{row.identity.arn}"
         if col == COL_ACCOUNT:
             return "Not checked yet: use Check identity (sts:GetCallerIdentity)."
+        if col == COL_STATE and (advice := advice_text(row, self._now)):
+            return f"{self._display(row, col)}\n{advice}"
         return self._display(row, col)

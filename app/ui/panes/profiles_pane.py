@@ -31,13 +31,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.aws.credentials.service import CredentialService
+from app.core.aws.credentials.status import REJECTED
 from app.core.aws.credentials.types import CredentialState
 from app.core.aws.profiles.model import ProfileKind
 from app.core.aws.profiles.view import (
     ProfileRow,
     ProfilesView,
     load_view,
-    with_identity,
 )
 from app.core.aws.profiles.writer import ProfileWriter
 from app.core.errors import FileChangedError
@@ -46,6 +46,7 @@ from app.ui.bridges.credentials import CredentialsBridge
 from app.ui.errors import error_text
 from app.ui.mfa_broker import MfaBroker
 from app.ui.models.profiles_model import COL_NAME, SORT_ROLE, ProfilesModel
+from app.ui.panes.profile_checks import ProfileChecksMixin
 from app.ui.panes.profile_edits import ProfileEditsMixin
 from app.ui.tasks import TaskRunner
 from app.ui.widgets.empty_state import EmptyState
@@ -84,7 +85,7 @@ def _load(service: CredentialService) -> tuple[ProfilesView, bool]:
     return load_view(service), bool(service.store.real)
 
 
-class ProfilesPane(ProfileEditsMixin):
+class ProfilesPane(ProfileChecksMixin, ProfileEditsMixin):
     loaded = Signal()  # a new view is on screen (tests and scenes wait for it)
     operation_failed = Signal(object)  # the exception, after it is shown
 
@@ -102,6 +103,8 @@ class ProfilesPane(ProfileEditsMixin):
         self.editor: Any = None
         self.view: ProfilesView | None = None
         self._pending_select: str | None = None
+        self._checked: set[str] = set()  # quiet identity checks already started
+        self._quiet: dict[object, str] = {}
 
         self.toolbar = QToolBar()
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -246,6 +249,7 @@ class ProfilesPane(ProfileEditsMixin):
             self.select(selected)
         self.update_actions()
         self.expiry.publish(view.rows)  # the tray, notifications and our own tick follow
+        self.check_quietly(view.rows)
         self.loaded.emit()
 
     def _fit_empty_text(self) -> None:
@@ -297,7 +301,8 @@ class ProfilesPane(ProfileEditsMixin):
                 CredentialState.NEEDS_MFA, CredentialState.EXPIRED, CredentialState.VALID_UNTIL)
             and kind is not ProfileKind.SSO,
             "sso": not has or kind is ProfileKind.SSO,
-            "identity": has and row is not None and row.status.state is not CredentialState.BROKEN,
+            "identity": has and row is not None and (
+                row.status.state is not CredentialState.BROKEN or row.status.reason == REJECTED),
         }
         for key, action in self.actions_by_name.items():
             action.setEnabled(bool(enable.get(key, False)))
@@ -340,26 +345,6 @@ class ProfilesPane(ProfileEditsMixin):
         task = self.tasks.submit(self.service.get, name, self.broker.prompt, refresh=True,
                                  name="mfa")
         task.result.connect(lambda _c: self.reload())
-        task.error.connect(self._failed)
-
-    def check_identity(self) -> None:
-        name = self.selected_name()
-        if name is None:
-            return
-        self.show_message(f"Checking {name} with sts:GetCallerIdentity…")
-        task = self.tasks.submit(self.service.identity, name, self.broker.prompt, refresh=True,
-                                 name="identity")
-
-        def ok(identity: Any) -> None:
-            self.show_message(f"{name}: account {identity.account}, {identity.arn}")
-            if self.view is not None:
-                self.view = with_identity(self.view, name, identity)
-                index = self.model.row_of(name)
-                row = self.view.rows[index] if 0 <= index < len(self.view.rows) else None
-                if row is not None:
-                    self.model.replace_row(row)
-
-        task.result.connect(ok)
         task.error.connect(self._failed)
 
     def start_sso(self) -> None:

@@ -9,6 +9,7 @@ own provider chain, which already does them right.
 from __future__ import annotations
 
 import os
+import shlex
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -227,7 +228,9 @@ def _from_botocore(name: str) -> Credentials:
     except (bex.TokenRetrievalError, bex.SSOTokenLoadError,
             bex.UnauthorizedSSOTokenError) as exc:
         raise SsoLoginRequiredError(f"Profile '{name}' needs an SSO login.",
-                                    "Log in with SSO from the Profiles pane.") from exc
+                                    "Log in again: `gangway profiles login "
+                                    f"{shlex.quote(name)}` (or SSO login in the Profiles "
+                                    "pane).") from exc
     except GangwayError:
         raise
     except Exception as exc:

@@ -59,6 +59,8 @@ class CredentialService:
         self._lock = threading.Lock()
         self._inflight: dict[str, Future[Credentials]] = {}
         self._identities: dict[str, Identity] = {}
+        # The last identity check AWS refused, with a fingerprint of the settings it used.
+        self._rejected: dict[str, tuple[GangwayError, int]] = {}
 
     # --- profiles --------------------------------------------------------------------------
 
@@ -113,6 +115,7 @@ class CredentialService:
         self.store.delete(CACHE_PREFIX + name)
         with self._lock:
             self._identities.pop(name, None)
+            self._rejected.pop(name, None)
 
     def status(self, name: str, profiles: ProfileSet | None = None) -> CredentialStatus:
         """The state shown next to a profile; reads files and the store, never calls AWS."""
@@ -163,7 +166,15 @@ class CredentialService:
         """A boto3 Session for `name` whose credentials come from this service."""
         from app.core.aws.credentials import resolve
 
-        return resolve.session_for(self.profiles(), name,
+        profiles = self.profiles()
+        profile = profiles.get(name)
+        if profile is not None and not profile.managed:
+            # Keys in the file (or botocore's chain): nothing of theirs is in the store, so a
+            # locked keyring must not stall them (the Profiles pane checks them quietly).
+            return resolve.session_for(profiles, name,
+                                       lambda: resolve.unmanaged(self.profiles(), profile),
+                                       region)
+        return resolve.session_for(profiles, name,
                                    lambda: self.get(name, prompt or self.prompt), region)
 
     # --- CredentialSource ------------------------------------------------------------------
@@ -179,18 +190,46 @@ class CredentialService:
         if known is not None and not refresh:
             return known
         from app.core.aws.client import client, translate
+        from app.core.errors import CredentialError, MfaCodeRejectedError, MfaRequiredError
 
-        session = self.session(name, prompt=prompt)
         try:
-            reply = client(session, "sts").get_caller_identity()
-        except GangwayError:
+            session = self.session(name, prompt=prompt)
+            try:
+                reply = client(session, "sts").get_caller_identity()
+            except Exception as exc:
+                raise translate(exc, f"Checking profile '{name}'") from exc
+        except CredentialError as refused:  # the keys are wrong or expired: say so in the row
+            if not isinstance(refused, MfaRequiredError | MfaCodeRejectedError):
+                seen = _fingerprint(self.profiles(), name)
+                with self._lock:
+                    self._rejected[name] = (refused, seen)
+                    self._identities.pop(name, None)
+                self._advise(name, refused)
             raise
-        except Exception as exc:
-            raise translate(exc, f"Checking profile '{name}'") from exc
         ident = Identity(str(reply["Account"]), str(reply["Arn"]), str(reply["UserId"]))
         with self._lock:
             self._identities[name] = ident
+            self._rejected.pop(name, None)
         return ident
+
+    def _advise(self, name: str, refused: GangwayError) -> None:
+        """The hint that fits this profile's kind (not "enter a new MFA code" for plain keys)."""
+        from app.core.aws.credentials import status as credential_status
+
+        profiles = self.profiles()
+        profile = profiles.get(name)
+        if profile is not None:
+            found = credential_status.advice(profile, self.status(name, profiles))
+            refused.hint = found or refused.hint
+
+    def rejection(self, name: str, profiles: ProfileSet | None = None) -> GangwayError | None:
+        """Why AWS refused the last identity check of `name`; None when it was not refused,
+        or when the profile's settings (keys included) changed since."""
+        with self._lock:
+            found = self._rejected.get(name)
+        if found is None or found[1] != _fingerprint(profiles or self.profiles(), name):
+            return None
+        return found[0]
 
     def cached_identity(self, name: str) -> Identity | None:
         with self._lock:
@@ -204,3 +243,9 @@ class CredentialService:
             self.store.set(CACHE_PREFIX + name, creds.to_json())
 
 
+def _fingerprint(profiles: ProfileSet, name: str) -> int:
+    """Changes when the profile's settings or file keys change (kept in memory only)."""
+    profile = profiles.get(name)
+    if profile is None:
+        return 0
+    return hash((tuple(sorted(profile.fields.items())), profiles.file_keys(name)))

@@ -13,7 +13,6 @@ import json
 import os
 import threading
 import time
-import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -197,6 +196,8 @@ def login(config: SsoConfig, *, on_code: Callable[[DeviceAuthorization], None] |
     if on_code is not None:
         on_code(device)
     if open_browser:
+        import webbrowser  # here: the proxy's hot path reads tokens from this module
+
         webbrowser.open(device.verification_uri_complete, new=2)
     reply = _poll_token(oidc, reg, auth["deviceCode"], device, cancel, sleep)
     return _save_token(config, reg, reply)

@@ -57,14 +57,24 @@ class Capabilities:
         return any(c.ok for c in self.items)
 
 
-def _blocker(state: str, managed: bool, ping_status: str, permission: Permission) -> str:
-    """The reason nothing at all works, or '' when a session may start."""
+def unreachable_reason(state: str, managed: bool, ping_status: str) -> str:
+    """Why no session can reach the node (stopped, not managed, agent offline), or ''.
+
+    The one wording for the Instances pane and for `proxy`/`session` on TargetNotConnected.
+    """
     if state and state not in ("running", "hybrid"):
         return f"the instance is {state}"
     if not managed:
         return "not managed by Systems Manager (no SSM agent registered)"
     if ping_status != "Online":
         return f"the SSM agent is {ping_status or 'not reporting'}"
+    return ""
+
+
+def _blocker(state: str, managed: bool, ping_status: str, permission: Permission) -> str:
+    """The reason nothing at all works, or '' when a session may start."""
+    if found := unreachable_reason(state, managed, ping_status):
+        return found
     if permission.access is Access.DENIED:
         reason = f": {permission.reason}" if permission.reason else ""
         return f"denied by policy (ssm:StartSession){reason}"

@@ -118,7 +118,7 @@ class _Doc:
     def remove(self, name: str) -> None:
         section = self.section_for(name)
         if section is not None:
-            section.detach()
+            _detach_keeping_comments(section)
             self.changed = True
 
     def write(self, redact: Sequence[str] = ()) -> None:
@@ -138,6 +138,26 @@ class _Doc:
             atomic_write(self.path, self.raw, make_backup=False, expect=self.written)
         if self.backup is not None:
             self.backup.unlink(missing_ok=True)
+
+
+def _detach_keeping_comments(section: Any) -> None:
+    """Remove a section but leave its comments (and blank lines) where they were.
+
+    configupdater files a comment above a header under the *previous* section, so a plain
+    detach would also drop the comment that belongs to the next profile.
+    """
+    from configupdater.block import Comment, Space
+
+    document = section.container
+    kept = [b for b in section.iter_blocks() if isinstance(b, Comment | Space)]
+    index = section.container_idx
+    section.detach()
+    if not any(isinstance(b, Comment) for b in kept):
+        return
+    for offset, block in enumerate(kept):
+        block.detach()
+        block.attach(document)
+        document.structure.insert(index + offset, block)
 
 
 def _first_line(exc: BaseException) -> str:

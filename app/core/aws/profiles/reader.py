@@ -225,6 +225,33 @@ def load_profiles(config_path: Path | None = None,
             for name, values in merged.items()}))
 
 
+def plain_protected(name: str) -> bool:
+    """True when `name` is a protected profile whose keys are its credentials as they are
+    (no MFA, no role), judged by the same parser as `load_profiles` but for this one profile.
+
+    For the credentials helper's hot path: it skips building the whole ProfileSet. Any
+    problem in either file answers False, and the caller takes the full path, which words it.
+    """
+    config_path, credentials_path = config_paths()
+    problems: list[ConfigFileError] = []
+    values: dict[str, str] = {}
+    found = False
+    for path, is_config in ((config_path, True), (credentials_path, False)):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            continue
+        except (OSError, UnicodeDecodeError):
+            return False
+        for section in parse_ini(path, text, problems):
+            if (_profile_name(section.name) if is_config else section.name) == name:
+                values.update(section.values)
+                found = True
+    if problems or not found:
+        return False
+    return _kind(values) is ProfileKind.PROTECTED and not values.get("mfa_serial")
+
+
 def _chain(name: str, merged: Mapping[str, Mapping[str, str]]
            ) -> tuple[tuple[str, ...], str | None]:
     """Follow source_profile links; a missing or circular link is the profile's error."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from app.core.aws.credentials.service import CredentialService
+from app.core.aws.credentials.status import NOT_CHECKED, advice, is_long_term
 from app.core.aws.credentials.types import CredentialState, CredentialStatus, Identity
 from app.core.aws.profiles.model import Profile, ProfileKind, ProfileSet
 from app.core.errors import ConfigFileError
@@ -87,6 +88,8 @@ def state_text(status: CredentialStatus, now: datetime | None = None) -> str:
     if state is CredentialState.BROKEN:
         return f"broken: {status.reason}" if status.reason else "broken"
     if state is CredentialState.UNKNOWN:
+        if status.reason == NOT_CHECKED:
+            return NOT_CHECKED
         # Roles without MFA, credential_process, ...: obtained by the AWS tools when used.
         return f"unknown: {status.reason}" if status.reason else "obtained when used"
     return str(state.value)
@@ -102,6 +105,25 @@ def row_state_text(row: ProfileRow, now: datetime | None = None) -> str:
         # Temporary keys pasted into the file: their expiry is not written anywhere.
         return "temporary keys, expiry unknown"
     return state_text(row.status, now)
+
+
+def advice_text(row: ProfileRow, now: datetime | None = None) -> str:
+    """What to do about the row's state, for its kind ("" when nothing)."""
+    return advice(row.profile, row.status, now)
+
+
+def needs_check(row: ProfileRow) -> bool:
+    """Long-term keys nobody has shown to AWS yet: the window checks these quietly."""
+    return is_long_term(row.profile) and row.status.reason == NOT_CHECKED \
+        and row.identity is None
+
+
+def refreshed(view: ProfilesView, service: CredentialService, name: str) -> ProfilesView:
+    """`view` with `name`'s row re-read from the service (after an identity check)."""
+    rows = tuple(ProfileRow(r.profile, service.status(r.name, view.profiles),
+                            service.cached_identity(r.name), r.active) if r.name == name else r
+                 for r in view.rows)
+    return ProfilesView(view.profiles, rows)
 
 
 def needs_attention(status: CredentialStatus, now: datetime | None = None) -> bool:

@@ -26,14 +26,16 @@ from typing import TYPE_CHECKING
 
 from app.core.aws import sigv4
 from app.core.aws.credentials.types import Credentials
-from app.core.aws.profiles.model import Profile, ProfileKind
+from app.core.aws.profiles.model import Profile, ProfileKind, ProfileSet
 from app.core.aws.sessions import api, keypush, targets
-from app.core.errors import ProfileError
+from app.core.errors import AwsError, GangwayError, ProfileError
 
 if TYPE_CHECKING:
     from app.core.aws.credentials.source import CredentialSource
 
 DEFAULT_REGION = "us-east-1"
+_NOT_CONNECTED_HINT = ("Start the instance, or check its SSM agent and instance profile (the "
+                       "Instances pane shows which); `gangway instances --all` lists why.")
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,16 @@ class Route:
     def start(self, target: str, document: str | None = None,
               parameters: Mapping[str, Sequence[str]] | None = None,
               reason: str | None = None) -> OpenSession:
-        started = api.start_session(self.ssm, target, document, parameters, reason)
+        try:
+            started = api.start_session(self.ssm, target, document, parameters, reason)
+        except AwsError as exc:
+            if exc.code != "TargetNotConnected":
+                raise
+            why = targets.why_not_connected(self.lookup, self.ssm, target)
+            if why is None:
+                raise
+            raise AwsError(f"Cannot start a session on {target}: {why}.", _NOT_CONNECTED_HINT,
+                           code=exc.code) from exc
         return OpenSession(targets.Resolved(target), started, self.credentials, self.ssm)
 
     def push_key(self, target: str, os_user: str, public_key: str,
@@ -98,11 +109,12 @@ def region_of(requested: str | None, profile: Profile) -> str | None:
 def route(source: CredentialSource, profile_name: str, region: str | None,
           *, needs_ec2: bool = True) -> Route:
     """How to reach SSM (and EC2, for name lookups) as `profile_name` in `region`."""
-    profile = source.profiles().require(profile_name)
+    profiles = source.profiles()
+    profile = profiles.require(profile_name)
     if profile.error:
         raise ProfileError(f"Profile '{profile_name}': {profile.error}.",
                            "Fix it in the profile editor or in ~/.aws/config.")
-    fast = _fast(source, profile, region_of(region, profile), needs_ec2)
+    fast = _fast(source, profiles, profile, region_of(region, profile), needs_ec2)
     if fast is not None:
         return fast
     from app.core.aws.client import client
@@ -124,19 +136,48 @@ def open_session(source: CredentialSource, req: StartRequest) -> OpenSession:
     return OpenSession(target, opened.started, opened.credentials, opened.ssm)
 
 
-def _fast(source: CredentialSource, profile: Profile, region: str | None,
-          needs_ec2: bool) -> Route | None:
-    """The boto3-free route, or None when only botocore knows how (SSO, custom endpoints)."""
-    if not region or not (profile.kind is ProfileKind.STATIC or profile.managed):
+def _fast(source: CredentialSource, profiles: ProfileSet, profile: Profile,
+          region: str | None, needs_ec2: bool) -> Route | None:
+    """The boto3-free route, or None when only botocore knows how (custom endpoints, an SSO
+    token that needs refreshing, credential_process, ...)."""
+    sso = profile.kind is ProfileKind.SSO
+    if not region or not (profile.kind is ProfileKind.STATIC or profile.managed or sso):
         return None
-    endpoint = sigv4.endpoint_for(region, dict(profile.fields))
-    ec2 = sigv4.endpoint_for(region, dict(profile.fields), "ec2")
+    fields = dict(profile.fields)
+    endpoint = sigv4.endpoint_for(region, fields)
+    ec2 = sigv4.endpoint_for(region, fields, "ec2")
     if endpoint is None or (needs_ec2 and ec2 is None):
         return None
-    eic = sigv4.endpoint_for(region, dict(profile.fields), "ec2-instance-connect")
-    plan = sigv4.Plan(region, endpoint, source.credentials(profile.name), ec2, eic)
+    eic = sigv4.endpoint_for(region, fields, "ec2-instance-connect")
+    ca_bundle = sigv4.ca_bundle_for(fields)
+    creds = _sso_credentials(profiles, profile, ca_bundle) if sso else \
+        source.credentials(profile.name)
+    if creds is None:
+        return None
+    plan = sigv4.Plan(region, endpoint, creds, ec2_endpoint=ec2, eic_endpoint=eic,
+                      ca_bundle=ca_bundle)
     return Route(profile.name, region, plan.credentials, sigv4.SsmClient(plan),
                  sigv4.Lookup(plan), sigv4.InstanceConnect(plan))
+
+
+def _sso_credentials(profiles: ProfileSet, profile: Profile,
+                     ca_bundle: str | None) -> Credentials | None:
+    """GetRoleCredentials with the cached token, when it is valid; else None (botocore
+    refreshes tokens, and words a missing login)."""
+    from app.core.aws.credentials import sso
+
+    account, role = profile.get("sso_account_id"), profile.get("sso_role_name")
+    if not account or not role:
+        return None
+    config = sso.config_for(profiles, profile)
+    token = sso.cached_token(config)
+    if token is None:
+        return None
+    try:
+        return sigv4.sso_role_credentials(config.region, token.access_token, account, role,
+                                          ca_bundle, dict(profile.fields))
+    except GangwayError:
+        return None  # an expired or revoked token: botocore's route says it properly
 
 
 def _frozen(session: object) -> Credentials:

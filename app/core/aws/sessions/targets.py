@@ -65,6 +65,10 @@ class Lookup(Protocol):
         """Managed (hybrid) nodes whose tag `key` is `value` (all pages)."""
         ...
 
+    def state(self, instance_id: str) -> str | None:
+        """The EC2 state of `instance_id`; None when EC2 has no such instance (or cannot say)."""
+        ...
+
 
 def parse(host: str) -> tuple[str, str] | None:
     """(tag key, value) a host names, or None for an instance id."""
@@ -120,6 +124,27 @@ def pick(found: list[Match], host: str, region: str, *, newest: bool = False) ->
     return Resolved(chosen.instance_id, tuple(usable))
 
 
+def why_not_connected(lookup: Lookup, ssm: Any, instance_id: str) -> str | None:
+    """After TargetNotConnected: stopped, not managed or agent offline, as the window says.
+
+    None when it cannot be told (the lookups failed too); the caller keeps AWS's words then.
+    """
+    from app.core.aws.discovery.capabilities import unreachable_reason
+    from app.core.aws.sessions.api import as_calls
+
+    try:
+        info = as_calls(ssm).call("DescribeInstanceInformation", {"Filters": [
+            {"Key": "InstanceIds", "Values": [instance_id]}]}, "Checking the managed node")
+        nodes = info.get("InstanceInformationList", [])
+        ping = str(nodes[0].get("PingStatus", "")) if nodes else ""
+        state = "hybrid" if instance_id.startswith("mi-") else lookup.state(instance_id)
+    except Exception:
+        return None
+    if state is None and not nodes:
+        return f"no instance {instance_id} in {lookup.region}"
+    return unreachable_reason(state or "", bool(nodes), ping) or None
+
+
 class BotoLookup:
     """`Lookup` over boto3 clients (DescribeInstances, DescribeInstanceInformation)."""
 
@@ -148,3 +173,16 @@ class BotoLookup:
         return [Match(info["InstanceId"], str(info.get("PingStatus", "")),
                       info.get("RegistrationDate"))
                 for page in pages for info in page.get("InstanceInformationList", [])]
+
+    def state(self, instance_id: str) -> str | None:
+        from app.core.aws.client import client
+
+        ec2 = client(self.session, "ec2", self.region)
+        try:
+            resp = ec2.describe_instances(InstanceIds=[instance_id])
+        except Exception as exc:
+            if "InvalidInstanceID" in str(getattr(exc, "response", {}).get("Error", {})):
+                return None
+            raise
+        found = [i for r in resp.get("Reservations", []) for i in r.get("Instances", [])]
+        return str(found[0].get("State", {}).get("Name", "")) if found else None
