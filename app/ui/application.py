@@ -14,8 +14,9 @@ import sys
 import traceback
 from dataclasses import dataclass
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from app import APP_ID, APP_NAME, __version__
@@ -31,6 +32,9 @@ from app.ui.services import Services, build_services
 from app.ui.smoke import smoke_test
 from app.ui.tray import Tray, credentials_section
 from app.ui.widgets.empty_state import EmptyState
+
+if TYPE_CHECKING:
+    from app.core.checks import Check
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +100,7 @@ class GangwayApplication(QApplication):
         self.ipc.register("ping", lambda _msg, reply: reply({"ok": True, "version": __version__}))
         self._wire_profiles()
         self._wire_sessions()
+        self._wire_doctor()
         self.services.start()
         self.aboutToQuit.connect(self.shutdown)
 
@@ -129,6 +134,46 @@ class GangwayApplication(QApplication):
         self.window.add_settings_action("Terminal and Sessions…", sessions.open_settings)
         pane.model.rowsInserted.connect(lambda *_: sessions.set_names(
             {r.instance_id: r.name for r in pane.model.rows}))
+
+    def _wire_doctor(self) -> None:
+        """Help > Doctor. After start-up the checks run once in the background: the Access
+        column learns whether the plugin is here, and the doctor opens if an essential is not."""
+        self.doctor: QWidget | None = None
+        self.checks: list[Check] | None = None
+        self.window.add_help_action("&Doctor…", self.open_doctor, "Ctrl+Shift+D")
+        self.panes.instances.diagnose_requested.connect(lambda row: self.open_doctor(row=row))
+        QTimer.singleShot(800, self._check_at_start)
+
+    def _check_at_start(self) -> None:
+        from app.ui.dialogs.doctor_dialog import checks_job
+
+        task = self.services.tasks.submit(checks_job, self.tray is not None, name="doctor")
+        task.result.connect(lambda checks: self._checked(checks, at_start=True))
+
+    def _checked(self, checks: object, at_start: bool = False) -> None:
+        from app.core.doctor import essentials_ok, plugin_missing
+
+        if not isinstance(checks, list):
+            return
+        self.checks = checks
+        self.panes.instances.set_plugin_missing(plugin_missing(checks))
+        if at_start and not essentials_ok(checks):
+            self.open_doctor(checks=checks)
+
+    def open_doctor(self, row: object = None, checks: list[Check] | None = None) -> QWidget:
+        from app.core.aws.discovery.rows import InstanceRow
+        from app.ui.dialogs.doctor_dialog import DoctorDialog
+
+        pane = self.panes.instances
+        picked = row if isinstance(row, InstanceRow) else pane.selected_row()
+        dialog = DoctorDialog(self.services.tasks, tray_available=self.tray is not None,
+                              row=picked, account=pane.account, checks=checks,
+                              parent=self.window)
+        dialog.checked.connect(self._checked)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.doctor = dialog
+        dialog.show()
+        return dialog
 
     def show_window(self) -> None:
         self.window.show()

@@ -106,7 +106,7 @@ class MainWindow(QMainWindow):
         self.settings_menu = self.menuBar().addMenu("&Settings")
         self.settings_menu.menuAction().setVisible(False)
 
-        help_menu = self.menuBar().addMenu("&Help")
+        self.help_menu = help_menu = self.menuBar().addMenu("&Help")
         logs = QAction("Open &Log Folder", self)
         logs.triggered.connect(
             lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.paths.log_dir))))
@@ -121,6 +121,20 @@ class MainWindow(QMainWindow):
         action.triggered.connect(lambda _=False: slot())
         self.settings_menu.addAction(action)
         self.settings_menu.menuAction().setVisible(True)
+        return action
+
+    def add_help_action(self, text: str, slot: Callable[[], object],
+                        shortcut: str | None = None) -> QAction:
+        """Add an entry at the top of the Help menu (Doctor, Policy helper…)."""
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(lambda _=False: slot())
+        existing = self.help_menu.actions()
+        if existing:
+            self.help_menu.insertAction(existing[0], action)
+        else:
+            self.help_menu.addAction(action)
         return action
 
     def _about(self) -> None:

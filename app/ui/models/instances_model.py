@@ -77,6 +77,9 @@ def access_text(row: InstanceRow) -> str:
     return "no"
 
 
+NEEDS_PLUGIN = "needs the session-manager-plugin"
+
+
 def state_text(row: InstanceRow) -> str:
     return row.state or ("on-premises" if row.hybrid else "")
 
@@ -145,6 +148,7 @@ class InstancesModel(QAbstractTableModel):
         self._conn: list[bool] = []  # row.connectable, precomputed for the filter
         self._favs: set[tuple[str, str]] = set(favourites)
         self._sort: tuple[int, Qt.SortOrder] | None = None
+        self._plugin_missing = False  # no session-manager-plugin here: nothing connects yet
         # Bumped whenever rows change or move, so the filter knows its flags are stale.
         self.generation = 0
 
@@ -182,6 +186,8 @@ class InstancesModel(QAbstractTableModel):
         row = self._rows[r]
         col = index.column()
         if role == _DISPLAY:
+            if col == COL_ACCESS and self._plugin_missing and row.connectable:
+                return NEEDS_PLUGIN
             return _display(row, col, row_key(row) in self._favs)
         if role == _ROW:
             return row
@@ -189,7 +195,9 @@ class InstancesModel(QAbstractTableModel):
             return sort_key(row, col, row_key(row) in self._favs)
         if role == _TOOLTIP:
             if col in (COL_ACCESS, COL_STATE, COL_SSM):
-                return plain_tooltip(explain(row))
+                note = ("\nThis computer has no session-manager-plugin: Help > Doctor shows "
+                        "how to install it." if self._plugin_missing else "")
+                return plain_tooltip(explain(row) + note)
             if col == COL_TAGS:
                 return plain_tooltip("\n".join(f"{k} = {v}" for k, v in row.tags))
             if col == COL_FAV:
@@ -262,6 +270,19 @@ class InstancesModel(QAbstractTableModel):
         if len(keep) == len(self._rows):
             return
         self.set_rows(self._rows[i] for i in keep)
+
+    @property
+    def plugin_missing(self) -> bool:
+        return self._plugin_missing
+
+    def set_plugin_missing(self, missing: bool) -> None:
+        if missing == self._plugin_missing:
+            return
+        self._plugin_missing = missing
+        if self._rows:
+            self.dataChanged.emit(self.index(0, COL_ACCESS),
+                                  self.index(len(self._rows) - 1, COL_ACCESS),
+                                  [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole])
 
     # --- favourites -------------------------------------------------------------------------
     def is_favourite(self, row: InstanceRow) -> bool:

@@ -35,7 +35,8 @@ def menu_text(text: str) -> str:
 
 def build_menu(parent: QWidget, row: InstanceRow, *, favourite: bool,
                on_action: Callable[[Action, InstanceRow], None],
-               on_favourite: Callable[[InstanceRow], None]) -> QMenu:
+               on_favourite: Callable[[InstanceRow], None],
+               on_diagnose: Callable[[InstanceRow], None] | None = None) -> QMenu:
     menu = QMenu(parent)
     title = menu.addAction(menu_text(row.name or row.instance_id))
     title.setEnabled(False)
@@ -63,4 +64,7 @@ def build_menu(parent: QWidget, row: InstanceRow, *, favourite: bool,
     fav = QAction("Remove from favourites" if favourite else "Add to favourites", menu)
     fav.triggered.connect(lambda _=False, r=row: on_favourite(r))
     menu.addAction(fav)
+    if on_diagnose is not None:
+        diagnose = menu.addAction("Diagnose connection…")
+        diagnose.triggered.connect(lambda _=False, r=row: on_diagnose(r))
     return menu

@@ -67,6 +67,7 @@ class InstancesPane(QWidget):
     action_requested = Signal(str, object)  # (action, InstanceRow)
     profile_changed = Signal(str)
     refreshed = Signal()  # a refresh finished (or failed); not emitted when cancelled
+    diagnose_requested = Signal(object)  # InstanceRow: "why can't I connect?"
 
     def __init__(self, runner: TaskRunner, source: CredentialSource, favourites: Favourites,
                  permissions: PermissionCache, *, profiles: Sequence[str] = (),
@@ -81,6 +82,7 @@ class InstancesPane(QWidget):
         self.regions_total = 0
         self.regions_done = 0
         self.last_refreshed: float | None = None
+        self.account = ""  # the caller's account, from the last discovery (for IAM fixes)
 
         self.model = InstancesModel(favourites.load(), self)
         self.proxy = InstancesFilter(self)
@@ -323,6 +325,8 @@ class InstancesPane(QWidget):
     def _on_done(self, task: Task, exc: object, inventory: object = None) -> None:
         if task is not self.task:
             return
+        principal = getattr(inventory, "principal", None)
+        self.account = str(getattr(principal, "account", "") or "")
         note = getattr(inventory, "permission_note", "")
         self.permission_note.setText(f"Permissions not checked: {note}" if note else "")
         self.permission_note.setVisible(bool(note))
@@ -415,12 +419,17 @@ class InstancesPane(QWidget):
     def build_menu(self, row: InstanceRow) -> QMenu:
         return build_menu(self, row, favourite=self.model.is_favourite(row),
                           on_action=self.action_requested.emit,
-                          on_favourite=self.toggle_favourite)
+                          on_favourite=self.toggle_favourite,
+                          on_diagnose=self.diagnose_requested.emit)
 
     def _context_menu(self, pos: QPoint) -> None:
         row = self.row_for(self.view.indexAt(pos))
         if row is not None:
             self.build_menu(row).popup(self.view.viewport().mapToGlobal(pos))
+
+    def set_plugin_missing(self, missing: bool) -> None:
+        """Say in the Access column that nothing connects until the plugin is installed."""
+        self.model.set_plugin_missing(missing)
 
     # --- favourites -------------------------------------------------------------------------
     def toggle_favourite(self, row: InstanceRow) -> None:
