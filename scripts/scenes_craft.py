@@ -38,3 +38,50 @@ def doctor_failures(ctx: Ctx) -> QWidget:
     dialog.show()
     ctx.settle(400)
     return dialog
+
+
+def _empty_checks() -> list:  # type: ignore[type-arg]
+    from app.core.doctor import run_checks
+
+    saved = os.environ.get("PATH", "")
+    with tempfile.TemporaryDirectory() as empty:
+        os.environ["PATH"] = empty
+        try:
+            return run_checks(tray_available=True, family="debian")
+        finally:
+            os.environ["PATH"] = saved
+
+
+@scene("first-run")
+def first_run(ctx: Ctx) -> None:
+    """A machine with no AWS files and no plugin: the guide, and Instances pointing to it."""
+    app = ctx.app
+    pane = app.panes.profiles
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = (os.environ["AWS_CONFIG_FILE"], os.environ["AWS_SHARED_CREDENTIALS_FILE"])
+        os.environ["AWS_CONFIG_FILE"] = os.path.join(tmp, "config")
+        os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.path.join(tmp, "credentials")
+        try:
+            app.show_window()
+            app.window.show_pane("Profiles")
+            done: list[bool] = []
+            pane.loaded.connect(lambda: done.append(True))
+            pane.reload()
+            ctx.wait_until(lambda: bool(done), 20)
+            pane.guide.set_checks(_empty_checks())
+            ctx.settle(400)
+            ctx.save(app.window, "first-run")
+            instances = app.panes.instances
+            names = [instances.profile_box.itemText(i)
+                     for i in range(instances.profile_box.count())]
+            instances.set_profiles([])
+            app.window.show_pane("Instances")
+            ctx.settle(300)
+            ctx.save(app.window, "first-run-instances")
+            instances.set_profiles(names)
+        finally:
+            os.environ["AWS_CONFIG_FILE"], os.environ["AWS_SHARED_CREDENTIALS_FILE"] = saved
+    done.clear()
+    pane.reload()
+    ctx.wait_until(lambda: bool(done), 20)
+    app.window.show_pane("Profiles")

@@ -142,6 +142,9 @@ class GangwayApplication(QApplication):
         self.checks: list[Check] | None = None
         self.window.add_help_action("&Doctor…", self.open_doctor, "Ctrl+Shift+D")
         self.panes.instances.diagnose_requested.connect(lambda row: self.open_doctor(row=row))
+        self.panes.profiles.doctor_requested.connect(self.open_doctor)
+        for pane in (self.panes.instances, self.panes.sessions):
+            pane.setup_requested.connect(lambda: self.window.show_pane("Profiles"))
         QTimer.singleShot(800, self._check_at_start)
 
     def _check_at_start(self) -> None:
@@ -157,6 +160,7 @@ class GangwayApplication(QApplication):
             return
         self.checks = checks
         self.panes.instances.set_plugin_missing(plugin_missing(checks))
+        self.panes.profiles.guide.set_checks(checks)
         if at_start and not essentials_ok(checks):
             self.open_doctor(checks=checks)
 

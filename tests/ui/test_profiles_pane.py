@@ -181,15 +181,15 @@ def test_file_changed_on_disk_is_refused_with_reload(env: Env) -> None:
     assert "added-elsewhere" in env.names()
 
 
-def test_empty_state_offers_new_profile(qtbot: Any, aws_env: Any, tmp_path: Path,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_profiles_shows_the_first_run_guide(qtbot: Any, aws_env: Any, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none-credentials"))
     e = Env(qtbot, aws_env, [])
     try:
         e.reload()
-        assert e.pane.stack.currentWidget() is e.pane.empty
-        assert e.pane.empty.button is not None and e.pane.empty.button.text() == "New profile"
+        assert e.pane.stack.currentWidget() is e.pane.guide  # tests/ui/test_first_run.py
+        assert set(e.pane.guide.buttons) == {"sso", "keys", "open"}
         assert not e.pane.problems_frame.isVisible()
     finally:
         e.tasks.shutdown()

@@ -39,19 +39,18 @@ from app.ui.errors import error_text
 from app.ui.models import instances_model as im
 from app.ui.models.instances_filter import InstancesFilter
 from app.ui.models.instances_model import InstancesModel
+from app.ui.panes.instances_discovery import (
+    ALL_REGIONS,
+    DEFAULT_REGION,
+    KNOWN_REGIONS,
+    discover_job,
+)
 from app.ui.panes.instances_menu import build_menu
 from app.ui.tasks import Task, TaskRunner
 from app.ui.widgets.empty_state import EmptyState
 from app.ui.widgets.profile_box import ProfileBox
 
-DEFAULT_REGION = "Profile's region"
-ALL_REGIONS = "All enabled regions"
-KNOWN_REGIONS = (
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
-    "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1", "eu-south-1",
-    "ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1",
-    "ap-southeast-2", "me-south-1", "af-south-1",
-)
+NO_PROFILES_TITLE = "No AWS profiles yet"
 _WIDTHS = {im.COL_FAV: 28, im.COL_NAME: 220, im.COL_ID: 170, im.COL_REGION: 110,
            im.COL_STATE: 80, im.COL_SSM: 110, im.COL_ACCESS: 110, im.COL_PLATFORM: 80,
            im.COL_PRIVATE_IP: 110, im.COL_PUBLIC_IP: 110, im.COL_AGENT: 100}
@@ -68,6 +67,7 @@ class InstancesPane(QWidget):
     profile_changed = Signal(str)
     refreshed = Signal()  # a refresh finished (or failed); not emitted when cancelled
     diagnose_requested = Signal(object)  # InstanceRow: "why can't I connect?"
+    setup_requested = Signal()  # no profile at all: take the user to the first-run guide
 
     def __init__(self, runner: TaskRunner, source: CredentialSource, favourites: Favourites,
                  permissions: PermissionCache, *, profiles: Sequence[str] = (),
@@ -89,6 +89,7 @@ class InstancesPane(QWidget):
         self.proxy.setSourceModel(self.model)
         self._build()
         self.set_profiles(profiles)
+        self.profiles_known = bool(profiles)  # the list arrives later from a worker
         self._update_state()
 
     # --- construction -----------------------------------------------------------------------
@@ -178,6 +179,11 @@ class InstancesPane(QWidget):
             "Pick a profile to see instances",
             "The instances you may connect to, across regions, will appear here, with the "
             "reason for any you cannot reach.")
+        self.no_profiles = EmptyState(
+            NO_PROFILES_TITLE, "Instances are found with an AWS profile. Set one up in "
+            "Profiles: sign in with SSO, add access keys, or open a config file you have.",
+            "Set up a profile")
+        self.no_profiles.action.connect(self.setup_requested)
         self.loading = EmptyState("Looking for instances…",
                                   "Asking EC2 and Systems Manager in each region.")
         self.empty_none = EmptyState(
@@ -192,8 +198,8 @@ class InstancesPane(QWidget):
         self.error_state = EmptyState("Could not list instances", "", "Retry")
         self.error_state.action.connect(self.refresh)
         self.stack = QStackedWidget()
-        for widget in (self.view, self.empty_profile, self.loading, self.empty_none,
-                       self.empty_filtered, self.error_state):
+        for widget in (self.view, self.empty_profile, self.no_profiles, self.loading,
+                       self.empty_none, self.empty_filtered, self.error_state):
             self.stack.addWidget(widget)
             if isinstance(widget, EmptyState):
                 # Texts change later (error messages); a wrapped label sized for the first
@@ -227,6 +233,7 @@ class InstancesPane(QWidget):
 
     # --- profiles & regions -----------------------------------------------------------------
     def set_profiles(self, names: Sequence[str]) -> None:
+        self.profiles_known = True  # from here on an empty list means "none at all"
         self.profile_box.set_names(names)
         self._update_state()
         self._first_look()
@@ -279,7 +286,7 @@ class InstancesPane(QWidget):
         self._show_errors()
         self.regions_total = self.regions_done = 0
         factory = self._factory(profile)
-        task = self.runner.submit(_discover_job, factory, regions, choice == ALL_REGIONS,
+        task = self.runner.submit(discover_job, factory, regions, choice == ALL_REGIONS,
                                   self.permission_cache, name="discover")
         self.task = task
         task.progress.connect(lambda item, t=task: self._on_progress(t, item))
@@ -369,7 +376,8 @@ class InstancesPane(QWidget):
         total, shown = self.model.rowCount(), self.proxy.rowCount()
         self.count_label.setText(f"{shown} of {total} shown" if total else "")
         if not self.profile:
-            page: QWidget = self.empty_profile
+            none = self.profiles_known and self.profile_box.count() == 0
+            page: QWidget = self.no_profiles if none else self.empty_profile
         elif total:
             page = self.view if shown else self.empty_filtered
         elif self.busy:
@@ -435,15 +443,3 @@ class InstancesPane(QWidget):
     def toggle_favourite(self, row: InstanceRow) -> None:
         self.model.set_favourite(row, not self.model.is_favourite(row))
         self.favourites_store.save(self.model.favourites)
-
-
-def _discover_job(factory: Callable[[], Any], regions: Sequence[str], all_regions: bool,
-                  cache: PermissionCache, *, progress: Callable[[object], None],
-                  cancel: Any) -> Any:
-    """Runs on a worker: session, regions, then discovery streaming one region at a time."""
-    from app.core.aws.discovery.inventory import discover, resolve_regions
-
-    session = factory()
-    chosen = resolve_regions(session, regions, all_regions)
-    progress(("regions", chosen))
-    return discover(session, chosen, progress=progress, cancel=cancel, permissions=cache)

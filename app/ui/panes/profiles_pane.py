@@ -49,6 +49,7 @@ from app.ui.models.profiles_model import COL_NAME, SORT_ROLE, ProfilesModel
 from app.ui.panes.profile_edits import ProfileEditsMixin
 from app.ui.tasks import TaskRunner
 from app.ui.widgets.empty_state import EmptyState
+from app.ui.widgets.first_run import FirstRunGuide
 
 log = logging.getLogger(__name__)
 _SHORTCUTS: dict[str, QKeySequence.StandardKey | str] = {
@@ -87,6 +88,7 @@ def _load(service: CredentialService) -> tuple[ProfilesView, bool]:
 class ProfilesPane(ProfileEditsMixin):
     loaded = Signal()  # a new view is on screen (tests and scenes wait for it)
     operation_failed = Signal(object)  # the exception, after it is shown
+    doctor_requested = Signal()
 
     def __init__(self, service: CredentialService, writer: ProfileWriter, tasks: TaskRunner,
                  broker: MfaBroker, expiry: CredentialsBridge, *,
@@ -193,8 +195,11 @@ class ProfilesPane(ProfileEditsMixin):
             "keys, a role or an SSO login.", "New profile")
         self.empty.action.connect(self.new_profile)
         self.loading = EmptyState("Reading your AWS profiles…", "")
+        self.guide = FirstRunGuide()
+        self.guide.chosen.connect(self._first_run)
+        self.guide.doctor_requested.connect(self.doctor_requested)
         self.stack = QStackedWidget()
-        for w in (self.loading, self.empty, self.table):
+        for w in (self.loading, self.empty, self.guide, self.table):
             self.stack.addWidget(w)
 
         layout = QVBoxLayout(self)
@@ -222,6 +227,7 @@ class ProfilesPane(ProfileEditsMixin):
         if self.keyring_real != real:
             self.keyring_real = real
             self.keyring_frame.setVisible(not real)
+        self.guide.set_keyring(real)
         self.set_view(view)
 
     def set_view(self, view: ProfilesView) -> None:
@@ -240,7 +246,9 @@ class ProfilesPane(ProfileEditsMixin):
                 "access keys, a role or an SSO login." if not problems else
                 "The problems above kept every profile from being read. Fix the lines named "
                 "there, then Reload, or create a new profile.")
-        self.stack.setCurrentWidget(self.table if view.rows else self.empty)
+        first_run = not view.rows and not problems
+        self.stack.setCurrentWidget(self.table if view.rows else
+                                    self.guide if first_run else self.empty)
         self._fit_empty_text()
         if selected:
             self.select(selected)
@@ -361,6 +369,9 @@ class ProfilesPane(ProfileEditsMixin):
 
         task.result.connect(ok)
         task.error.connect(self._failed)
+
+    def _first_run(self, way: str) -> None:
+        {"sso": self.start_sso, "keys": self.add_keys, "open": self.open_config}[way]()
 
     def start_sso(self) -> None:
         from app.ui.dialogs.sso_login_dialog import SsoLoginDialog
