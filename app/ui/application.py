@@ -12,6 +12,7 @@ import logging
 import signal
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -101,6 +102,7 @@ class GangwayApplication(QApplication):
         self._wire_profiles()
         self._wire_sessions()
         self._wire_doctor()
+        self._wire_quick_connect()
         self.services.start()
         self.aboutToQuit.connect(self.shutdown)
 
@@ -134,6 +136,48 @@ class GangwayApplication(QApplication):
         self.window.add_settings_action("Terminal and Sessions…", sessions.open_settings)
         pane.model.rowsInserted.connect(lambda *_: sessions.set_names(
             {r.instance_id: r.name for r in pane.model.rows}))
+
+    def _wire_quick_connect(self) -> None:
+        """Ctrl+K and the tray open the palette; it connects through its own SessionActions,
+        whose profile comes from the palette's item, not the pane's box."""
+        from app.core.aws.discovery.cache import InventoryCache
+        from app.core.ssh.prefs import SshPrefsStore
+        from app.ui.quick_connect import Commands, QuickConnect
+        from app.ui.session_actions import SessionActions
+        from app.ui.tray import quick_connect_section
+
+        s, profiles, pane = self.services, self.panes.profiles, self.panes.instances
+
+        def on_profile(act: Callable[[], object]) -> Callable[[str], None]:
+            def run(name: str) -> None:
+                self.show_window()
+                self.window.show_pane("Profiles")
+                profiles.select(name)
+                act()
+            return run
+
+        commands = Commands(sso_login=on_profile(profiles.start_sso),
+                            protect_keys=on_profile(profiles.protect_keys),
+                            enter_mfa=profiles.enter_mfa)
+        qc = QuickConnect(s.tasks, InventoryCache(s.paths.data_dir), s.favourites, s.history,
+                          s.expiry, SshPrefsStore(s.paths.data_dir), s.credentials, commands,
+                          self)
+        actions = SessionActions(s.tasks, self.paths, s.settings, self.window,
+                                 profile=qc.profile_of)
+        qc.action_requested.connect(actions.trigger)
+        pane.refreshed.connect(lambda: qc.remember(pane.profile, pane.model.rows)
+                               if pane.model.rowCount() or not pane.region_errors else None)
+        s.expiry.rows_changed.connect(lambda: qc.rebuild() if qc.loaded else None)
+
+        def open_palette() -> QWidget:
+            self.show_window()
+            return qc.open(self.window)
+
+        self.window.add_view_action("&Quick Connect…", open_palette, "Ctrl+K")
+        if self.tray is not None:
+            self.tray.add_section(quick_connect_section(open_palette))
+        self.quick_connect, self.palette_actions = qc, actions
+        QTimer.singleShot(1000, qc.load)  # after the first paint; opening before also loads
 
     def _wire_doctor(self) -> None:
         """Help > Doctor. After start-up the checks run once in the background: the Access

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QStackedWidget,
     QWidget,
@@ -94,7 +95,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
 
-        view_menu = self.menuBar().addMenu("&View")
+        self.view_menu = view_menu = self.menuBar().addMenu("&View")
         for index in range(self.nav.count()):
             title = self.nav.item(index).text()
             action = QAction(title, self)
@@ -126,16 +127,13 @@ class MainWindow(QMainWindow):
     def add_help_action(self, text: str, slot: Callable[[], object],
                         shortcut: str | None = None) -> QAction:
         """Add an entry at the top of the Help menu (Doctor, Policy helper…)."""
-        action = QAction(text, self)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(lambda _=False: slot())
-        existing = self.help_menu.actions()
-        if existing:
-            self.help_menu.insertAction(existing[0], action)
-        else:
-            self.help_menu.addAction(action)
-        return action
+        return _add_first(self.help_menu, QAction(text, self), slot, shortcut)
+
+    def add_view_action(self, text: str, slot: Callable[[], object],
+                        shortcut: str | None = None) -> QAction:
+        """Add an entry at the top of the View menu (Quick connect…); the shortcut works
+        anywhere in the window and shows in the menu ("Ctrl+K" is Cmd+K on macOS)."""
+        return _add_first(self.view_menu, QAction(text, self), slot, shortcut)
 
     def _about(self) -> None:
         QMessageBox.about(
@@ -152,3 +150,18 @@ class MainWindow(QMainWindow):
         else:
             event.accept()
             self.quit_requested.emit()
+
+
+def _add_first(menu: QMenu, action: QAction, slot: Callable[[], object],
+               shortcut: str | None) -> QAction:
+    if shortcut:
+        action.setShortcut(QKeySequence(shortcut))
+    action.triggered.connect(lambda _=False: slot())
+    existing = menu.actions()
+    if existing:
+        menu.insertAction(existing[0], action)
+        if not any(a.isSeparator() for a in existing):  # one line between ours and the rest
+            menu.insertSeparator(existing[0])
+    else:
+        menu.addAction(action)
+    return action

@@ -100,3 +100,13 @@ def credentials_section(bridge: CredentialsBridge) -> MenuSection:
             more.setEnabled(False)
 
     return section
+
+
+def quick_connect_section(open_palette: Callable[[], object]) -> MenuSection:
+    """"Quick connect…": the palette over every profile's instances, from the tray."""
+
+    def section(menu: QMenu) -> None:
+        action = menu.addAction("Quick connect…")
+        action.triggered.connect(lambda _=False: open_palette())
+
+    return section

@@ -124,6 +124,7 @@ class InstancesPane(QWidget):
         self.filter_edit.setPlaceholderText("Filter by name, id, IP or tag:Key=Value")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self.proxy.set_text)
+        self.filter_edit.returnPressed.connect(self.open_first)
         self.only_connectable = QCheckBox("Only what I can connect to")
         self.only_connectable.setChecked(self.proxy.only_connectable)
         self.only_connectable.toggled.connect(self.proxy.set_only_connectable)
@@ -420,6 +421,16 @@ class InstancesPane(QWidget):
         if index.column() == im.COL_FAV:
             self.toggle_favourite(row)
             return
+        self.open_row(row)
+
+    def open_first(self) -> None:
+        """Enter in the filter: the first row shown, as a double-click would open it."""
+        row = self.row_for(self.proxy.index(0, im.COL_NAME))
+        if row is not None:
+            self.view.selectRow(0)
+            self.open_row(row)
+
+    def open_row(self, row: InstanceRow) -> None:
         default = "rdp" if row.platform.lower().startswith("windows") else "shell"
         if row.capabilities.can(default) or row.capabilities.can("shell"):
             self.action_requested.emit(default if row.capabilities.can(default) else "shell", row)
