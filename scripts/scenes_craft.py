@@ -85,3 +85,32 @@ def first_run(ctx: Ctx) -> None:
     pane.reload()
     ctx.wait_until(lambda: bool(done), 20)
     app.window.show_pane("Profiles")
+
+
+@scene("quick-connect")
+def quick_connect(ctx: Ctx) -> None:
+    """Ctrl+K over three profiles' cached instances: no text, then a two-word query."""
+    from app.core.aws.discovery.permissions import Access
+    from tests.ui.instances_factory import fleet, make_row
+
+    app = ctx.app
+    qc = app.quick_connect
+    qc.load()
+    ctx.wait_until(lambda: qc.loaded, 10)
+    for n, profile in enumerate(("prod", "staging", "payments-eu")):
+        rows = fleet(700, seed=n)
+        if n == 2:
+            rows.append(make_row("payments-db-primary.internal.example-corp.com", n=5001,
+                                 access=Access.DENIED, region="eu-central-1"))
+        qc.remember(profile, rows)
+    app.show_window()
+    dialog = qc.open(app.window)
+    ctx.settle(300)
+    ctx.save(dialog, "quick-connect")
+    dialog.edit.setText("pay db")
+    ctx.settle(300)
+    ctx.save(dialog, "quick-connect-results")
+    dialog.edit.setText("web-1")
+    ctx.settle(300)
+    ctx.save(dialog, "quick-connect-web")
+    dialog.close()

@@ -105,9 +105,9 @@ class PaletteIndex:
 
     def search(self, query: str, limit: int = 50) -> list[Item]:
         words = query.strip().lower().split()
-        if not words:
-            return [self.items[n] for n in
-                    (self._pinned_sorted(self._pinned) + self._rest())[:limit]]
+        if not words:  # favourites and recent, then A to Z (items are sorted already)
+            first = self._pinned_sorted(self._pinned)
+            return [self.items[n] for n in (first + self._rest(limit))[:limit]]
         subs = [_subsequence(w) for w in words]
         pinned = [n for n in self._pinned if self.score(n, words, subs) is not None]
         found = self._pinned_sorted(pinned)
@@ -117,9 +117,14 @@ class PaletteIndex:
             found += self._all_words(words, subs, limit, set(pinned))
         return [self.items[n] for n in found[:limit]]
 
-    def _rest(self) -> list[int]:
-        pinned = set(self._pinned)
-        return [n for n in range(len(self.items)) if n not in pinned]
+    def _rest(self, limit: int) -> list[int]:
+        pinned, out = set(self._pinned), []
+        for n in range(len(self.items)):
+            if len(out) >= limit:
+                break
+            if n not in pinned:
+                out.append(n)
+        return out
 
     def _buckets(self, word: str, limit: int, skip: set[int]) -> list[int]:
         """Matches of one word, best bucket first, alphabetical within; stops at `limit`."""

@@ -109,7 +109,9 @@ class ResultDelegate(QStyledItemDelegate):
         font = painter.font()
         font.setBold(True)
         painter.setFont(font)
-        painter.setPen(text)
+        # An instance with no way in reads dimmed; the detail line says why.
+        reachable = item.kind is not Kind.INSTANCE or getattr(item.ref, "connectable", True)
+        painter.setPen(text if reachable else muted)
         title = painter.fontMetrics().elidedText(_flat(item.title), Qt.TextElideMode.ElideRight,
                                                  r.width() - tag_width)
         painter.drawText(QRect(r.left(), r.top(), r.width() - tag_width, line),
