@@ -114,3 +114,18 @@ def quick_connect(ctx: Ctx) -> None:
     ctx.settle(300)
     ctx.save(dialog, "quick-connect-web")
     dialog.close()
+
+
+@scene("policy-helper")
+def policy_helper(ctx: Ctx) -> None:
+    from app.ui.dialogs.policy_helper import PolicyHelper
+
+    dialog = PolicyHelper(ctx.app.services.tasks, account="123456789012", users="alice, carol",
+                          tag=("Team", "payments"), parent=ctx.app.window)
+    dialog.show()
+    ctx.settle(300)
+    ctx.save(dialog, "policy-helper")
+    dialog.select("tagged")
+    ctx.settle(200)
+    ctx.save(dialog, "policy-helper-tagged")
+    dialog.close()

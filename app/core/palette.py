@@ -118,7 +118,7 @@ class PaletteIndex:
         return [self.items[n] for n in found[:limit]]
 
     def _rest(self, limit: int) -> list[int]:
-        pinned, out = set(self._pinned), []
+        pinned, out = set(self._pinned), list[int]()
         for n in range(len(self.items)):
             if len(out) >= limit:
                 break

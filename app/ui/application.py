@@ -184,6 +184,7 @@ class GangwayApplication(QApplication):
         column learns whether the plugin is here, and the doctor opens if an essential is not."""
         self.doctor: QWidget | None = None
         self.checks: list[Check] | None = None
+        self.window.add_help_action("IAM &Policy Helper…", self.open_policy_helper)
         self.window.add_help_action("&Doctor…", self.open_doctor, "Ctrl+Shift+D")
         self.panes.instances.diagnose_requested.connect(lambda row: self.open_doctor(row=row))
         self.panes.profiles.doctor_requested.connect(self.open_doctor)
@@ -220,6 +221,22 @@ class GangwayApplication(QApplication):
         dialog.checked.connect(self._checked)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.doctor = dialog
+        dialog.show()
+        return dialog
+
+    def open_policy_helper(self) -> QWidget:
+        """Account and user from the Instances pane's profile, as far as Gangway knows them."""
+        from app.ui.dialogs.policy_helper import PolicyHelper
+
+        pane = self.panes.instances
+        identity = self.services.credentials.cached_identity(pane.profile) if pane.profile \
+            else None
+        arn = identity.arn if identity else ""
+        user = arn.split(":user/", 1)[1].rsplit("/", 1)[-1] if ":user/" in arn else ""
+        account = pane.account or (identity.account if identity else "")
+        dialog = PolicyHelper(self.services.tasks, account=account, users=user,
+                              parent=self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
 
