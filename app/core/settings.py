@@ -58,10 +58,55 @@ class SessionSettings:
     template: str = ""  # custom terminal command with {command}; wins over `terminal`
 
 
+class Theme(enum.StrEnum):
+    SYSTEM = "system"
+    LIGHT = "light"
+    DARK = "dark"
+
+
+def _label(text: str, help_text: str = "") -> dict[str, Any]:
+    return {"label": text, "help": help_text}
+
+
+@dataclass(frozen=True)
+class GeneralSettings:
+    """The app around the window: login, tray, notifications."""
+
+    start_at_login: bool = field(default=False, metadata=_label(
+        "Start Gangway when I log in", "In the tray, without opening the window."))
+    close_to_tray: bool = field(default=True, metadata=_label(
+        "Closing the window keeps Gangway in the tray",
+        "Tunnels keep running; Quit in the tray menu ends Gangway."))
+    notifications: bool = field(default=True, metadata=_label(
+        "Notify when credentials are about to expire or a session fails"))
+
+
+@dataclass(frozen=True)
+class AppearanceSettings:
+    theme: Theme = field(default=Theme.SYSTEM, metadata=_label("Theme"))
+
+
+@dataclass(frozen=True)
+class InstanceSettings:
+    """How the Instances pane searches."""
+
+    default_regions: str = field(default="", metadata=_label(
+        "Regions to search by default", "Comma-separated, e.g. eu-west-1, us-east-1; empty: "
+        "each profile's own region."))
+    refresh_minutes: float = field(default=0.0, metadata={
+        **_range(0, 240, "0: only when asked"), "label": "Refresh instances every (minutes)"})
+
+    def regions(self) -> tuple[str, ...]:
+        return tuple(r.strip() for r in self.default_regions.split(",") if r.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     credentials: CredentialSettings = field(default_factory=CredentialSettings)
     sessions: SessionSettings = field(default_factory=SessionSettings)
+    general: GeneralSettings = field(default_factory=GeneralSettings)
+    appearance: AppearanceSettings = field(default_factory=AppearanceSettings)
+    instances: InstanceSettings = field(default_factory=InstanceSettings)
 
 
 def _coerce(kind: Any, value: Any, meta: Any) -> Any:

@@ -298,6 +298,7 @@ def run_gui(paths: Paths, args: argparse.Namespace) -> int:
         code = smoke_test(app)
         app.shutdown()
         return code
-    app.show_window()
+    if not (getattr(args, "minimized", False) and app.tray is not None):
+        app.show_window()
     log.info("Gangway %s started", __version__)
     return app.exec()
