@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QProgressBar,
     QPushButton,
-    QStackedWidget,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -46,11 +45,10 @@ from app.ui.panes.instances_discovery import (
     discover_job,
 )
 from app.ui.panes.instances_menu import build_menu
+from app.ui.panes.instances_states import InstancesStatesMixin
 from app.ui.tasks import Task, TaskRunner
-from app.ui.widgets.empty_state import EmptyState
 from app.ui.widgets.profile_box import ProfileBox
 
-NO_PROFILES_TITLE = "No AWS profiles yet"
 _WIDTHS = {im.COL_FAV: 28, im.COL_NAME: 220, im.COL_ID: 170, im.COL_REGION: 110,
            im.COL_STATE: 80, im.COL_SSM: 110, im.COL_ACCESS: 110, im.COL_PLATFORM: 80,
            im.COL_PRIVATE_IP: 110, im.COL_PUBLIC_IP: 110, im.COL_AGENT: 100}
@@ -62,12 +60,11 @@ def _plain_label(text: str = "") -> QLabel:
     return label
 
 
-class InstancesPane(QWidget):
+class InstancesPane(InstancesStatesMixin):
     action_requested = Signal(str, object)  # (action, InstanceRow)
     profile_changed = Signal(str)
     refreshed = Signal()  # a refresh finished (or failed); not emitted when cancelled
     diagnose_requested = Signal(object)  # InstanceRow: "why can't I connect?"
-    setup_requested = Signal()  # no profile at all: take the user to the first-run guide
 
     def __init__(self, runner: TaskRunner, source: CredentialSource, favourites: Favourites,
                  permissions: PermissionCache, *, profiles: Sequence[str] = (),
@@ -176,36 +173,7 @@ class InstancesPane(QWidget):
         for col, width in _WIDTHS.items():
             hh.resizeSection(col, width)
 
-        self.empty_profile = EmptyState(
-            "Pick a profile to see instances",
-            "The instances you may connect to, across regions, will appear here, with the "
-            "reason for any you cannot reach.")
-        self.no_profiles = EmptyState(
-            NO_PROFILES_TITLE, "Instances are found with an AWS profile. Set one up in "
-            "Profiles: sign in with SSO, add access keys, or open a config file you have.",
-            "Set up a profile")
-        self.no_profiles.action.connect(self.setup_requested)
-        self.loading = EmptyState("Looking for instances…",
-                                  "Asking EC2 and Systems Manager in each region.")
-        self.empty_none = EmptyState(
-            "No instances found",
-            "No EC2 instances or managed nodes in the selected regions. Try "
-            "“All enabled regions”.", "Search all enabled regions")
-        self.empty_none.action.connect(self._search_all)
-        self.empty_filtered = EmptyState(
-            "Nothing matches", "Every instance is hidden by the filter or by “Only what I "
-            "can connect to”.", "Show all")
-        self.empty_filtered.action.connect(self.show_all)
-        self.error_state = EmptyState("Could not list instances", "", "Retry")
-        self.error_state.action.connect(self.refresh)
-        self.stack = QStackedWidget()
-        for widget in (self.view, self.empty_profile, self.no_profiles, self.loading,
-                       self.empty_none, self.empty_filtered, self.error_state):
-            self.stack.addWidget(widget)
-            if isinstance(widget, EmptyState):
-                # Texts change later (error messages); a wrapped label sized for the first
-                # text would clip the next one.
-                widget.text_label.setMinimumWidth(480)
+        self._build_states()
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -369,37 +337,6 @@ class InstancesPane(QWidget):
                   for region, text in sorted(self.region_errors.items())]
         self.banner_label.setText("\n".join(lines))
         self.banner.setVisible(True)
-
-    # --- presentation -----------------------------------------------------------------------
-    _failed = False
-
-    def _update_state(self, *_: object) -> None:
-        total, shown = self.model.rowCount(), self.proxy.rowCount()
-        self.count_label.setText(f"{shown} of {total} shown" if total else "")
-        if not self.profile:
-            none = self.profiles_known and self.profile_box.count() == 0
-            page: QWidget = self.no_profiles if none else self.empty_profile
-        elif total:
-            page = self.view if shown else self.empty_filtered
-        elif self.busy:
-            page = self.loading
-        elif self._failed:
-            page = self.error_state
-        elif self.region_errors and len(self.region_errors) >= self.regions_done > 0:
-            self.error_state.set_text("Could not list instances",
-                                      "No region could be searched; see the messages above.")
-            page = self.error_state
-        elif self.last_refreshed is None:
-            self.empty_none.set_text("Press Refresh to list instances",
-                                     f"Profile “{self.profile}” is selected.")
-            page = self.empty_none
-        else:
-            self.empty_none.set_text("No instances found",
-                                     "No EC2 instances or managed nodes in the selected "
-                                     "regions. Try “All enabled regions”.")
-            page = self.empty_none
-        if self.stack.currentWidget() is not page:
-            self.stack.setCurrentWidget(page)
 
     def show_all(self) -> None:
         self.filter_edit.clear()
