@@ -36,6 +36,7 @@ from app.ui.widgets.empty_state import EmptyState
 
 if TYPE_CHECKING:
     from app.core.checks import Check
+    from app.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,7 @@ class GangwayApplication(QApplication):
         self._wire_sessions()
         self._wire_doctor()
         self._wire_quick_connect()
+        self._wire_settings()
         self.services.start()
         self.aboutToQuit.connect(self.shutdown)
 
@@ -136,6 +138,33 @@ class GangwayApplication(QApplication):
         self.window.add_settings_action("Terminal and Sessions…", sessions.open_settings)
         pane.model.rowsInserted.connect(lambda *_: sessions.set_names(
             {r.instance_id: r.name for r in pane.model.rows}))
+
+    def _wire_settings(self) -> None:
+        """Settings (Ctrl+,) in one dialog; every save is applied at once, no restart."""
+        from app.ui.bridges.settings import SettingsBridge
+
+        self.settings_bridge = SettingsBridge(self.services.settings, self)
+        self.settings_bridge.changed.connect(self.apply_settings)
+        action = self.window.add_settings_action("&All Settings…", self.open_preferences)
+        action.setShortcut("Ctrl+,")
+        self._applied: Settings | None = None
+        self.apply_settings(self.services.settings.load())
+
+    def open_preferences(self) -> QWidget:
+        from app.ui.dialogs.preferences import PreferencesDialog
+
+        dialog = PreferencesDialog(self.services.settings, self.services.tasks, self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.preferences = dialog
+        return dialog
+
+    def apply_settings(self, settings: Settings) -> None:
+        from app.ui.settings_apply import Targets, apply
+
+        before, self._applied = self._applied, settings
+        apply(settings, before, Targets(self, self.window, self.tray, self.services.credentials,
+                                        self.panes.instances, self.services.tasks))
 
     def _wire_quick_connect(self) -> None:
         """Ctrl+K and the tray open the palette; it connects through its own SessionActions,

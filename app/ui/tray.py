@@ -36,6 +36,7 @@ class Tray(QObject):
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._on_activated)
         self.sections: list[MenuSection] = []
+        self.messages = True  # Settings > General > notifications
         self.rebuild()
 
     @staticmethod
@@ -65,7 +66,7 @@ class Tray(QObject):
         self.menu.addAction(quit_action)
 
     def notify(self, title: str, text: str) -> None:
-        if self.icon.isVisible() and QSystemTrayIcon.supportsMessages():
+        if self.messages and self.icon.isVisible() and QSystemTrayIcon.supportsMessages():
             self.icon.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 8000)
 
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:

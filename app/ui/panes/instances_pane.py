@@ -80,6 +80,9 @@ class InstancesPane(InstancesStatesMixin):
         self.regions_done = 0
         self.last_refreshed: float | None = None
         self.account = ""  # the caller's account, from the last discovery (for IAM fixes)
+        self.default_regions: tuple[str, ...] = ()  # Settings > Instances; () = the profile's
+        self.auto_refresh = QTimer(self)
+        self.auto_refresh.timeout.connect(self._auto_refresh)
 
         self.model = InstancesModel(favourites.load(), self)
         self.proxy = InstancesFilter(self)
@@ -249,7 +252,8 @@ class InstancesPane(InstancesStatesMixin):
             return
         self.cancel()
         choice = self.region_box.currentText()
-        regions = () if choice in (DEFAULT_REGION, ALL_REGIONS) else (choice,)
+        regions = (self.default_regions if choice == DEFAULT_REGION else
+                   () if choice == ALL_REGIONS else (choice,))
         self.model.clear()
         self.region_errors.clear()
         self._show_errors()
@@ -382,6 +386,19 @@ class InstancesPane(InstancesStatesMixin):
         row = self.row_for(self.view.indexAt(pos))
         if row is not None:
             self.build_menu(row).popup(self.view.viewport().mapToGlobal(pos))
+
+    def apply_settings(self, regions: tuple[str, ...], refresh_minutes: float) -> None:
+        """Settings > Instances, applied at once: the regions the next refresh searches, and
+        a timer that refreshes while the pane has a profile (0 = only when asked)."""
+        self.default_regions = regions
+        if refresh_minutes > 0:
+            self.auto_refresh.start(int(refresh_minutes * 60_000))
+        else:
+            self.auto_refresh.stop()
+
+    def _auto_refresh(self) -> None:
+        if self.profile and not self.busy and self.isVisible():
+            self.refresh()
 
     def set_plugin_missing(self, missing: bool) -> None:
         """Say in the Access column that nothing connects until the plugin is installed."""

@@ -32,6 +32,11 @@ def _label(field: dataclasses.Field[Any]) -> str:
     return str(field.metadata.get("label") or field.name.replace("_", " ").capitalize())
 
 
+def _member(kind: type[enum.Enum], combo: QComboBox) -> Callable[[], enum.Enum]:
+    # Qt hands a StrEnum back as its plain value; the section wants the member.
+    return lambda: kind(combo.currentData())
+
+
 def _stripped(line: QLineEdit) -> Callable[[], str]:
     return lambda: line.text().strip()
 
@@ -67,7 +72,7 @@ class SectionForm(QWidget):
                     combo.addItem(ENUM_WORDS.get(str(member.value), str(member.value)), member)
                 combo.setCurrentIndex(combo.findData(value))
                 editor = combo
-                self.readers[field.name] = combo.currentData
+                self.readers[field.name] = _member(kind, combo)
                 form.addRow(_label(field) + ":", combo)
             elif kind in (int, float):
                 spin: QSpinBox | QDoubleSpinBox = QSpinBox() if kind is int else QDoubleSpinBox()
