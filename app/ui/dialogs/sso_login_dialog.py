@@ -35,6 +35,7 @@ from app.core.aws.profiles.writer import ProfileWriter, SsoProfileSpec
 from app.core.errors import ProfileError
 from app.ui.errors import error_text
 from app.ui.tasks import Task, TaskRunner
+from app.ui.widgets.colours import ERROR_CSS
 
 NEW_SESSION = "New SSO session…"
 
@@ -177,7 +178,7 @@ class SsoLoginDialog(QDialog):
             self.pick_form.setRowVisible(w, new and not (w is self.new_name and self.legacy))
 
     def _fail(self, text: str) -> None:
-        self.status.setStyleSheet("color: #c0392b;")
+        self.status.setStyleSheet(ERROR_CSS)
         self.status.setText(text)
 
     def _error(self, exc: BaseException) -> None:

@@ -18,6 +18,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
+from PySide6.QtGui import QGuiApplication, QPalette
 
 from app.core.aws.discovery.permissions import Access
 from app.core.aws.discovery.rows import InstanceRow
@@ -46,7 +47,8 @@ _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
 _ROW = int(ROW_ROLE)
 _SORT = int(SORT_ROLE)
 _NCOLS = len(_HEADERS)
-_ROLES = frozenset((_DISPLAY, _TOOLTIP, _ROW, _SORT))
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)
+_ROLES = frozenset((_DISPLAY, _TOOLTIP, _ROW, _SORT, _FOREGROUND))
 HANDLED_ROLES = _ROLES  # the roles data() answers; anything else is None
 
 
@@ -69,12 +71,22 @@ def access_text(row: InstanceRow) -> str:
     if row.state and row.state not in ("running",):
         return row.state
     if not row.managed:
-        return "not managed"
+        return "no SSM agent"
     if row.ping_status != "Online":
-        return row.ping_status or "offline"
+        return "agent offline"
     if row.permission.access is Access.DENIED:
-        return "denied"
+        return "denied by IAM"
     return "no"
+
+
+# The SSM agent's PingStatus, in words.
+AGENT_WORDS = {"Online": "online", "ConnectionLost": "connection lost", "Inactive": "inactive"}
+
+
+def agent_text(row: InstanceRow) -> str:
+    if not row.ping_status:
+        return "no agent"
+    return AGENT_WORDS.get(row.ping_status, row.ping_status)
 
 
 NEEDS_PLUGIN = "needs the session-manager-plugin"
@@ -111,7 +123,7 @@ def explain(row: InstanceRow) -> str:
 # runs for every painted cell).
 _TEXT: tuple[Callable[[InstanceRow], str], ...] = (
     lambda r: r.name, lambda r: r.instance_id, lambda r: r.region, state_text,
-    lambda r: r.ping_status or "not managed", access_text, lambda r: r.platform,
+    agent_text, access_text, lambda r: r.platform,
     lambda r: r.private_ip, lambda r: r.public_ip, lambda r: r.agent_version, tags_text)
 
 
@@ -193,17 +205,28 @@ class InstancesModel(QAbstractTableModel):
             return row
         if role == _SORT:
             return sort_key(row, col, row_key(row) in self._favs)
+        if role == _FOREGROUND:
+            # No way in: the row reads dimmed (the palette's muted text), the reason on hover.
+            if row.connectable:
+                return None
+            return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
         if role == _TOOLTIP:
-            if col in (COL_ACCESS, COL_STATE, COL_SSM):
-                note = ("\nThis computer has no session-manager-plugin: Help > Doctor shows "
-                        "how to install it." if self._plugin_missing else "")
-                return plain_tooltip(explain(row) + note)
-            if col == COL_TAGS:
-                return plain_tooltip("\n".join(f"{k} = {v}" for k, v in row.tags))
-            if col == COL_FAV:
-                return "Toggle favourite (double-click)"
-            return plain_tooltip(_display(row, col, False))
+            return self._tooltip(row, col)
         return None
+
+    def _tooltip(self, row: InstanceRow, col: int) -> str:
+        if not row.connectable and col not in (COL_ACCESS, COL_STATE, COL_SSM, COL_FAV):
+            why = row.capabilities.why_not("shell") or "no way in"
+            return plain_tooltip(f"{_display(row, col, False)}\nCannot connect: {why}")
+        if col in (COL_ACCESS, COL_STATE, COL_SSM):
+            note = ("\nThis computer has no session-manager-plugin: Help > Doctor shows "
+                    "how to install it." if self._plugin_missing else "")
+            return plain_tooltip(explain(row) + note)
+        if col == COL_TAGS:
+            return plain_tooltip("\n".join(f"{k} = {v}" for k, v in row.tags))
+        if col == COL_FAV:
+            return "Toggle favourite (double-click)"
+        return plain_tooltip(_display(row, col, False))
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self._sort = (column, order)

@@ -47,6 +47,7 @@ from app.ui.panes.instances_discovery import (
 from app.ui.panes.instances_menu import build_menu
 from app.ui.panes.instances_states import InstancesStatesMixin
 from app.ui.tasks import Task, TaskRunner
+from app.ui.widgets.colours import BANNER_CSS
 from app.ui.widgets.profile_box import ProfileBox
 
 _WIDTHS = {im.COL_FAV: 28, im.COL_NAME: 220, im.COL_ID: 170, im.COL_REGION: 110,
@@ -137,8 +138,7 @@ class InstancesPane(InstancesStatesMixin):
 
         self.banner = QFrame()
         self.banner.setObjectName("regionErrors")
-        self.banner.setStyleSheet("QFrame#regionErrors { background: #fff4e5; "
-                                  "border: 1px solid #f0b060; border-radius: 4px; }")
+        self.banner.setStyleSheet(BANNER_CSS.format(name="regionErrors"))
         self.banner_label = _plain_label()
         self.banner_label.setWordWrap(True)
         banner_layout = QVBoxLayout(self.banner)

@@ -48,6 +48,7 @@ from app.ui.mfa_broker import MfaBroker
 from app.ui.models.profiles_model import COL_NAME, SORT_ROLE, ProfilesModel
 from app.ui.panes.profile_edits import ProfileEditsMixin
 from app.ui.tasks import TaskRunner
+from app.ui.widgets.colours import BANNER_CSS, ERROR_CSS
 from app.ui.widgets.empty_state import EmptyState
 from app.ui.widgets.first_run import FirstRunGuide
 
@@ -68,11 +69,10 @@ def _plain(text: str = "") -> QLabel:
     return label
 
 
-def _banner(name: str, colour: str) -> tuple[QFrame, QVBoxLayout]:
+def _banner(name: str) -> tuple[QFrame, QVBoxLayout]:
     frame = QFrame()
     frame.setObjectName(name)
-    frame.setStyleSheet(f"QFrame#{name} {{ background: {colour}; border-radius: 4px; }}"
-                        f"QFrame#{name} QLabel {{ color: #222; }}")
+    frame.setStyleSheet(BANNER_CSS.format(name=name))
     layout = QVBoxLayout(frame)
     layout.setContentsMargins(10, 6, 10, 6)
     frame.hide()
@@ -133,11 +133,11 @@ class ProfilesPane(ProfileEditsMixin):
             self.actions_by_name[key] = action
 
         self.keyring_label = _plain(KEYRING_NOTICE)
-        self.keyring_frame, lay = _banner("keyringNotice", "#fdf1d6")
+        self.keyring_frame, lay = _banner("keyringNotice")
         lay.addWidget(self.keyring_label)
         self.keyring_frame.setVisible(keyring_real is False)
 
-        self.problems_frame, lay = _banner("problems", "#fde2dd")
+        self.problems_frame, lay = _banner("problems")
         self.problems_title = _plain("Some lines of your AWS files could not be read. Every "
                                      "other profile is listed below.")
         font = self.problems_title.font()
@@ -148,7 +148,7 @@ class ProfilesPane(ProfileEditsMixin):
         lay.addWidget(self.problems_title)
         lay.addWidget(self.problems_label)
 
-        self.changed_frame, lay = _banner("fileChanged", "#fdf1d6")
+        self.changed_frame, lay = _banner("fileChanged")
         row = QHBoxLayout()
         self.changed_label = _plain()
         self.changed_reload = QPushButton("Reload")
@@ -325,7 +325,7 @@ class ProfilesPane(ProfileEditsMixin):
     # --- messages ----------------------------------------------------------------------------
 
     def show_message(self, text: str, error: bool = False) -> None:
-        self.message_label.setStyleSheet("color: #c0392b;" if error else "")
+        self.message_label.setStyleSheet(ERROR_CSS if error else "")
         self.message_label.setText(text)
         self.message_label.setVisible(bool(text))
 
