@@ -11,14 +11,12 @@ import argparse
 import logging
 import signal
 import sys
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from app import APP_ID, APP_NAME, __version__
 from app.core.ipc import send as ipc_send
@@ -214,6 +212,7 @@ class GangwayApplication(QApplication):
         self.doctor: QWidget | None = None
         self.checks: list[Check] | None = None
         self.window.add_help_action("IAM &Policy Helper…", self.open_policy_helper)
+        self.window.about_provider = self.open_about
         self.window.add_help_action("&Doctor…", self.open_doctor, "Ctrl+Shift+D")
         self.panes.instances.diagnose_requested.connect(lambda row: self.open_doctor(row=row))
         self.panes.profiles.doctor_requested.connect(self.open_doctor)
@@ -253,6 +252,14 @@ class GangwayApplication(QApplication):
         dialog.show()
         return dialog
 
+    def open_about(self) -> QWidget:
+        from app.ui.dialogs.about import AboutDialog
+
+        dialog = AboutDialog(self.services.tasks, self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
     def open_policy_helper(self) -> QWidget:
         """Account and user from the Instances pane's profile, as far as Gangway knows them."""
         from app.ui.dialogs.policy_helper import PolicyHelper
@@ -288,17 +295,10 @@ class GangwayApplication(QApplication):
 
 
 def _install_excepthook(app: GangwayApplication) -> None:
-    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-        log.critical("unhandled exception:\n%s", "".join(traceback.format_exception(kind, exc, tb)))
-        if kind is KeyboardInterrupt:
-            app.quit()
-            return
-        QMessageBox.critical(
-            app.window if app.window.isVisible() else None, f"{APP_NAME}: unexpected error",
-            f"{kind.__name__}: {exc}\n\nGangway keeps running; details are in "
-            f"{app.paths.log_file}.")
+    from app.ui.crash import make_hook
 
-    sys.excepthook = hook
+    sys.excepthook = make_hook(lambda: app.window if app.window.isVisible() else None,
+                               app.paths.log_file, app.quit)
 
 
 def _handle_sigint(app: GangwayApplication) -> QTimer:

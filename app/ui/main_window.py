@@ -33,6 +33,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.paths = paths
         self.hide_on_close = hide_on_close
+        self.about_provider: Callable[[], object] | None = None
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(app_icon())
         self.resize(1180, 740)
@@ -136,6 +137,9 @@ class MainWindow(QMainWindow):
         return _add_first(self.view_menu, QAction(text, self), slot, shortcut)
 
     def _about(self) -> None:
+        if self.about_provider is not None:  # the application's, with versions
+            self.about_provider()
+            return
         QMessageBox.about(
             self, f"About {APP_NAME}",
             f"{APP_NAME} {__version__}\n\nSSH, shells and tunnels over AWS Systems Manager "
