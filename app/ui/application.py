@@ -103,6 +103,7 @@ class GangwayApplication(QApplication):
         self._wire_doctor()
         self._wire_quick_connect()
         self._wire_settings()
+        self._wire_window_state()
         self.services.start()
         self.aboutToQuit.connect(self.shutdown)
 
@@ -136,6 +137,22 @@ class GangwayApplication(QApplication):
         self.window.add_settings_action("Terminal and Sessions…", sessions.open_settings)
         pane.model.rowsInserted.connect(lambda *_: sessions.set_names(
             {r.instance_id: r.name for r in pane.model.rows}))
+
+    def _wire_window_state(self) -> None:
+        """Geometry, the last page, columns and sort come back; saved again on quit."""
+        from app.ui.widgets.column_chooser import install_column_chooser
+        from app.ui.window_state import WindowState
+
+        self.window_state = WindowState(self.paths.data_dir)
+        self.tables = {"instances": self.panes.instances.view,
+                       "sessions": self.panes.sessions.view}
+        for view in self.tables.values():
+            install_column_chooser(view)
+        self.window_state.restore(self.window, self.tables, self.window.show_pane)
+
+    def save_window_state(self) -> None:
+        item = self.window.nav.currentItem()
+        self.window_state.save(self.window, self.tables, item.text() if item else "")
 
     def _wire_settings(self) -> None:
         """Settings (Ctrl+,) in one dialog; every save is applied at once, no restart."""
@@ -288,6 +305,7 @@ class GangwayApplication(QApplication):
 
     def shutdown(self) -> None:
         log.info("shutting down")
+        self.save_window_state()
         self.services.stop()
         self.ipc.close()
         if self.tray is not None:

@@ -36,8 +36,8 @@ class MainWindow(QMainWindow):
         self.about_provider: Callable[[], object] | None = None
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(app_icon())
-        self.resize(1180, 740)
-        self.setMinimumSize(QSize(760, 480))
+        self.resize(default_size())
+        self.setMinimumSize(MINIMUM_SIZE)
 
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
@@ -169,3 +169,18 @@ def _add_first(menu: QMenu, action: QAction, slot: Callable[[], object],
     else:
         menu.addAction(action)
     return action
+
+
+DEFAULT_SIZE = QSize(1440, 860)  # every Instances column unclipped
+MINIMUM_SIZE = QSize(760, 480)
+
+
+def default_size() -> QSize:
+    """The first-run size: wide enough for the Instances table, never past the screen."""
+    from PySide6.QtGui import QGuiApplication
+
+    screen = QGuiApplication.primaryScreen()
+    if screen is None:
+        return DEFAULT_SIZE
+    room = screen.availableGeometry().size() * 0.92
+    return DEFAULT_SIZE.boundedTo(room).expandedTo(MINIMUM_SIZE)
