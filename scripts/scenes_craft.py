@@ -129,3 +129,86 @@ def policy_helper(ctx: Ctx) -> None:
     ctx.settle(200)
     ctx.save(dialog, "policy-helper-tagged")
     dialog.close()
+
+
+@scene("settings")
+def settings_dialog(ctx: Ctx) -> None:
+    dialog = ctx.app.open_preferences()
+    ctx.settle(400)
+    for index in range(dialog.tabs.count()):
+        dialog.tabs.setCurrentIndex(index)
+        ctx.settle(150)
+        ctx.save(dialog, f"settings-{dialog.tabs.tabText(index).lower()}")
+    dialog.reject()
+
+
+@scene("window-2000-rows-default-size")
+def window_2000_rows(ctx: Ctx) -> None:
+    """The real window at its first-run size with 2,000 rows: every column must fit."""
+    from app.ui.main_window import default_size
+    from tests.ui.instances_factory import fleet
+
+    app = ctx.app
+    app.show_window()
+    app.window.resize(default_size())
+    pane = app.panes.instances
+    saved = list(pane.model.rows)
+    app.window.show_pane("Instances")
+    ctx.settle(200)
+    pane.cancel()  # the pane's first look starts a refresh; these rows are synthetic
+    pane.model.set_rows(fleet(2000))
+    pane.only_connectable.setChecked(False)
+    ctx.settle(500)
+    header = pane.view.horizontalHeader()
+    shown = sum(header.sectionSize(c) for c in range(header.count())
+                if not header.isSectionHidden(c))
+    if shown > pane.view.viewport().width() + 1:
+        ctx.notes.append(f"2000-rows: columns need {shown}px, the table has "
+                         f"{pane.view.viewport().width()}px")
+    ctx.save(app.window, "window-2000-rows-default-size")
+    pane.model.set_rows(saved)
+
+
+def _panes(ctx: Ctx, suffix: str) -> None:
+    from tests.ui.instances_factory import fleet
+
+    app = ctx.app
+    app.show_window()
+    window = app.window
+    pane = app.panes.instances
+    saved = list(pane.model.rows)
+    pane.model.set_rows(fleet(60))
+    pane.only_connectable.setChecked(False)
+    for title in ("Profiles", "Instances", "Sessions"):
+        window.show_pane(title)
+        ctx.settle(400)
+        if title == "Instances" and pane.busy:
+            pane.cancel()
+            pane.model.set_rows(fleet(60))
+            ctx.settle(300)
+        ctx.save(window, f"{title.lower()}-{suffix}")
+    pane.model.set_rows(saved)
+    window.show_pane("Profiles")
+
+
+@scene("panes-light-dark")
+def panes_light_dark(ctx: Ctx) -> None:
+    from app.core.settings import Theme
+    from app.ui import theme
+
+    for mode, suffix in ((Theme.LIGHT, "light"), (Theme.DARK, "dark")):
+        theme.apply(ctx.app, mode)
+        ctx.settle(300)
+        _panes(ctx, suffix)
+        if mode is Theme.DARK:
+            qc = ctx.app.quick_connect
+            dialog = qc.open(ctx.app.window)
+            dialog.edit.setText("web")
+            ctx.settle(300)
+            ctx.save(dialog, "quick-connect-dark")
+            dialog.close()
+            doctor = ctx.app.open_doctor(checks=_empty_checks())
+            ctx.settle(300)
+            ctx.save(doctor, "doctor-dark")
+            doctor.close()
+    theme.apply(ctx.app, Theme.SYSTEM)

@@ -52,10 +52,18 @@ class CredentialSettings:
 class SessionSettings:
     """How sessions start: the ProxyCommand mode, the reason prompt, the terminal."""
 
-    mode: Mode = Mode.BUILTIN
-    ask_reason: bool = False
-    terminal: str = ""  # a FoundTerminal kind/name; "" = the first detected
-    template: str = ""  # custom terminal command with {command}; wins over `terminal`
+    mode: Mode = field(default=Mode.BUILTIN, metadata={
+        "label": "ProxyCommand mode", "help": "How ssh reaches the instance: Gangway's own "
+        "plugin runner, or `aws ssm start-session` (needs the AWS CLI v2)."})
+    ask_reason: bool = field(default=False, metadata={
+        "label": "Ask for a reason before each shell session",
+        "help": "Session Manager records it for audit."})
+    # a FoundTerminal kind/name; "" = the first detected
+    terminal: str = field(default="", metadata={"label": "Terminal"})
+    # custom terminal command with {command}; wins over `terminal`
+    template: str = field(default="", metadata={
+        "label": "Custom terminal command",
+        "help": "e.g. myterm --hold -e {command}; when set, it is used instead of Terminal."})
 
 
 class Theme(enum.StrEnum):

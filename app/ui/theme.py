@@ -57,12 +57,18 @@ def apply(app: QApplication, theme: Theme) -> None:
     if theme is Theme.SYSTEM:
         hints.unsetColorScheme()
         app.setPalette(app.style().standardPalette())
-        return
-    fusion = QStyleFactory.create("Fusion")
-    if fusion is not None and app.style().name().lower() != "fusion":
-        app.setStyle(fusion)
-    hints.setColorScheme(Qt.ColorScheme.Dark if theme is Theme.DARK else Qt.ColorScheme.Light)
-    app.setPalette(palette_for(theme))
+    else:
+        fusion = QStyleFactory.create("Fusion")
+        if fusion is not None and app.style().name().lower() != "fusion":
+            app.setStyle(fusion)
+        hints.setColorScheme(Qt.ColorScheme.Dark if theme is Theme.DARK
+                             else Qt.ColorScheme.Light)
+        app.setPalette(palette_for(theme))
+    # Style sheets resolve palette(...) when polished: polish those widgets again.
+    for widget in app.allWidgets():
+        sheet = widget.styleSheet()
+        if sheet:
+            widget.setStyleSheet(sheet)
 
 
 def is_dark(app: QApplication) -> bool:

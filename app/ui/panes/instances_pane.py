@@ -50,9 +50,9 @@ from app.ui.tasks import Task, TaskRunner
 from app.ui.widgets.colours import BANNER_CSS
 from app.ui.widgets.profile_box import ProfileBox
 
-_WIDTHS = {im.COL_FAV: 28, im.COL_NAME: 180, im.COL_ID: 150, im.COL_REGION: 105,
-           im.COL_STATE: 75, im.COL_SSM: 110, im.COL_ACCESS: 110, im.COL_PLATFORM: 70,
-           im.COL_PRIVATE_IP: 100, im.COL_PUBLIC_IP: 100, im.COL_AGENT: 100}
+_WIDTHS = {im.COL_FAV: 28, im.COL_NAME: 175, im.COL_ID: 145, im.COL_REGION: 105,
+           im.COL_STATE: 65, im.COL_SSM: 105, im.COL_ACCESS: 105, im.COL_PLATFORM: 65,
+           im.COL_PRIVATE_IP: 95, im.COL_PUBLIC_IP: 95, im.COL_AGENT: 95}
 
 
 def _plain_label(text: str = "") -> QLabel:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QSpinBox,
+    QStyle,
     QWidget,
 )
 
@@ -96,7 +97,12 @@ class SectionForm(QWidget):
                 note.setTextFormat(Qt.TextFormat.PlainText)
                 note.setWordWrap(True)
                 note.setStyleSheet("color: palette(placeholder-text);")
-                form.addRow("", note)
+                if kind is bool:  # under the check box's text, the full width
+                    note.setIndent(self.style().pixelMetric(
+                        QStyle.PixelMetric.PM_IndicatorWidth) + 6)
+                    form.addRow(note)
+                else:
+                    form.addRow("", note)
             editor.setObjectName(field.name)
             self.editors[field.name] = editor
 
