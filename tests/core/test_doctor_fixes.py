@@ -17,6 +17,15 @@ from app.core.checks import Status
 from tests.ui.instances_factory import make_row
 
 
+@pytest.fixture(autouse=True)
+def _no_keyring_probe(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The keyring check names the backend; a probe here would make keyring remember, for
+    the whole process, which backends were viable in this test's environment (keyring's
+    get_all_keyring runs once), and a later test with a real gnome-keyring would not find
+    it. An explicit backend skips the probe."""
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+
+
 def _os_release(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "os-release"
     path.write_text(text)
