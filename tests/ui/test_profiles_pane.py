@@ -390,3 +390,12 @@ def test_role_with_mfa_asks_once_for_the_role(env: Env) -> None:
         dialog.ok_button.click()
     assert env.state("role-mfa").startswith("valid until ")
     assert env.broker.dialogs_shown == 1
+
+
+def test_filter_narrows_the_profiles_list(env: Env) -> None:
+    pane = env.pane
+    env.qtbot.keyClicks(pane.filter_edit, "MFA")
+    shown = {pane.proxy.index(i, COL_NAME).data() for i in range(pane.proxy.rowCount())}
+    assert shown == {"mfa", "role-mfa"}  # by name and by kind ("assume role + MFA")
+    pane.filter_edit.clear()
+    assert pane.proxy.rowCount() == len(env.names())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
 from app.core.actions import Action
@@ -26,6 +26,13 @@ ACTIONS: tuple[tuple[Action, str], ...] = (
     (Action.PORT_FORWARD, "Forward a port…"),
     (Action.RDP, "Remote desktop (RDP)"),
 )
+
+# What the Instances table's keys do (SessionActions.SHORTCUTS), shown next to each entry.
+MENU_KEYS: dict[Action, str] = {
+    Action.SHELL: "Return", Action.SHELL_REASON: "Ctrl+Shift+R",
+    Action.SHELL_COMMAND: "Ctrl+Shift+E", Action.SSH: "Ctrl+Shift+S",
+    Action.SFTP: "Ctrl+Shift+F", Action.SCP: "Ctrl+Shift+U", Action.COPY_SSH: "Ctrl+Shift+C"}
+
 
 def menu_text(text: str) -> str:
     """Hostile text safe for a QAction: no mnemonics, no tab (shortcut separator), one line."""
@@ -51,6 +58,8 @@ def build_menu(parent: QWidget, row: InstanceRow, *, favourite: bool,
         if not cap.ok:
             item.setStatusTip(menu_text(cap.reason))
             item.setToolTip(plain_tooltip(cap.reason))
+        if action in MENU_KEYS:  # the keys that do it in the table, shown in the menu
+            item.setShortcut(QKeySequence(MENU_KEYS[action]))
         item.triggered.connect(lambda _=False, a=action, r=row: on_action(a, r))
     menu.setToolTipsVisible(True)
     menu.addSeparator()

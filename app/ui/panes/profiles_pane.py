@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMenu,
     QPushButton,
     QStackedWidget,
@@ -166,6 +167,13 @@ class ProfilesPane(ProfileEditsMixin):
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)
         self.proxy.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        # A few dozen rows: the stock proxy's every-column, case-blind filter is enough.
+        self.proxy.setFilterKeyColumn(-1)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter profiles by name, kind, region or account")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
         self.table = QTableView()
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
@@ -205,6 +213,7 @@ class ProfilesPane(ProfileEditsMixin):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 8)
         layout.addWidget(self.toolbar)
+        layout.addWidget(self.filter_edit)
         for banner in (self.keyring_frame, self.problems_frame, self.changed_frame,
                        self.message_label):
             layout.addWidget(banner)
@@ -246,6 +255,7 @@ class ProfilesPane(ProfileEditsMixin):
                 "access keys, a role or an SSO login." if not problems else
                 "The problems above kept every profile from being read. Fix the lines named "
                 "there, then Reload, or create a new profile.")
+        self.filter_edit.setVisible(bool(view.rows))
         first_run = not view.rows and not problems
         self.stack.setCurrentWidget(self.table if view.rows else
                                     self.guide if first_run else self.empty)
