@@ -120,6 +120,7 @@ class GangwayApplication(QApplication):
         services.tasks.submit(end_orphaned_sessions, SessionHistory(services.paths.data_dir),
                               services.credentials, prompt=False, name="end orphaned sessions")
         self.window.add_settings_action("Credentials and MFA…", self.panes.profiles.open_settings)
+        self.panes.profiles.status_sink = self.window.show_message
         if self.tray is not None:
             services.expiry.expiring.connect(self.tray.notify)
             self.tray.add_section(credentials_section(services.expiry))
@@ -132,6 +133,7 @@ class GangwayApplication(QApplication):
         actions = SessionActions(self.services.tasks, self.paths, self.services.settings, pane,
                                  profile=lambda _row: pane.profile)
         pane.action_requested.connect(actions.trigger)
+        actions.launched.connect(self._launched)
         actions.install_shortcuts(pane.view, pane.selected_row)
         self.session_actions = actions
         self.window.add_settings_action("Terminal and Sessions…", sessions.open_settings)
@@ -209,6 +211,7 @@ class GangwayApplication(QApplication):
         actions = SessionActions(s.tasks, self.paths, s.settings, self.window,
                                  profile=qc.profile_of)
         qc.action_requested.connect(actions.trigger)
+        actions.launched.connect(self._launched)
         pane.refreshed.connect(lambda: qc.remember(pane.profile, pane.model.rows)
                                if pane.model.rowCount() or not pane.region_errors else None)
         s.expiry.rows_changed.connect(lambda: qc.rebuild() if qc.loaded else None)
@@ -222,6 +225,15 @@ class GangwayApplication(QApplication):
             self.tray.add_section(quick_connect_section(open_palette))
         self.quick_connect, self.palette_actions = qc, actions
         QTimer.singleShot(1000, qc.load)  # after the first paint; opening before also loads
+
+    def _launched(self, launched: object) -> None:
+        """Say in the status bar that a terminal opened (the session itself is in it)."""
+        req = getattr(launched, "request", None)
+        target = getattr(req, "target", None)
+        if target is not None:
+            who = target.name or target.instance_id
+            label = getattr(getattr(req, "action", None), "label", "a session")
+            self.window.show_message(f"Opened {label} on {who} in a new terminal.")
 
     def _wire_doctor(self) -> None:
         """Help > Doctor. After start-up the checks run once in the background: the Access

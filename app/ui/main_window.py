@@ -83,6 +83,15 @@ class MainWindow(QMainWindow):
     def set_status(self, text: str) -> None:
         self.status_label.setText(text)
 
+    def show_message(self, text: str, error: bool = False) -> None:
+        """A transient message in the status bar: it never pushes the table down, and it
+        goes away (errors stay longer; the next message replaces it)."""
+        if not text:
+            self.statusBar().clearMessage()
+            return
+        self.statusBar().showMessage(("Problem: " if error else "") + text,
+                                     ERROR_MS if error else MESSAGE_MS)
+
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         close = QAction("&Close Window", self)
@@ -171,6 +180,7 @@ def _add_first(menu: QMenu, action: QAction, slot: Callable[[], object],
     return action
 
 
+MESSAGE_MS, ERROR_MS = 6_000, 20_000
 DEFAULT_SIZE = QSize(1440, 860)  # every Instances column unclipped
 MINIMUM_SIZE = QSize(760, 480)
 

@@ -399,3 +399,21 @@ def test_filter_narrows_the_profiles_list(env: Env) -> None:
     assert shown == {"mfa", "role-mfa"}  # by name and by kind ("assume role + MFA")
     pane.filter_edit.clear()
     assert pane.proxy.rowCount() == len(env.names())
+
+
+def test_messages_go_to_the_status_bar_and_the_table_stays_put(env: Env, tmp_path: Path) -> None:
+    from app.core.paths import Paths
+    from app.ui.main_window import MainWindow
+
+    window = MainWindow(Paths.for_root(tmp_path / "gw"), [("Profiles", env.pane)])
+    env.qtbot.addWidget(window)
+    window.show()
+    env.pane.status_sink = window.show_message
+    top = env.pane.table.mapTo(window, env.pane.table.rect().topLeft())
+    env.pane.select("unknown")
+    with env.qtbot.waitSignal(env.pane.operation_failed, timeout=20000):
+        env.pane.actions_by_name["identity"].trigger()
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Problem: ") and "Traceback" not in message
+    assert not env.pane.message_label.isVisible()
+    assert env.pane.table.mapTo(window, env.pane.table.rect().topLeft()) == top

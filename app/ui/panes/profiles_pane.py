@@ -10,6 +10,7 @@ user input and may look like markup.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -105,6 +106,7 @@ class ProfilesPane(ProfileEditsMixin):
         self.editor: Any = None
         self.view: ProfilesView | None = None
         self._pending_select: str | None = None
+        self.status_sink: Callable[[str, bool], object] | None = None  # the status bar
 
         self.toolbar = QToolBar()
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -335,8 +337,14 @@ class ProfilesPane(ProfileEditsMixin):
     # --- messages ----------------------------------------------------------------------------
 
     def show_message(self, text: str, error: bool = False) -> None:
+        """In the window's status bar when there is one (the table does not move), else in
+        the line above the table (a pane on its own, in tests and scenes)."""
         self.message_label.setStyleSheet(ERROR_CSS if error else "")
         self.message_label.setText(text)
+        if self.status_sink is not None:
+            self.message_label.hide()
+            self.status_sink(text, error)
+            return
         self.message_label.setVisible(bool(text))
 
     def _failed(self, exc: BaseException) -> None:
