@@ -137,6 +137,7 @@ class SsoLoginDialog(QDialog):
         self.copy_code = QPushButton("Copy code")
         self.copy_code.clicked.connect(self._copy_code)
         self.countdown = _plain()
+        self.countdown.setWordWrap(False)  # centred: a wrapped label would be cut to a line
         self.browser_note = _plain()  # said when the browser could not be opened
         self.browser_note.setStyleSheet(ERROR_CSS)
         self.browser_note.hide()
