@@ -92,6 +92,8 @@ class GangwayApplication(QApplication):
         self.panes = build_panes(self.services)
         self.window = MainWindow(paths, self.panes.titled(), hide_on_close=self.tray is not None)
         self.window.quit_requested.connect(self.quit)
+        self.window.set_nav_icons({"Profiles": "profiles", "Instances": "instances",
+                                   "Tunnels": "tunnels", "Sessions": "sessions"})
         if self.tray is not None:
             self.tray.show_requested.connect(self.show_window)
             self.tray.quit_requested.connect(self.quit)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -74,6 +74,25 @@ class MainWindow(QMainWindow):
         self.panes[title] = pane
         self.stack.addWidget(pane)
         QListWidgetItem(title, self.nav)
+
+    def set_nav_icons(self, names: dict[str, str]) -> None:
+        """Sidebar icons by pane title (resources/ui-icons), redrawn when the palette changes."""
+        self._nav_icons = dict(names)
+        self._paint_nav_icons()
+
+    def _paint_nav_icons(self) -> None:
+        from app.ui.icons import ui_icon
+
+        for index in range(self.nav.count()):
+            item = self.nav.item(index)
+            name = getattr(self, "_nav_icons", {}).get(item.text())
+            if name:
+                item.setIcon(ui_icon(name, self.palette()))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and getattr(self, "_nav_icons", None):
+            self._paint_nav_icons()
 
     def show_pane(self, title: str) -> None:
         titles = list(self.panes)

@@ -417,3 +417,26 @@ def test_messages_go_to_the_status_bar_and_the_table_stays_put(env: Env, tmp_pat
     assert message.startswith("Problem: ") and "Traceback" not in message
     assert not env.pane.message_label.isVisible()
     assert env.pane.table.mapTo(window, env.pane.table.rect().topLeft()) == top
+
+
+def test_state_chips_have_a_colour_and_an_icon(env: Env) -> None:
+    from app.core.aws.credentials.types import CredentialState, CredentialStatus
+    from app.ui.models.profiles_model import state_kind
+
+    # "expired" no longer shares "needs MFA"'s look.
+    assert state_kind(CredentialStatus(CredentialState.EXPIRED), None) == "missing"
+    assert state_kind(CredentialStatus(CredentialState.NEEDS_MFA), None) == "warn"
+    assert state_kind(CredentialStatus(CredentialState.VALID), None) == "ok"
+    model = env.pane.model
+
+    def chip(name: str) -> tuple[Any, Any]:
+        index = model.index(model.row_of(name), COL_STATE)
+        brush = model.data(index, Qt.ItemDataRole.ForegroundRole)
+        icon = model.data(index, Qt.ItemDataRole.DecorationRole)
+        return (brush.color().name() if brush else None), icon.toImage()
+
+    mfa_colour, mfa_icon = chip("mfa")
+    valid_colour, valid_icon = chip("default")
+    assert mfa_colour is not None and valid_colour is None  # only what needs acting on
+    assert not mfa_icon.isNull() and not valid_icon.isNull()
+    assert mfa_icon != valid_icon  # a different shape, not only a different colour

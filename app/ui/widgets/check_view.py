@@ -22,11 +22,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.checks import Check, Status
+from app.ui.icons import tinted
+from app.ui.widgets.colours import state_colour
 
 _WORDS = {Status.OK: "OK", Status.WARN: "Attention", Status.MISSING: "Missing"}
-_ICONS = {Status.OK: QStyle.StandardPixmap.SP_DialogApplyButton,
-          Status.WARN: QStyle.StandardPixmap.SP_MessageBoxWarning,
-          Status.MISSING: QStyle.StandardPixmap.SP_MessageBoxCritical}
+_ICON_NAMES = {Status.OK: "ok", Status.WARN: "warn", Status.MISSING: "missing"}
 
 
 def status_word(status: Status) -> str:
@@ -84,7 +84,8 @@ class CheckView(QFrame):
         grid.setHorizontalSpacing(10)
         icon = QLabel()
         size = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
-        icon.setPixmap(self.style().standardIcon(_ICONS[check.status]).pixmap(size, size))
+        name = _ICON_NAMES[check.status]
+        icon.setPixmap(tinted(name, state_colour(name, self.palette()), size))
         icon.setToolTip(status_word(check.status))
         grid.addWidget(icon, 0, 0, Qt.AlignmentFlag.AlignTop)
         head = QHBoxLayout()

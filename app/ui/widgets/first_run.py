@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.checks import Check, Status
+from app.ui.icons import tinted
+from app.ui.widgets.colours import state_colour
 
 _WIDTH = 620
 WAYS = (
@@ -123,15 +125,15 @@ class FirstRunGuide(QWidget):
             text = ("Missing on this computer: " + ", ".join(c.name for c in missing)
                     + ". The doctor shows how to install "
                     + ("it." if len(missing) == 1 else "them."))
-            icon = QStyle.StandardPixmap.SP_MessageBoxCritical
+            icon = "missing"
         elif warn:
             text = ("Everything essential is here. Could be better: "
                     + ", ".join(c.name for c in warn) + ".")
-            icon = QStyle.StandardPixmap.SP_MessageBoxWarning
+            icon = "warn"
         else:
             text = "This computer has everything Gangway needs."
-            icon = QStyle.StandardPixmap.SP_DialogApplyButton
+            icon = "ok"
         size = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
-        self.doctor_icon.setPixmap(self.style().standardIcon(icon).pixmap(size, size))
+        self.doctor_icon.setPixmap(tinted(icon, state_colour(icon, self.palette()), size))
         self.doctor_label.setText(text)
         self.doctor_button.setVisible(bool(missing or warn))
