@@ -206,3 +206,16 @@ def test_enter_in_the_instances_filter_opens_the_first_match(qtbot, tmp_path) ->
         assert pane.selected_row().name == "web-2"
     finally:
         runner.shutdown(timeout_ms=10000)
+
+
+def test_the_tray_section_opens_the_palette(qtbot) -> None:
+    from PySide6.QtWidgets import QMenu
+
+    from app.ui.tray import quick_connect_section
+
+    opened: list[bool] = []
+    menu = QMenu()
+    quick_connect_section(lambda: opened.append(True))(menu)
+    entry = next(a for a in menu.actions() if a.text() == "Quick connect…")
+    entry.trigger()
+    assert opened == [True]

@@ -215,10 +215,10 @@ class ProfilesPane(ProfileEditsMixin):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 8)
         layout.addWidget(self.toolbar)
-        layout.addWidget(self.filter_edit)
         for banner in (self.keyring_frame, self.problems_frame, self.changed_frame,
                        self.message_label):
             layout.addWidget(banner)
+        layout.addWidget(self.filter_edit)  # right above what it filters
         layout.addWidget(self.stack, 1)
 
         expiry.ticked.connect(self.tick)
