@@ -202,6 +202,7 @@ def _add_first(menu: QMenu, action: QAction, slot: Callable[[], object],
 MESSAGE_MS, ERROR_MS = 6_000, 20_000
 DEFAULT_SIZE = QSize(1440, 860)  # every Instances column unclipped
 MINIMUM_SIZE = QSize(760, 480)
+SMALL_SCREEN_SIZE = QSize(1180, 740)  # the size before; never start smaller than it
 
 
 def default_size() -> QSize:
@@ -212,4 +213,4 @@ def default_size() -> QSize:
     if screen is None:
         return DEFAULT_SIZE
     room = screen.availableGeometry().size() * 0.92
-    return DEFAULT_SIZE.boundedTo(room).expandedTo(MINIMUM_SIZE)
+    return DEFAULT_SIZE.boundedTo(room).expandedTo(SMALL_SCREEN_SIZE)
