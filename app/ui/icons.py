@@ -11,11 +11,10 @@ from functools import lru_cache
 
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
-from PySide6.QtSvg import QSvgRenderer
 
 from app.ui.resources import resources_dir
 
-SIZES = (16, 20, 24, 32, 48)
+SIZES = (16, 20, 40)  # list rows and menus, the sidebar, the sidebar at 2x
 
 
 @lru_cache(maxsize=64)
@@ -24,6 +23,8 @@ def _svg(name: str) -> str:
 
 
 def _pixmap(svg: str, colour: QColor, size: int) -> QPixmap:
+    from PySide6.QtSvg import QSvgRenderer  # loaded with the first icon, not at import
+
     renderer = QSvgRenderer(QByteArray(svg.replace("currentColor", colour.name()).encode()))
     pixmap = QPixmap(size, size)
     pixmap.fill(Qt.GlobalColor.transparent)
@@ -50,9 +51,7 @@ def ui_icon(name: str, palette: QPalette) -> QIcon:
     icon = QIcon()
     normal = palette.color(QPalette.ColorRole.WindowText)
     selected = palette.color(QPalette.ColorRole.HighlightedText)
-    disabled = palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.WindowText)
-    for size in SIZES:
+    for size in SIZES:  # Qt derives the disabled look from the normal pixmap
         icon.addPixmap(_pixmap(svg, normal, size), QIcon.Mode.Normal)
         icon.addPixmap(_pixmap(svg, selected, size), QIcon.Mode.Selected)
-        icon.addPixmap(_pixmap(svg, disabled, size), QIcon.Mode.Disabled)
     return icon

@@ -13,7 +13,7 @@ from typing import Any
 from PySide6.QtWidgets import QApplication, QMainWindow
 
 from app.core.aws.credentials.service import CredentialService
-from app.core.settings import Settings
+from app.core.settings import Settings, Theme
 from app.ui.tasks import TaskRunner
 
 
@@ -31,7 +31,11 @@ def apply(new: Settings, before: Settings | None, t: Targets) -> None:
     from app.core import autostart, selfcmd
     from app.ui import theme
 
-    if before is None or before.appearance != new.appearance:
+    first = before is None
+    # At start the system look is already in place: re-polishing every widget for nothing
+    # would cost start-up time.
+    if (first and new.appearance.theme is not Theme.SYSTEM) or \
+            (not first and before.appearance != new.appearance):  # type: ignore[union-attr]
         theme.apply(t.app, new.appearance.theme)
     t.credentials.durations = new.credentials.durations()  # the next code uses them
     hide = t.tray is not None and new.general.close_to_tray
