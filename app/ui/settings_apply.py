@@ -28,7 +28,6 @@ class Targets:
 
 
 def apply(new: Settings, before: Settings | None, t: Targets) -> None:
-    from app.core import autostart, selfcmd
     from app.ui import theme
 
     first = before is None
@@ -46,4 +45,6 @@ def apply(new: Settings, before: Settings | None, t: Targets) -> None:
     t.instances.apply_settings(new.instances.regions(), new.instances.refresh_minutes)
     login = new.general.start_at_login
     if before is not None and before.general.start_at_login != login:
+        from app.core import autostart, selfcmd
+
         t.tasks.submit(autostart.set_enabled, login, selfcmd.command(), name="start at login")
