@@ -50,6 +50,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action=_VersionAction, nargs=0, help="print the version")
     parser.add_argument("--debug", action="store_true", help="log at DEBUG level")
     parser.add_argument("--smoke-test", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--minimized", action="store_true",
+                        help="start in the tray without opening the window (start at login)")
     sub = parser.add_subparsers(dest="verb", metavar="COMMAND")
     for verb, help_text in VERBS.items():
         if only is not None and verb != only:

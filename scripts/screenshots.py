@@ -81,6 +81,7 @@ SCENES: dict[str, Scene] = {}
 # Modules whose import registers more scenes (each feature keeps its scenes next to its tests).
 SCENE_MODULES: list[str] = [
     "scripts.scenes_profiles", "scripts.scenes_instances", "scripts.scenes_sessions",
+    "scripts.scenes_craft",
 ]
 
 

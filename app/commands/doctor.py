@@ -21,7 +21,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"ok": ok, "checks": [
             {"name": c.name, "status": c.status.value, "detail": c.detail, "hint": c.hint,
-             "essential": c.essential} for c in checks]}, indent=2))
+             "essential": c.essential, "fix": {"commands": list(c.fix.commands),
+                                               "links": list(c.fix.links)}}
+            for c in checks]}, indent=2))
         return 0 if ok else 1
     rows = [(c.name, c.status.value.upper(), c.detail) for c in checks]
     print(format_table(("Prerequisite", "Status", "Found"), rows, max_width=90))
@@ -30,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
         print()
         for c in hints:
             print(f"* {c.name}: {c.hint}")
+            for line in (*c.fix.commands, *c.fix.links):
+                print(f"    {line}")
     print()
     print("Essentials present." if ok else "Some essentials are missing (see hints above).")
     return 0 if ok else 1

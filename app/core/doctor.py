@@ -1,33 +1,24 @@
-"""Prerequisite checks for `gangway doctor` and the first-run screen."""
+"""Prerequisite checks for `gangway doctor`, Help > Doctor and the first-run screen.
+
+Each check that is not OK carries a `Fix` for this OS (`fixes.py`): the install command, the
+link to read, the GNOME extension to enable.
+"""
 
 from __future__ import annotations
 
+import os
 import platform
 import re
-from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 
-from app.core import terminals
+from app.core import fixes, terminals
 from app.core.aws import policies
 from app.core.aws.sessions import plugin
+from app.core.checks import Check, Fix, Status
 from app.core.procs import output_of, which
 from app.core.secrets import backend_info
 
-
-class Status(Enum):
-    OK = "ok"
-    WARN = "warn"
-    MISSING = "missing"
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    status: Status
-    detail: str
-    hint: str
-    essential: bool
+__all__ = ["Check", "Fix", "Status", "essentials_ok", "run_checks"]
 
 
 def _version(text: str | None) -> str:
@@ -37,25 +28,26 @@ def _version(text: str | None) -> str:
 
 def check_aws_cli() -> Check:
     path = which("aws")
+    link = Fix(links=("https://docs.aws.amazon.com/cli/latest/userguide/"
+                      "getting-started-install.html",))
     if path is None:
         return Check("AWS CLI", Status.WARN, "not found",
                      "Optional: Gangway talks to AWS itself. Install AWS CLI v2 for the "
-                     "'AWS CLI' ProxyCommand mode: https://docs.aws.amazon.com/cli/latest/"
-                     "userguide/getting-started-install.html", essential=False)
+                     "'AWS CLI' ProxyCommand mode.", essential=False, fix=link)
     out = output_of([path, "--version"]) or ""
     ver = _version(out.split("/", 1)[1] if out.startswith("aws-cli/") else out)
     major = ver.split(".")[0]
     if major != "2":
         return Check("AWS CLI", Status.WARN, f"{ver} at {path}",
                      "AWS CLI v1 lacks `configure export-credentials`; v2 is recommended.",
-                     essential=False)
+                     essential=False, fix=link)
     return Check("AWS CLI", Status.OK, f"{ver} at {path}", "", essential=False)
 
 
 # Gangway does not bundle the plugin (docs/packaging.md): the doctor says how to get AWS's.
-PLUGIN_GUIDE = ("https://docs.aws.amazon.com/systems-manager/latest/userguide/"
-                "session-manager-working-with-install-plugin.html")
-_PLUGIN_DOWNLOADS = "https://s3.amazonaws.com/session-manager-downloads/plugin/latest"
+# The same addresses as the window's fixes (one place: fixes.py).
+PLUGIN_GUIDE = fixes.PLUGIN_DOCS
+_PLUGIN_DOWNLOADS = fixes.PLUGIN_BASE
 
 
 def _os_release(path: str = "/etc/os-release") -> dict[str, str]:
@@ -93,33 +85,35 @@ def plugin_install_hint(system: str | None = None, machine: str | None = None,
     return f"Install AWS's package: {url} (guide: {PLUGIN_GUIDE})."
 
 
-def check_plugin() -> Check:
+def check_plugin(family: str) -> Check:
     info = plugin.find_plugin()
     if info is None:
         return Check("session-manager-plugin", Status.MISSING, "not found",
-                     plugin_install_hint(), essential=True)
+                     "Every shell, SSH connection and tunnel needs AWS's Session Manager "
+                     "plugin. Install it:", essential=True, fix=fixes.plugin_fix(family))
     if info.version != "unknown" and info.version_tuple < plugin.MIN_PLUGIN_VERSION:
         return Check("session-manager-plugin", Status.WARN, f"{info.version} at {info.path} (old)",
-                     plugin_install_hint(), essential=True)
+                     "This plugin is too old for SSH and forwarding to remote hosts; install "
+                     "the current one:", essential=True, fix=fixes.plugin_fix(family))
     return Check("session-manager-plugin", Status.OK, f"{info.version} at {info.path}", "",
                  essential=True)
 
 
-def check_ssh() -> Check:
+def check_ssh(family: str) -> Check:
     path = which("ssh")
     if path is None:
         hint = ("Enable the 'OpenSSH Client' optional feature (Settings > Apps > Optional "
-                "features)." if platform.system() == "Windows"
-                else "Install the OpenSSH client (Debian/Ubuntu: "
-                "`sudo apt install openssh-client`).")
-        return Check("OpenSSH client", Status.MISSING, "not found", hint, essential=True)
+                "features)." if family == "windows"
+                else "SSH, SFTP and SCP need the OpenSSH client; shells work without it.")
+        return Check("OpenSSH client", Status.MISSING, "not found", hint, essential=True,
+                     fix=fixes.package_fix(family, "ssh"))
     out = output_of([path, "-V"]) or ""
     match = re.search(r"OpenSSH[_\w.]*", out)
     return Check("OpenSSH client", Status.OK, f"{match.group(0) if match else out} at {path}", "",
                  essential=True)
 
 
-def check_keyring() -> Check:
+def check_keyring(family: str) -> Check:
     info = backend_info()
     if info.real:
         return Check("Keyring", Status.OK, info.name, "", essential=False)
@@ -127,15 +121,16 @@ def check_keyring() -> Check:
                  "Secrets will be kept in memory only (never in plaintext). On Linux, install "
                  "and unlock a Secret Service keyring: GNOME Keyring, or KWallet with its "
                  "Secret Service interface enabled (KDE Frameworks 5.97 or later).",
-                 essential=False)
+                 essential=False, fix=fixes.package_fix(family, "keyring"))
 
 
-def check_terminals() -> Check:
+def check_terminals(family: str) -> Check:
     found = terminals.detect()
     if not found:
         return Check("Terminal emulator", Status.WARN, "none found",
                      "Install a terminal (e.g. gnome-terminal, konsole or xterm) or set a custom "
-                     "terminal command in Settings.", essential=False)
+                     "terminal command in Settings.", essential=False,
+                     fix=fixes.package_fix(family, "terminal"))
     names = ", ".join(t.name for t in found)
     return Check("Terminal emulator", Status.OK, names, "", essential=False)
 
@@ -165,9 +160,28 @@ def check_keyless(data_dir: Path) -> Check:
                  f"(replaced in {left:.1f} h)", need, essential=False)
 
 
-def run_checks(data_dir: Path | None = None) -> list[Check]:
-    """Every check; the keyless one when Gangway's data dir is given."""
-    checks = [check_aws_cli(), check_plugin(), check_ssh(), check_keyring(), check_terminals()]
+def check_tray(available: bool, family: str, desktop: str | None = None) -> Check:
+    """`available` comes from the caller (the window asks Qt; core has no Qt)."""
+    if available:
+        return Check("Tray icon host", Status.OK, "available", "", essential=False)
+    desktop = os.environ.get("XDG_CURRENT_DESKTOP", "") if desktop is None else desktop
+    fix = fixes.tray_fix(family, desktop)
+    hint = ("GNOME shows tray icons only with the AppIndicator extension; without a tray, "
+            "closing the window quits Gangway (and stops its tunnels)." if fix else
+            "No system tray was found: closing the window quits Gangway.")
+    return Check("Tray icon host", Status.WARN, f"none on {desktop or 'this desktop'}", hint,
+                 essential=False, fix=fix)
+
+
+def run_checks(data_dir: Path | None = None, *, tray_available: bool | None = None,
+               family: str | None = None) -> list[Check]:
+    """The local checks; the tray only when the caller can tell (the window can), and the
+    keyless one when Gangway's data dir is given."""
+    family = family or fixes.os_family(platform.system())
+    checks = [check_aws_cli(), check_plugin(family), check_ssh(family), check_keyring(family),
+              check_terminals(family)]
+    if tray_available is not None:
+        checks.append(check_tray(tray_available, family))
     if data_dir is not None:
         checks.append(check_keyless(data_dir))
     return checks
@@ -175,3 +189,7 @@ def run_checks(data_dir: Path | None = None) -> list[Check]:
 
 def essentials_ok(checks: list[Check]) -> bool:
     return all(c.status is Status.OK for c in checks if c.essential)
+
+
+def plugin_missing(checks: list[Check]) -> bool:
+    return any(c.name == "session-manager-plugin" and c.status is Status.MISSING for c in checks)

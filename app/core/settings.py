@@ -52,11 +52,20 @@ class CredentialSettings:
 class SessionSettings:
     """How sessions start: the ProxyCommand mode, the reason prompt, the terminal."""
 
-    mode: Mode = Mode.BUILTIN
-    ask_reason: bool = False
-    terminal: str = ""  # a FoundTerminal kind/name; "" = the first detected
-    template: str = ""  # custom terminal command with {command}; wins over `terminal`
+    mode: Mode = field(default=Mode.BUILTIN, metadata={
+        "label": "ProxyCommand mode", "help": "How ssh reaches the instance: Gangway's own "
+        "plugin runner, or `aws ssm start-session` (needs the AWS CLI v2)."})
+    ask_reason: bool = field(default=False, metadata={
+        "label": "Ask for a reason before each shell session",
+        "help": "Session Manager records it for audit."})
+    # a FoundTerminal kind/name; "" = the first detected
+    terminal: str = field(default="", metadata={"label": "Terminal"})
+    # custom terminal command with {command}; wins over `terminal`
+    template: str = field(default="", metadata={
+        "label": "Custom terminal command",
+        "help": "e.g. myterm --hold -e {command}; when set, it is used instead of Terminal."})
     keyless: bool = field(default=False, metadata={
+        "label": "Keyless SSH",
         "help": "SSH, SFTP and SCP push Gangway's ephemeral key with EC2 Instance Connect "
                 "(also done when no key is named for the instance)"})
 
@@ -66,11 +75,55 @@ class TunnelSettings:
     """Saved tunnels: the team catalog in Parameter Store, and what happens when one drops."""
 
     catalog_path: str = field(default="", metadata={
+        "label": "Team catalog path",
         "help": "Parameter Store path of the team's shared tunnels (e.g. /team/tunnels)"})
     catalog_profile: str = field(default="", metadata={
-        "help": "Profile that reads the catalog (default: default)"})
+        "label": "Catalog profile", "help": "Profile that reads the catalog (default: default)"})
     reconnect: bool = field(default=True, metadata={
+        "label": "Reconnect at once",
         "help": "Start a new session at once when one ends (else on the next connection)"})
+
+
+class Theme(enum.StrEnum):
+    SYSTEM = "system"
+    LIGHT = "light"
+    DARK = "dark"
+
+
+def _label(text: str, help_text: str = "") -> dict[str, Any]:
+    return {"label": text, "help": help_text}
+
+
+@dataclass(frozen=True)
+class GeneralSettings:
+    """The app around the window: login, tray, notifications."""
+
+    start_at_login: bool = field(default=False, metadata=_label(
+        "Start Gangway when I log in", "In the tray, without opening the window."))
+    close_to_tray: bool = field(default=True, metadata=_label(
+        "Closing the window keeps Gangway in the tray",
+        "Tunnels keep running; Quit in the tray menu ends Gangway."))
+    notifications: bool = field(default=True, metadata=_label(
+        "Notify when credentials are about to expire or a session fails"))
+
+
+@dataclass(frozen=True)
+class AppearanceSettings:
+    theme: Theme = field(default=Theme.SYSTEM, metadata=_label("Theme"))
+
+
+@dataclass(frozen=True)
+class InstanceSettings:
+    """How the Instances pane searches."""
+
+    default_regions: str = field(default="", metadata=_label(
+        "Regions to search by default", "Comma-separated, e.g. eu-west-1, us-east-1; empty: "
+        "each profile's own region."))
+    refresh_minutes: float = field(default=0.0, metadata={
+        **_range(0, 240, "0: only when asked"), "label": "Refresh instances every (minutes)"})
+
+    def regions(self) -> tuple[str, ...]:
+        return tuple(r.strip() for r in self.default_regions.split(",") if r.strip())
 
 
 @dataclass(frozen=True)
@@ -78,6 +131,9 @@ class Settings:
     credentials: CredentialSettings = field(default_factory=CredentialSettings)
     sessions: SessionSettings = field(default_factory=SessionSettings)
     tunnels: TunnelSettings = field(default_factory=TunnelSettings)
+    general: GeneralSettings = field(default_factory=GeneralSettings)
+    appearance: AppearanceSettings = field(default_factory=AppearanceSettings)
+    instances: InstanceSettings = field(default_factory=InstanceSettings)
 
 
 def _coerce(kind: Any, value: Any, meta: Any) -> Any:

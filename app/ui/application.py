@@ -11,14 +11,12 @@ import argparse
 import logging
 import signal
 import sys
-import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
 
 from app import APP_ID, APP_NAME, __version__
 from app.core.ipc import send as ipc_send
@@ -35,6 +33,8 @@ from app.ui.tray import Tray, credentials_section
 from app.ui.widgets.empty_state import EmptyState
 
 if TYPE_CHECKING:
+    from app.core.checks import Check
+    from app.core.settings import Settings
     from app.core.tunnels.spec import TunnelSpec
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,8 @@ class GangwayApplication(QApplication):
         self.panes = build_panes(self.services)
         self.window = MainWindow(paths, self.panes.titled(), hide_on_close=self.tray is not None)
         self.window.quit_requested.connect(self.quit)
+        self.window.set_nav_icons({"Profiles": "profiles", "Instances": "instances",
+                                   "Tunnels": "tunnels", "Sessions": "sessions"})
         if self.tray is not None:
             self.tray.show_requested.connect(self.show_window)
             self.tray.quit_requested.connect(self.quit)
@@ -102,6 +104,10 @@ class GangwayApplication(QApplication):
         self._wire_profiles()
         self._wire_sessions()
         self._wire_tunnels()
+        self._wire_doctor()
+        self._wire_quick_connect()
+        self._wire_settings()
+        self._wire_window_state()
         self.services.start()
         self._start_tunnels_at_launch()
         self.aboutToQuit.connect(self.shutdown)
@@ -119,6 +125,7 @@ class GangwayApplication(QApplication):
         services.tasks.submit(end_orphaned_sessions, SessionHistory(services.paths.data_dir),
                               services.credentials, prompt=False, name="end orphaned sessions")
         self.window.add_settings_action("Credentials and MFA…", self.panes.profiles.open_settings)
+        self.panes.profiles.status_sink = self.window.show_message
         if self.tray is not None:
             services.expiry.expiring.connect(self.tray.notify)
             self.tray.add_section(credentials_section(services.expiry))
@@ -131,6 +138,7 @@ class GangwayApplication(QApplication):
         actions = SessionActions(self.services.tasks, self.paths, self.services.settings, pane,
                                  profile=lambda _row: pane.profile)
         pane.action_requested.connect(actions.trigger)
+        actions.launched.connect(self._launched)
         actions.install_shortcuts(pane.view, pane.selected_row)
         self.session_actions = actions
         self.window.add_settings_action("Terminal and Sessions…", sessions.open_settings)
@@ -167,6 +175,171 @@ class GangwayApplication(QApplication):
 
         self.services.tasks.submit(start, name="tunnels at launch")
 
+    def _wire_window_state(self) -> None:
+        """Geometry, the last page, columns and sort come back; saved again on quit."""
+        from app.ui.widgets.column_chooser import install_column_chooser
+        from app.ui.window_state import WindowState
+
+        self.window_state = WindowState(self.paths.data_dir)
+        self.tables = {"instances": self.panes.instances.view,
+                       "sessions": self.panes.sessions.view}
+        for view in self.tables.values():
+            install_column_chooser(view)
+        self.window_state.restore(self.window, self.tables, self.window.show_pane)
+
+    def save_window_state(self) -> None:
+        item = self.window.nav.currentItem()
+        self.window_state.save(self.window, self.tables, item.text() if item else "")
+
+    def _wire_settings(self) -> None:
+        """Settings (Ctrl+,) in one dialog; every save is applied at once, no restart."""
+        from app.ui.bridges.settings import SettingsBridge
+
+        self.settings_bridge = SettingsBridge(self.services.settings, self)
+        self.settings_bridge.changed.connect(self.apply_settings)
+        action = self.window.add_settings_action("&All Settings…", self.open_preferences)
+        action.setShortcut("Ctrl+,")
+        self._applied: Settings | None = None
+        self.apply_settings(self.services.settings.load())
+
+    def open_preferences(self) -> QWidget:
+        from app.ui.dialogs.preferences import PreferencesDialog
+
+        dialog = PreferencesDialog(self.services.settings, self.services.tasks, self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.preferences = dialog
+        return dialog
+
+    def apply_settings(self, settings: Settings) -> None:
+        from app.ui.settings_apply import Targets, apply
+
+        before, self._applied = self._applied, settings
+        apply(settings, before, Targets(self, self.window, self.tray, self.services.credentials,
+                                        self.panes.instances, self.services.tasks))
+
+    def _wire_quick_connect(self) -> None:
+        """Ctrl+K and the tray open the palette; it connects through its own SessionActions,
+        whose profile comes from the palette's item, not the pane's box."""
+        from app.core.aws.discovery.cache import InventoryCache
+        from app.core.ssh.prefs import SshPrefsStore
+        from app.ui.quick_connect import Commands, QuickConnect
+        from app.ui.session_actions import SessionActions
+        from app.ui.tray import quick_connect_section
+
+        s, profiles, pane = self.services, self.panes.profiles, self.panes.instances
+
+        def on_profile(act: Callable[[], object]) -> Callable[[str], None]:
+            def run(name: str) -> None:
+                self.show_window()
+                self.window.show_pane("Profiles")
+                profiles.select(name)
+                act()
+            return run
+
+        commands = Commands(sso_login=on_profile(profiles.start_sso),
+                            protect_keys=on_profile(profiles.protect_keys),
+                            enter_mfa=profiles.enter_mfa)
+        qc = QuickConnect(s.tasks, InventoryCache(s.paths.data_dir), s.favourites, s.history,
+                          s.expiry, SshPrefsStore(s.paths.data_dir), s.credentials, commands,
+                          self)
+        actions = SessionActions(s.tasks, self.paths, s.settings, self.window,
+                                 profile=qc.profile_of)
+        qc.action_requested.connect(actions.trigger)
+        actions.launched.connect(self._launched)
+        pane.refreshed.connect(lambda: qc.remember(pane.profile, pane.model.rows)
+                               if pane.model.rowCount() or not pane.region_errors else None)
+        s.expiry.rows_changed.connect(lambda: qc.rebuild() if qc.loaded else None)
+
+        def open_palette() -> QWidget:
+            self.show_window()
+            return qc.open(self.window)
+
+        self.window.add_view_action("&Quick Connect…", open_palette, "Ctrl+K")
+        if self.tray is not None:
+            self.tray.add_section(quick_connect_section(open_palette))
+        self.quick_connect, self.palette_actions = qc, actions
+        QTimer.singleShot(1000, qc.load)  # after the first paint; opening before also loads
+
+    def _launched(self, launched: object) -> None:
+        """Say in the status bar that a terminal opened (the session itself is in it)."""
+        req = getattr(launched, "request", None)
+        target = getattr(req, "target", None)
+        if target is not None:
+            who = target.name or target.instance_id
+            label = getattr(getattr(req, "action", None), "label", "a session")
+            self.window.show_message(f"Opened {label} on {who} in a new terminal.")
+
+    def _wire_doctor(self) -> None:
+        """Help > Doctor. After start-up the checks run once in the background: the Access
+        column learns whether the plugin is here, and the doctor opens if an essential is not."""
+        self.doctor: QWidget | None = None
+        self.checks: list[Check] | None = None
+        self.window.add_help_action("IAM &Policy Helper…", self.open_policy_helper)
+        self.window.about_provider = self.open_about
+        self.window.add_help_action("&Doctor…", self.open_doctor, "Ctrl+Shift+D")
+        self.panes.instances.diagnose_requested.connect(lambda row: self.open_doctor(row=row))
+        self.panes.profiles.doctor_requested.connect(self.open_doctor)
+        for pane in (self.panes.instances, self.panes.sessions):
+            pane.setup_requested.connect(lambda: self.window.show_pane("Profiles"))
+        QTimer.singleShot(800, self._check_at_start)
+
+    def _check_at_start(self) -> None:
+        from app.ui.dialogs.doctor_dialog import checks_job
+
+        task = self.services.tasks.submit(checks_job, self.tray is not None, name="doctor")
+        task.result.connect(lambda checks: self._checked(checks, at_start=True))
+
+    def _checked(self, checks: object, at_start: bool = False) -> None:
+        from app.core.doctor import essentials_ok, plugin_missing
+
+        if not isinstance(checks, list):
+            return
+        self.checks = checks
+        self.panes.instances.set_plugin_missing(plugin_missing(checks))
+        self.panes.profiles.guide.set_checks(checks)
+        if at_start and not essentials_ok(checks):
+            self.open_doctor(checks=checks)
+
+    def open_doctor(self, row: object = None, checks: list[Check] | None = None) -> QWidget:
+        from app.core.aws.discovery.rows import InstanceRow
+        from app.ui.dialogs.doctor_dialog import DoctorDialog
+
+        pane = self.panes.instances
+        picked = row if isinstance(row, InstanceRow) else pane.selected_row()
+        dialog = DoctorDialog(self.services.tasks, tray_available=self.tray is not None,
+                              row=picked, account=pane.account, checks=checks,
+                              parent=self.window)
+        dialog.checked.connect(self._checked)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.doctor = dialog
+        dialog.show()
+        return dialog
+
+    def open_about(self) -> QWidget:
+        from app.ui.dialogs.about import AboutDialog
+
+        dialog = AboutDialog(self.services.tasks, self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def open_policy_helper(self) -> QWidget:
+        """Account and user from the Instances pane's profile, as far as Gangway knows them."""
+        from app.ui.dialogs.policy_helper import PolicyHelper
+
+        pane = self.panes.instances
+        identity = self.services.credentials.cached_identity(pane.profile) if pane.profile \
+            else None
+        arn = identity.arn if identity else ""
+        user = arn.split(":user/", 1)[1].rsplit("/", 1)[-1] if ":user/" in arn else ""
+        account = pane.account or (identity.account if identity else "")
+        dialog = PolicyHelper(self.services.tasks, account=account, users=user,
+                              parent=self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
     def show_window(self) -> None:
         self.window.show()
         self.window.raise_()
@@ -179,6 +352,7 @@ class GangwayApplication(QApplication):
 
     def shutdown(self) -> None:
         log.info("shutting down")
+        self.save_window_state()
         self.services.stop()
         self.ipc.close()
         if self.tray is not None:
@@ -186,17 +360,10 @@ class GangwayApplication(QApplication):
 
 
 def _install_excepthook(app: GangwayApplication) -> None:
-    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-        log.critical("unhandled exception:\n%s", "".join(traceback.format_exception(kind, exc, tb)))
-        if kind is KeyboardInterrupt:
-            app.quit()
-            return
-        QMessageBox.critical(
-            app.window if app.window.isVisible() else None, f"{APP_NAME}: unexpected error",
-            f"{kind.__name__}: {exc}\n\nGangway keeps running; details are in "
-            f"{app.paths.log_file}.")
+    from app.ui.crash import make_hook
 
-    sys.excepthook = hook
+    sys.excepthook = make_hook(lambda: app.window if app.window.isVisible() else None,
+                               app.paths.log_file, app.quit)
 
 
 def _handle_sigint(app: GangwayApplication) -> QTimer:
@@ -225,6 +392,7 @@ def run_gui(paths: Paths, args: argparse.Namespace) -> int:
         code = smoke_test(app)
         app.shutdown()
         return code
-    app.show_window()
+    if not (getattr(args, "minimized", False) and app.tray is not None):
+        app.show_window()
     log.info("Gangway %s started", __version__)
     return app.exec()

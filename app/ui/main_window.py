@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QStackedWidget,
     QWidget,
@@ -32,10 +33,11 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.paths = paths
         self.hide_on_close = hide_on_close
+        self.about_provider: Callable[[], object] | None = None
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(app_icon())
-        self.resize(1180, 740)
-        self.setMinimumSize(QSize(760, 480))
+        self.resize(default_size())
+        self.setMinimumSize(MINIMUM_SIZE)
 
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
@@ -73,6 +75,25 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(pane)
         QListWidgetItem(title, self.nav)
 
+    def set_nav_icons(self, names: dict[str, str]) -> None:
+        """Sidebar icons by pane title (resources/ui-icons), redrawn when the palette changes."""
+        self._nav_icons = dict(names)
+        self._paint_nav_icons()
+
+    def _paint_nav_icons(self) -> None:
+        from app.ui.icons import ui_icon
+
+        for index in range(self.nav.count()):
+            item = self.nav.item(index)
+            name = getattr(self, "_nav_icons", {}).get(item.text())
+            if name:
+                item.setIcon(ui_icon(name, self.palette()))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and getattr(self, "_nav_icons", None):
+            self._paint_nav_icons()
+
     def show_pane(self, title: str) -> None:
         titles = list(self.panes)
         if title in titles:
@@ -80,6 +101,15 @@ class MainWindow(QMainWindow):
 
     def set_status(self, text: str) -> None:
         self.status_label.setText(text)
+
+    def show_message(self, text: str, error: bool = False) -> None:
+        """A transient message in the status bar: it never pushes the table down, and it
+        goes away (errors stay longer; the next message replaces it)."""
+        if not text:
+            self.statusBar().clearMessage()
+            return
+        self.statusBar().showMessage(("Problem: " if error else "") + text,
+                                     ERROR_MS if error else MESSAGE_MS)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -94,7 +124,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
 
-        view_menu = self.menuBar().addMenu("&View")
+        self.view_menu = view_menu = self.menuBar().addMenu("&View")
         for index in range(self.nav.count()):
             title = self.nav.item(index).text()
             action = QAction(title, self)
@@ -106,7 +136,7 @@ class MainWindow(QMainWindow):
         self.settings_menu = self.menuBar().addMenu("&Settings")
         self.settings_menu.menuAction().setVisible(False)
 
-        help_menu = self.menuBar().addMenu("&Help")
+        self.help_menu = help_menu = self.menuBar().addMenu("&Help")
         logs = QAction("Open &Log Folder", self)
         logs.triggered.connect(
             lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.paths.log_dir))))
@@ -123,7 +153,21 @@ class MainWindow(QMainWindow):
         self.settings_menu.menuAction().setVisible(True)
         return action
 
+    def add_help_action(self, text: str, slot: Callable[[], object],
+                        shortcut: str | None = None) -> QAction:
+        """Add an entry at the top of the Help menu (Doctor, Policy helper…)."""
+        return _add_first(self.help_menu, QAction(text, self), slot, shortcut)
+
+    def add_view_action(self, text: str, slot: Callable[[], object],
+                        shortcut: str | None = None) -> QAction:
+        """Add an entry at the top of the View menu (Quick connect…); the shortcut works
+        anywhere in the window and shows in the menu ("Ctrl+K" is Cmd+K on macOS)."""
+        return _add_first(self.view_menu, QAction(text, self), slot, shortcut)
+
     def _about(self) -> None:
+        if self.about_provider is not None:  # the application's, with versions
+            self.about_provider()
+            return
         QMessageBox.about(
             self, f"About {APP_NAME}",
             f"{APP_NAME} {__version__}\n\nSSH, shells and tunnels over AWS Systems Manager "
@@ -138,3 +182,35 @@ class MainWindow(QMainWindow):
         else:
             event.accept()
             self.quit_requested.emit()
+
+
+def _add_first(menu: QMenu, action: QAction, slot: Callable[[], object],
+               shortcut: str | None) -> QAction:
+    if shortcut:
+        action.setShortcut(QKeySequence(shortcut))
+    action.triggered.connect(lambda _=False: slot())
+    existing = menu.actions()
+    if existing:
+        menu.insertAction(existing[0], action)
+        if not any(a.isSeparator() for a in existing):  # one line between ours and the rest
+            menu.insertSeparator(existing[0])
+    else:
+        menu.addAction(action)
+    return action
+
+
+MESSAGE_MS, ERROR_MS = 6_000, 20_000
+DEFAULT_SIZE = QSize(1440, 860)  # every Instances column unclipped
+MINIMUM_SIZE = QSize(760, 480)
+SMALL_SCREEN_SIZE = QSize(1180, 740)  # the size before; never start smaller than it
+
+
+def default_size() -> QSize:
+    """The first-run size: wide enough for the Instances table, never past the screen."""
+    from PySide6.QtGui import QGuiApplication
+
+    screen = QGuiApplication.primaryScreen()
+    if screen is None:
+        return DEFAULT_SIZE
+    room = screen.availableGeometry().size() * 0.92
+    return DEFAULT_SIZE.boundedTo(room).expandedTo(SMALL_SCREEN_SIZE)

@@ -36,6 +36,7 @@ class Tray(QObject):
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._on_activated)
         self.sections: list[MenuSection] = []
+        self.messages = True  # Settings > General > notifications
         self.rebuild()
 
     @staticmethod
@@ -65,7 +66,7 @@ class Tray(QObject):
         self.menu.addAction(quit_action)
 
     def notify(self, title: str, text: str) -> None:
-        if self.icon.isVisible() and QSystemTrayIcon.supportsMessages():
+        if self.messages and self.icon.isVisible() and QSystemTrayIcon.supportsMessages():
             self.icon.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 8000)
 
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
@@ -98,5 +99,15 @@ def credentials_section(bridge: CredentialsBridge) -> MenuSection:
         if len(shown) > TRAY_PROFILES:
             more = menu.addAction(f"{len(shown) - TRAY_PROFILES} more in the window")
             more.setEnabled(False)
+
+    return section
+
+
+def quick_connect_section(open_palette: Callable[[], object]) -> MenuSection:
+    """"Quick connect…": the palette over every profile's instances, from the tray."""
+
+    def section(menu: QMenu) -> None:
+        action = menu.addAction("Quick connect…")
+        action.triggered.connect(lambda _=False: open_palette())
 
     return section

@@ -5,6 +5,7 @@ Calls the gateway answers return a Reply; ``None`` means "forward to moto unchan
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import time
@@ -15,6 +16,7 @@ from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 from . import totp
+from .iam_policy import combine, evaluate
 from .state import ACCOUNT_ID, Credential
 from .wire import Reply, members, query_error, request_id, xml_reply
 
@@ -256,10 +258,18 @@ def _simulate(gw: Gateway, req: Request) -> Reply:
     resources = members(req.form, "ResourceArns") or ["*"]
     context = _context_entries(req.form)
     rule = gw.state.rule_for(source)
+    try:  # PolicyInputList: documents simulated together with the principal's own rule
+        inputs = [json.loads(doc) for doc in members(req.form, "PolicyInputList")]
+    except ValueError as exc:
+        return query_error("iam", 400, "MalformedPolicyDocument", f"Invalid policy: {exc}")
     results = []
     for action in actions:
         for resource in resources:
             decision, missing = decide(rule, action, resource, context)
+            if inputs:
+                policy_decision, policy_missing = evaluate(inputs, action, resource, context)
+                decision = combine(decision, policy_decision)
+                missing = sorted(set(missing) | set(policy_missing))
             matched = (
                 "<MatchedStatements><member><SourcePolicyId>sandbox-rule</SourcePolicyId>"
                 "<SourcePolicyType>IAM Policy</SourcePolicyType></member></MatchedStatements>"

@@ -167,8 +167,27 @@ def test_access_column_explains_why_not():
                     make_row("c", n=3, access=Access.DENIED),
                     make_row("d", n=4, access=Access.UNKNOWN)])
     texts = [model.index(i, im.COL_ACCESS).data() for i in range(4)]
-    assert texts == ["stopped", "not managed", "denied", "yes (unchecked)"]
+    assert texts == ["stopped", "no SSM agent", "denied by IAM", "yes (unchecked)"]
     doc = QTextDocument()
     doc.setHtml(model.index(2, im.COL_ACCESS).data(Qt.ItemDataRole.ToolTipRole))
     assert "denied by policy" in doc.toPlainText()
     assert model.data(QModelIndex()) is None
+
+
+def test_unreachable_rows_are_dimmed_with_the_reason_and_plain_words():
+    from PySide6.QtGui import QGuiApplication, QPalette
+
+    model = InstancesModel()
+    model.add_rows([make_row("up", n=1), make_row("lost", n=2, ping="ConnectionLost"),
+                    make_row("bare", n=3, ping="")])
+    rows = {model.row_at(i).name: i for i in range(3)}
+    muted = QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+    fg = Qt.ItemDataRole.ForegroundRole
+    assert model.index(rows["up"], im.COL_NAME).data(fg) is None
+    assert model.index(rows["lost"], im.COL_NAME).data(fg) == muted
+    doc = QTextDocument()
+    doc.setHtml(model.index(rows["lost"], im.COL_NAME).data(Qt.ItemDataRole.ToolTipRole))
+    assert doc.toPlainText().startswith("lost\nCannot connect: the SSM agent is ConnectionLost")
+    agent = {n: model.index(i, im.COL_SSM).data() for n, i in rows.items()}
+    assert agent == {"up": "online", "lost": "connection lost", "bare": "no agent"}
+    assert model.index(rows["lost"], im.COL_ACCESS).data() == "agent offline"

@@ -11,6 +11,8 @@ from typing import Any
 import keyring
 import keyring.core
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
 
 from app.core.aws.credentials.service import CredentialService
 from app.core.aws.profiles.model import ProfileKind
@@ -108,4 +110,43 @@ def test_locked_keyring_is_said_plainly(qtbot: Any, aws_env: Any, real_keyring: 
         assert alice.secret_access_key in aws_env.credentials_file.read_text()  # kept
     finally:
         broker.cancel_all()
+        tasks.shutdown()
+
+
+def test_first_run_add_keys_puts_them_straight_into_the_keyring(
+        qtbot: Any, aws_env: Any, real_keyring: Any, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    config, credentials = tmp_path / "config", tmp_path / "credentials"
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    store = open_secret_store()
+    service = CredentialService(store)
+    tasks = TaskRunner()
+    pane = ProfilesPane(service, ProfileWriter(store), tasks, MfaBroker(service),
+                        CredentialsBridge())
+    qtbot.addWidget(pane)
+    try:
+        with qtbot.waitSignal(pane.loaded, timeout=15000):
+            pane.reload()
+        assert pane.stack.currentWidget() is pane.guide
+        pane.show()
+        qtbot.mouseClick(pane.guide.buttons["keys"], Qt.MouseButton.LeftButton)
+        editor = pane.editor
+        assert editor.kind.currentText() == "Access keys"
+        alice = aws_env.sandbox.identities["default"]
+        qtbot.keyClicks(editor.name, "work")
+        qtbot.keyClicks(editor.key_id, alice.access_key_id)
+        qtbot.keyClicks(editor.secret, alice.secret_access_key)
+        with qtbot.waitSignal(pane.loaded, timeout=20000):
+            editor.buttons.button(QDialogButtonBox.StandardButton.Save).click()
+        assert pane.stack.currentWidget() is pane.table
+        assert "keyring" in pane.message_label.text()
+        assert alice.secret_access_key not in credentials.read_text()
+        profile = load_profiles().get("work")
+        assert profile is not None and profile.kind is ProfileKind.PROTECTED
+        import botocore.session
+
+        creds = botocore.session.Session(profile="work").get_credentials()
+        assert creds is not None and creds.secret_key == alice.secret_access_key
+    finally:
         tasks.shutdown()

@@ -181,15 +181,15 @@ def test_file_changed_on_disk_is_refused_with_reload(env: Env) -> None:
     assert "added-elsewhere" in env.names()
 
 
-def test_empty_state_offers_new_profile(qtbot: Any, aws_env: Any, tmp_path: Path,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_profiles_shows_the_first_run_guide(qtbot: Any, aws_env: Any, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none-credentials"))
     e = Env(qtbot, aws_env, [])
     try:
         e.reload()
-        assert e.pane.stack.currentWidget() is e.pane.empty
-        assert e.pane.empty.button is not None and e.pane.empty.button.text() == "New profile"
+        assert e.pane.stack.currentWidget() is e.pane.guide  # tests/ui/test_first_run.py
+        assert set(e.pane.guide.buttons) == {"sso", "keys", "open"}
         assert not e.pane.problems_frame.isVisible()
     finally:
         e.tasks.shutdown()
@@ -438,3 +438,53 @@ def test_role_with_mfa_asks_once_for_the_role(env: Env) -> None:
         dialog.ok_button.click()
     assert env.state("role-mfa").startswith("valid until ")
     assert env.broker.dialogs_shown == 1
+
+
+def test_filter_narrows_the_profiles_list(env: Env) -> None:
+    pane = env.pane
+    env.qtbot.keyClicks(pane.filter_edit, "MFA")
+    shown = {pane.proxy.index(i, COL_NAME).data() for i in range(pane.proxy.rowCount())}
+    assert shown == {"mfa", "role-mfa"}  # by name and by kind ("assume role + MFA")
+    pane.filter_edit.clear()
+    assert pane.proxy.rowCount() == len(env.names())
+
+
+def test_messages_go_to_the_status_bar_and_the_table_stays_put(env: Env, tmp_path: Path) -> None:
+    from app.core.paths import Paths
+    from app.ui.main_window import MainWindow
+
+    window = MainWindow(Paths.for_root(tmp_path / "gw"), [("Profiles", env.pane)])
+    env.qtbot.addWidget(window)
+    window.show()
+    env.pane.status_sink = window.show_message
+    top = env.pane.table.mapTo(window, env.pane.table.rect().topLeft())
+    env.pane.select("unknown")
+    with env.qtbot.waitSignal(env.pane.operation_failed, timeout=20000):
+        env.pane.actions_by_name["identity"].trigger()
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Problem: ") and "Traceback" not in message
+    assert not env.pane.message_label.isVisible()
+    assert env.pane.table.mapTo(window, env.pane.table.rect().topLeft()) == top
+
+
+def test_state_chips_have_a_colour_and_an_icon(env: Env) -> None:
+    from app.core.aws.credentials.types import CredentialState, CredentialStatus
+    from app.ui.models.profiles_model import state_kind
+
+    # "expired" no longer shares "needs MFA"'s look.
+    assert state_kind(CredentialStatus(CredentialState.EXPIRED), None) == "missing"
+    assert state_kind(CredentialStatus(CredentialState.NEEDS_MFA), None) == "warn"
+    assert state_kind(CredentialStatus(CredentialState.VALID), None) == "ok"
+    model = env.pane.model
+
+    def chip(name: str) -> tuple[Any, Any]:
+        index = model.index(model.row_of(name), COL_STATE)
+        brush = model.data(index, Qt.ItemDataRole.ForegroundRole)
+        icon = model.data(index, Qt.ItemDataRole.DecorationRole)
+        return (brush.color().name() if brush else None), icon.toImage()
+
+    mfa_colour, mfa_icon = chip("mfa")
+    valid_colour, valid_icon = chip("default")
+    assert mfa_colour is not None and valid_colour is None  # only what needs acting on
+    assert not mfa_icon.isNull() and not valid_icon.isNull()
+    assert mfa_icon != valid_icon  # a different shape, not only a different colour

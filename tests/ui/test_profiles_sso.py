@@ -46,7 +46,7 @@ def _login(qtbot: Any, pane: ProfilesPane, aws_env: Any) -> SsoLoginDialog:
     dialog.go.click()
     qtbot.waitUntil(lambda: bool(dialog.code_label.text()), timeout=15000)
     assert dialog.code_label.textFormat() == Qt.TextFormat.PlainText
-    assert dialog.url_label.text().startswith("http")
+    assert 'href="http' in dialog.url_label.text() and dialog.url_label.openExternalLinks()
     assert aws_env.sandbox.control.approve_device_code(user_code=dialog.code_label.text())
     return dialog
 
@@ -100,3 +100,24 @@ def test_sso_cancel_while_waiting(qtbot: Any, pane: ProfilesPane) -> None:
     dialog.reject()
     qtbot.waitUntil(lambda: task.finished, timeout=20000)
     assert task.cancelled
+
+
+def test_code_can_be_copied_counts_down_and_a_missing_browser_is_said(
+        qtbot: Any, pane: ProfilesPane, aws_env: Any, tmp_path: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtGui import QGuiApplication
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no xdg-open, no browser: opening fails
+    pane.open_browser = True
+    pane.actions_by_name["sso"].trigger()
+    dialog = pane.sso_dialog
+    dialog.go.click()
+    qtbot.waitUntil(lambda: bool(dialog.code_label.text()), timeout=15000)
+    assert dialog.browser_note.isVisibleTo(dialog)
+    assert "could not be opened" in dialog.browser_note.text()
+    assert dialog.countdown.text().startswith("The code expires in ")
+    minutes, seconds = dialog.countdown.text().rsplit(" ", 1)[1].split(":")
+    assert 0 < int(minutes) * 60 + int(seconds) <= dialog.device.expires_in
+    qtbot.mouseClick(dialog.copy_code, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == dialog.code_label.text()
+    dialog.reject()

@@ -286,3 +286,22 @@ def test_run_a_command_uses_start_interactive_command(
     actions.dialog.accept()
     qtbot.wait(200)
     assert later == [] and actions.error_box is None
+
+
+def test_the_context_menu_shows_the_keys_the_table_answers_to(qtbot):
+    from PySide6.QtGui import QKeySequence
+    from PySide6.QtWidgets import QWidget
+
+    from app.ui.panes.instances_menu import MENU_KEYS, build_menu
+    from app.ui.session_actions import SHORTCUTS
+    from tests.ui.instances_factory import make_row
+
+    # The menu shows exactly the keys SessionActions installs on the table.
+    installed = {action: QKeySequence(keys).toString() for keys, action in SHORTCUTS
+                 if keys != "Enter"}
+    assert {a: QKeySequence(k).toString() for a, k in MENU_KEYS.items()} == installed
+    parent = QWidget()
+    menu = build_menu(parent, make_row("web-1", n=1), favourite=False,
+                      on_action=lambda a, r: None, on_favourite=lambda r: None)
+    shown = {a.text(): a.shortcut().toString() for a in menu.actions() if a.text()}
+    assert shown["Open shell"] == "Return" and shown["SSH"] == "Ctrl+Shift+S"

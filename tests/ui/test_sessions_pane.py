@@ -66,7 +66,7 @@ def test_model_is_valid_and_shows_hostile_text_as_data(qtbot: QtBot, qtmodeltest
     assert "&lt;b&gt;" in model.data(idx, Qt.ItemDataRole.ToolTipRole)
     assert model.data(model.index(0, sm.COL_TARGET)) == "<i>web</i> 1 (i-0abc)"
     assert model.data(model.index(0, sm.COL_STATUS)) == "Active"
-    assert model.data(model.index(1, sm.COL_STATUS)) == "Ended (exit 255)"
+    assert model.data(model.index(1, sm.COL_STATUS)) == "Ended with exit code 255"
     assert model.data(model.index(2, sm.COL_STATUS)) == "Terminated"
     assert model.data(model.index(0, sm.COL_TIME)) == start.astimezone().strftime(
         "%Y-%m-%d %H:%M:%S")

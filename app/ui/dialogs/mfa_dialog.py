@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.aws.credentials.types import MfaRequest
+from app.ui.widgets.colours import ERROR_CSS
 
 WRONG_CODE = "Wrong code, try again (wait for the next code on your device)."
 
@@ -81,7 +82,7 @@ class MfaDialog(QDialog):
 
         self.error_label = _plain()
         self.error_label.setObjectName("mfa-error")
-        self.error_label.setStyleSheet("color: #c0392b;")
+        self.error_label.setStyleSheet(ERROR_CSS)
         self.error_label.hide()
         self.status_label = _plain()
         self.status_label.setStyleSheet("color: palette(placeholder-text);")

@@ -11,6 +11,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from app.ui.widgets.colours import ERROR_CSS
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gangway-mfa-prompt")
@@ -49,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.role:
         label(f"Role: {args.role}")
     if args.error:
-        label(args.error).setStyleSheet("color: #b00020;")
+        label(args.error).setStyleSheet(ERROR_CSS)
     code = QLineEdit()
     code.setPlaceholderText("6-digit code")
     code.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,6}")))

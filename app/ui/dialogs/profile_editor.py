@@ -35,6 +35,7 @@ from app.core.aws.profiles.kinds import SESSION_NAME as _SESSION_NAME
 from app.core.aws.profiles.model import Profile, ProfileKind, SsoSession
 from app.core.aws.profiles.names import validate_name
 from app.core.errors import ProfileError
+from app.ui.widgets.colours import ERROR_CSS
 
 REGIONS = ("us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
            "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1",
@@ -215,7 +216,7 @@ class ProfileEditor(QDialog):
         error = QLabel()
         error.setTextFormat(Qt.TextFormat.PlainText)
         error.setWordWrap(True)
-        error.setStyleSheet("color: #c0392b;")
+        error.setStyleSheet(ERROR_CSS)
         error.hide()
         form.addRow("", error)
         self._errors[widget] = error

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.settings import CredentialSettings, Settings, SettingsStore
+from app.ui.widgets.colours import ERROR_CSS
 
 
 def _hours(low: float, high: float, value: float) -> QDoubleSpinBox:
@@ -66,7 +67,7 @@ class SettingsDialog(QDialog):
         self.error = QLabel()
         self.error.setTextFormat(Qt.TextFormat.PlainText)
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #c0392b;")
+        self.error.setStyleSheet(ERROR_CSS)
         self.error.hide()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                    | QDialogButtonBox.StandardButton.Cancel)

@@ -43,6 +43,7 @@ from app.core.ssh.argv import SshArgumentError
 from app.core.ssh.prefs import SshPrefs
 from app.core.ssh.proxycommand import Mode
 from app.ui.errors import error_text
+from app.ui.widgets.colours import ERROR_CSS
 
 HEADER_WIDTH = 520
 
@@ -116,7 +117,7 @@ class SshOptionsDialog(QDialog):
         self.problem = QLabel()
         self.problem.setTextFormat(Qt.TextFormat.PlainText)
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color: #b3261e;")
+        self.problem.setStyleSheet(ERROR_CSS)
         self.preview = QPlainTextEdit()
         self.preview.setReadOnly(True)
         self.preview.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))

@@ -8,15 +8,18 @@ AWS CLI's own cache, so the CLI and the plugin share the login.
 
 from __future__ import annotations
 
+import html
+import time
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QFont
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QFont, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -35,6 +38,7 @@ from app.core.aws.profiles.writer import ProfileWriter, SsoProfileSpec
 from app.core.errors import ProfileError
 from app.ui.errors import error_text
 from app.ui.tasks import Task, TaskRunner
+from app.ui.widgets.colours import ERROR_CSS
 
 NEW_SESSION = "New SSO session…"
 
@@ -123,16 +127,36 @@ class SsoLoginDialog(QDialog):
         big.setLetterSpacing(QFont.SpacingType.AbsoluteSpacing, 3)
         self.code_label.setFont(big)
         self.code_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.url_label = _plain()
+        self.url_label = QLabel()  # a link: the page to approve the code on
+        self.url_label.setTextFormat(Qt.TextFormat.RichText)
+        self.url_label.setOpenExternalLinks(True)
+        self.url_label.setWordWrap(True)
+        self.url_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         self.browser_button = QPushButton("Open the browser again")
         self.browser_button.clicked.connect(self._open_browser)
+        self.copy_code = QPushButton("Copy code")
+        self.copy_code.clicked.connect(self._copy_code)
+        self.countdown = _plain()
+        self.countdown.setWordWrap(False)  # centred: a wrapped label would be cut to a line
+        self.browser_note = _plain()  # said when the browser could not be opened
+        self.browser_note.setStyleSheet(ERROR_CSS)
+        self.browser_note.hide()
+        self._clock = QTimer(self)
+        self._clock.timeout.connect(self._tick)
+        self._deadline = 0.0
         wait = QWidget()
         wait_layout = QVBoxLayout(wait)
         wait_layout.addWidget(_plain("Check that your browser shows this code, then approve "
                                      "the login there:"))
         wait_layout.addWidget(self.code_label, 0, Qt.AlignmentFlag.AlignHCenter)
+        wait_layout.addWidget(self.countdown, 0, Qt.AlignmentFlag.AlignHCenter)
         wait_layout.addWidget(self.url_label)
-        wait_layout.addWidget(self.browser_button, 0, Qt.AlignmentFlag.AlignLeft)
+        wait_layout.addWidget(self.browser_note)
+        buttons_row = QHBoxLayout()
+        buttons_row.addWidget(self.copy_code)
+        buttons_row.addWidget(self.browser_button)
+        buttons_row.addStretch(1)
+        wait_layout.addLayout(buttons_row)
         wait_layout.addStretch(1)
 
         # Step 3: accounts and roles.
@@ -177,7 +201,7 @@ class SsoLoginDialog(QDialog):
             self.pick_form.setRowVisible(w, new and not (w is self.new_name and self.legacy))
 
     def _fail(self, text: str) -> None:
-        self.status.setStyleSheet("color: #c0392b;")
+        self.status.setStyleSheet(ERROR_CSS)
         self.status.setText(text)
 
     def _error(self, exc: BaseException) -> None:
@@ -222,7 +246,8 @@ class SsoLoginDialog(QDialog):
         self.status.setStyleSheet("")
         self.status.setText("Starting the login…")
         self.go.setEnabled(False)
-        self.task = self.tasks.submit(_login, config, self.open_browser, name="sso-login")
+        # The dialog opens the browser itself, so it can say when that fails.
+        self.task = self.tasks.submit(_login, config, False, name="sso-login")
         self.task.progress.connect(self._show_code)
         self.task.result.connect(self._logged_in)
         self.task.error.connect(self._error)
@@ -230,16 +255,43 @@ class SsoLoginDialog(QDialog):
     def _show_code(self, device: sso.DeviceAuthorization) -> None:
         self.device = device
         self.code_label.setText(device.user_code)
-        self.url_label.setText(device.verification_uri)
+        link = html.escape(device.verification_uri_complete, quote=True)
+        self.url_label.setText(f'Approve it on <a href="{link}">'
+                               f"{html.escape(device.verification_uri)}</a>")
         self.pages.setCurrentIndex(1)
         self.go.hide()
         self.status.setText("Waiting for the approval in the browser…")
+        self._deadline = time.monotonic() + device.expires_in
+        self._tick()
+        self._clock.start(1000)
+        if self.open_browser:
+            self._open_browser()
 
-    def _open_browser(self) -> None:
+    def _tick(self) -> None:
+        left = int(self._deadline - time.monotonic())
+        if left <= 0:
+            self._clock.stop()
+            self.countdown.setText("The code has expired: cancel and log in again.")
+            return
+        self.countdown.setText(f"The code expires in {left // 60}:{left % 60:02d}")
+
+    def _copy_code(self) -> None:
         if self.device is not None:
-            QDesktopServices.openUrl(QUrl(self.device.verification_uri_complete))
+            QGuiApplication.clipboard().setText(self.device.user_code)
+            self.copy_code.setText("Copied")
+
+    def _open_browser(self) -> bool:
+        if self.device is None:
+            return False
+        opened = QDesktopServices.openUrl(QUrl(self.device.verification_uri_complete))
+        self.browser_note.setText("" if opened else
+                                  "The browser could not be opened. Open the link above "
+                                  "yourself (or copy it), and enter the code there.")
+        self.browser_note.setVisible(not opened)
+        return bool(opened)
 
     def _logged_in(self, token: sso.SsoToken) -> None:
+        self._clock.stop()
         self.token = token
         self.logged_in.emit()
         assert self.config is not None

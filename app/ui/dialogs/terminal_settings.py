@@ -29,6 +29,7 @@ from app.core.settings import SessionSettings, SettingsStore
 from app.core.ssh.proxycommand import Mode
 from app.ui.errors import error_text
 from app.ui.tasks import TaskRunner
+from app.ui.widgets.colours import ERROR_CSS
 
 AUTO = "Automatic (first one found)"
 
@@ -70,7 +71,7 @@ class TerminalSettingsDialog(QDialog):
         self.problem = QLabel()
         self.problem.setTextFormat(Qt.TextFormat.PlainText)
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color: #b3261e;")
+        self.problem.setStyleSheet(ERROR_CSS)
 
         form = QFormLayout()
         form.addRow("Terminal:", self.terminal)

@@ -18,6 +18,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
+from PySide6.QtGui import QGuiApplication, QPalette
 
 from app.core.aws.discovery.permissions import Access
 from app.core.aws.discovery.rows import InstanceRow
@@ -46,7 +47,8 @@ _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
 _ROW = int(ROW_ROLE)
 _SORT = int(SORT_ROLE)
 _NCOLS = len(_HEADERS)
-_ROLES = frozenset((_DISPLAY, _TOOLTIP, _ROW, _SORT))
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)
+_ROLES = frozenset((_DISPLAY, _TOOLTIP, _ROW, _SORT, _FOREGROUND))
 HANDLED_ROLES = _ROLES  # the roles data() answers; anything else is None
 
 
@@ -69,12 +71,25 @@ def access_text(row: InstanceRow) -> str:
     if row.state and row.state not in ("running",):
         return row.state
     if not row.managed:
-        return "not managed"
+        return "no SSM agent"
     if row.ping_status != "Online":
-        return row.ping_status or "offline"
+        return "agent offline"
     if row.permission.access is Access.DENIED:
-        return "denied"
+        return "denied by IAM"
     return "no"
+
+
+# The SSM agent's PingStatus, in words.
+AGENT_WORDS = {"Online": "online", "ConnectionLost": "connection lost", "Inactive": "inactive"}
+
+
+def agent_text(row: InstanceRow) -> str:
+    if not row.ping_status:
+        return "no agent"
+    return AGENT_WORDS.get(row.ping_status, row.ping_status)
+
+
+NEEDS_PLUGIN = "needs the session-manager-plugin"
 
 
 def state_text(row: InstanceRow) -> str:
@@ -108,7 +123,7 @@ def explain(row: InstanceRow) -> str:
 # runs for every painted cell).
 _TEXT: tuple[Callable[[InstanceRow], str], ...] = (
     lambda r: r.name, lambda r: r.instance_id, lambda r: r.region, state_text,
-    lambda r: r.ping_status or "not managed", access_text, lambda r: r.platform,
+    agent_text, access_text, lambda r: r.platform,
     lambda r: r.private_ip, lambda r: r.public_ip, lambda r: r.agent_version, tags_text)
 
 
@@ -145,6 +160,7 @@ class InstancesModel(QAbstractTableModel):
         self._conn: list[bool] = []  # row.connectable, precomputed for the filter
         self._favs: set[tuple[str, str]] = set(favourites)
         self._sort: tuple[int, Qt.SortOrder] | None = None
+        self._plugin_missing = False  # no session-manager-plugin here: nothing connects yet
         # Bumped whenever rows change or move, so the filter knows its flags are stale.
         self.generation = 0
 
@@ -182,20 +198,35 @@ class InstancesModel(QAbstractTableModel):
         row = self._rows[r]
         col = index.column()
         if role == _DISPLAY:
+            if col == COL_ACCESS and self._plugin_missing and row.connectable:
+                return NEEDS_PLUGIN
             return _display(row, col, row_key(row) in self._favs)
         if role == _ROW:
             return row
         if role == _SORT:
             return sort_key(row, col, row_key(row) in self._favs)
+        if role == _FOREGROUND:
+            # No way in: the row reads dimmed (the palette's muted text), the reason on hover.
+            if row.connectable:
+                return None
+            return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
         if role == _TOOLTIP:
-            if col in (COL_ACCESS, COL_STATE, COL_SSM):
-                return plain_tooltip(explain(row))
-            if col == COL_TAGS:
-                return plain_tooltip("\n".join(f"{k} = {v}" for k, v in row.tags))
-            if col == COL_FAV:
-                return "Toggle favourite (double-click)"
-            return plain_tooltip(_display(row, col, False))
+            return self._tooltip(row, col)
         return None
+
+    def _tooltip(self, row: InstanceRow, col: int) -> str:
+        if not row.connectable and col not in (COL_ACCESS, COL_STATE, COL_SSM, COL_FAV):
+            why = row.capabilities.why_not("shell") or "no way in"
+            return plain_tooltip(f"{_display(row, col, False)}\nCannot connect: {why}")
+        if col in (COL_ACCESS, COL_STATE, COL_SSM):
+            note = ("\nThis computer has no session-manager-plugin: Help > Doctor shows "
+                    "how to install it." if self._plugin_missing else "")
+            return plain_tooltip(explain(row) + note)
+        if col == COL_TAGS:
+            return plain_tooltip("\n".join(f"{k} = {v}" for k, v in row.tags))
+        if col == COL_FAV:
+            return "Toggle favourite (double-click)"
+        return plain_tooltip(_display(row, col, False))
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self._sort = (column, order)
@@ -262,6 +293,19 @@ class InstancesModel(QAbstractTableModel):
         if len(keep) == len(self._rows):
             return
         self.set_rows(self._rows[i] for i in keep)
+
+    @property
+    def plugin_missing(self) -> bool:
+        return self._plugin_missing
+
+    def set_plugin_missing(self, missing: bool) -> None:
+        if missing == self._plugin_missing:
+            return
+        self._plugin_missing = missing
+        if self._rows:
+            self.dataChanged.emit(self.index(0, COL_ACCESS),
+                                  self.index(len(self._rows) - 1, COL_ACCESS),
+                                  [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole])
 
     # --- favourites -------------------------------------------------------------------------
     def is_favourite(self, row: InstanceRow) -> bool:

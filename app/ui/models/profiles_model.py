@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QFont, QGuiApplication
 
+from app.core.aws.credentials.types import CredentialState, CredentialStatus
 from app.core.aws.profiles.view import (
     ProfileRow,
     advice_text,
@@ -21,7 +22,9 @@ from app.core.aws.profiles.view import (
     needs_attention,
     row_state_text,
 )
+from app.ui.icons import tinted
 from app.ui.models.instances_model import plain_tooltip
+from app.ui.widgets.colours import state_colour
 
 COL_NAME = 0
 COL_KIND = 1
@@ -34,7 +37,17 @@ ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 
 AnyIndex = QModelIndex | QPersistentModelIndex
-_ATTENTION = QColor("#b35c00")
+
+
+
+def state_kind(status: CredentialStatus, now: datetime | None) -> str:
+    """The chip for a credentials state: "missing" (expired, broken: it will fail), "warn"
+    (needs a code or a login first), "ok" (usable now)."""
+    if not needs_attention(status, now):
+        return "ok"
+    if status.state in (CredentialState.NEEDS_MFA, CredentialState.NEEDS_SSO_LOGIN):
+        return "warn"
+    return "missing"
 
 
 class ProfilesModel(QAbstractTableModel):
@@ -110,14 +123,23 @@ class ProfilesModel(QAbstractTableModel):
             return row
         if role == Qt.ItemDataRole.ToolTipRole:
             return plain_tooltip(self._tooltip(row, col))
-        if role == Qt.ItemDataRole.ForegroundRole and col == COL_STATE \
-                and needs_attention(row.status, self._now):
-            return QBrush(_ATTENTION)
+        if col == COL_STATE and role in (Qt.ItemDataRole.ForegroundRole,
+                                          Qt.ItemDataRole.DecorationRole):
+            return self._chip(row, role)
         if role == Qt.ItemDataRole.FontRole and col == COL_NAME and row.active:
             font = QFont()
             font.setBold(True)
             return font
         return None
+
+    def _chip(self, row: ProfileRow, role: int) -> Any:
+        """The state in a colour from the palette's lightness, and an icon with the same
+        meaning: expired no longer looks like "needs MFA"."""
+        kind = state_kind(row.status, self._now)
+        palette = QGuiApplication.palette()
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return None if kind == "ok" else QBrush(state_colour(kind, palette))
+        return tinted(kind, state_colour(kind, palette), 16)
 
     def _display(self, row: ProfileRow, col: int) -> str:
         if col == COL_NAME:

@@ -42,8 +42,24 @@ def status_text(rec: SessionRecord) -> str:
     if rec.active:
         return "Active" if rec.status in ("Local", "Connected") else rec.status
     if rec.ended:
-        return f"Ended ({rec.ended})"
-    return rec.status or "Ended"
+        return ended_words(rec.ended)
+    return "Ended" if rec.status in ("", "Local") else rec.status
+
+
+def ended_words(ended: str) -> str:
+    """How it ended, in words: "exit 255" -> "Ended with exit code 255", "closed (SIGHUP)"
+    -> "Ended: the terminal was closed", "error: ..." -> "Failed: ..."."""
+    if ended == "exit 0":
+        return "Ended"
+    if ended.startswith("exit "):
+        return f"Ended with exit code {ended[5:]}"
+    if ended == "terminated":
+        return "Terminated"
+    if ended.startswith("closed"):
+        return "Ended: the terminal was closed"
+    if ended.startswith("error: "):
+        return f"Failed: {ended[7:]}"
+    return f"Ended ({ended})"
 
 
 def one_line(text: str) -> str:

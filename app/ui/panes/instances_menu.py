@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
 from app.core.actions import Action
@@ -27,6 +27,13 @@ ACTIONS: tuple[tuple[Action, str], ...] = (
     (Action.RDP, "Remote desktop (RDP)"),
 )
 
+# What the Instances table's keys do (SessionActions.SHORTCUTS), shown next to each entry.
+MENU_KEYS: dict[Action, str] = {
+    Action.SHELL: "Return", Action.SHELL_REASON: "Ctrl+Shift+R",
+    Action.SHELL_COMMAND: "Ctrl+Shift+E", Action.SSH: "Ctrl+Shift+S",
+    Action.SFTP: "Ctrl+Shift+F", Action.SCP: "Ctrl+Shift+U", Action.COPY_SSH: "Ctrl+Shift+C"}
+
+
 def menu_text(text: str) -> str:
     """Hostile text safe for a QAction: no mnemonics, no tab (shortcut separator), one line."""
     flat = "".join(ch if ch.isprintable() else " " for ch in text)
@@ -35,7 +42,8 @@ def menu_text(text: str) -> str:
 
 def build_menu(parent: QWidget, row: InstanceRow, *, favourite: bool,
                on_action: Callable[[Action, InstanceRow], None],
-               on_favourite: Callable[[InstanceRow], None]) -> QMenu:
+               on_favourite: Callable[[InstanceRow], None],
+               on_diagnose: Callable[[InstanceRow], None] | None = None) -> QMenu:
     menu = QMenu(parent)
     title = menu.addAction(menu_text(row.name or row.instance_id))
     title.setEnabled(False)
@@ -50,6 +58,8 @@ def build_menu(parent: QWidget, row: InstanceRow, *, favourite: bool,
         if not cap.ok:
             item.setStatusTip(menu_text(cap.reason))
             item.setToolTip(plain_tooltip(cap.reason))
+        if action in MENU_KEYS:  # the keys that do it in the table, shown in the menu
+            item.setShortcut(QKeySequence(MENU_KEYS[action]))
         item.triggered.connect(lambda _=False, a=action, r=row: on_action(a, r))
     menu.setToolTipsVisible(True)
     menu.addSeparator()
@@ -63,4 +73,7 @@ def build_menu(parent: QWidget, row: InstanceRow, *, favourite: bool,
     fav = QAction("Remove from favourites" if favourite else "Add to favourites", menu)
     fav.triggered.connect(lambda _=False, r=row: on_favourite(r))
     menu.addAction(fav)
+    if on_diagnose is not None:
+        diagnose = menu.addAction("Diagnose connection…")
+        diagnose.triggered.connect(lambda _=False, r=row: on_diagnose(r))
     return menu

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QProgressBar,
     QPushButton,
-    QStackedWidget,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -39,22 +38,21 @@ from app.ui.errors import error_text
 from app.ui.models import instances_model as im
 from app.ui.models.instances_filter import InstancesFilter
 from app.ui.models.instances_model import InstancesModel
+from app.ui.panes.instances_discovery import (
+    ALL_REGIONS,
+    DEFAULT_REGION,
+    KNOWN_REGIONS,
+    discover_job,
+)
 from app.ui.panes.instances_menu import build_menu
+from app.ui.panes.instances_states import InstancesStatesMixin
 from app.ui.tasks import Task, TaskRunner
-from app.ui.widgets.empty_state import EmptyState
+from app.ui.widgets.colours import BANNER_CSS
 from app.ui.widgets.profile_box import ProfileBox
 
-DEFAULT_REGION = "Profile's region"
-ALL_REGIONS = "All enabled regions"
-KNOWN_REGIONS = (
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
-    "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1", "eu-south-1",
-    "ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1",
-    "ap-southeast-2", "me-south-1", "af-south-1",
-)
-_WIDTHS = {im.COL_FAV: 28, im.COL_NAME: 220, im.COL_ID: 170, im.COL_REGION: 110,
-           im.COL_STATE: 80, im.COL_SSM: 110, im.COL_ACCESS: 110, im.COL_PLATFORM: 80,
-           im.COL_PRIVATE_IP: 110, im.COL_PUBLIC_IP: 110, im.COL_AGENT: 100}
+_WIDTHS = {im.COL_FAV: 28, im.COL_NAME: 175, im.COL_ID: 145, im.COL_REGION: 105,
+           im.COL_STATE: 65, im.COL_SSM: 105, im.COL_ACCESS: 105, im.COL_PLATFORM: 65,
+           im.COL_PRIVATE_IP: 95, im.COL_PUBLIC_IP: 95, im.COL_AGENT: 95}
 
 
 def _plain_label(text: str = "") -> QLabel:
@@ -63,10 +61,11 @@ def _plain_label(text: str = "") -> QLabel:
     return label
 
 
-class InstancesPane(QWidget):
+class InstancesPane(InstancesStatesMixin):
     action_requested = Signal(str, object)  # (action, InstanceRow)
     profile_changed = Signal(str)
     refreshed = Signal()  # a refresh finished (or failed); not emitted when cancelled
+    diagnose_requested = Signal(object)  # InstanceRow: "why can't I connect?"
 
     def __init__(self, runner: TaskRunner, source: CredentialSource, favourites: Favourites,
                  permissions: PermissionCache, *, profiles: Sequence[str] = (),
@@ -81,12 +80,17 @@ class InstancesPane(QWidget):
         self.regions_total = 0
         self.regions_done = 0
         self.last_refreshed: float | None = None
+        self.account = ""  # the caller's account, from the last discovery (for IAM fixes)
+        self.default_regions: tuple[str, ...] = ()  # Settings > Instances; () = the profile's
+        self.auto_refresh = QTimer(self)
+        self.auto_refresh.timeout.connect(self._auto_refresh)
 
         self.model = InstancesModel(favourites.load(), self)
         self.proxy = InstancesFilter(self)
         self.proxy.setSourceModel(self.model)
         self._build()
         self.set_profiles(profiles)
+        self.profiles_known = bool(profiles)  # the list arrives later from a worker
         self._update_state()
 
     # --- construction -----------------------------------------------------------------------
@@ -121,6 +125,7 @@ class InstancesPane(QWidget):
         self.filter_edit.setPlaceholderText("Filter by name, id, IP or tag:Key=Value")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self.proxy.set_text)
+        self.filter_edit.returnPressed.connect(self.open_first)
         self.only_connectable = QCheckBox("Only what I can connect to")
         self.only_connectable.setChecked(self.proxy.only_connectable)
         self.only_connectable.toggled.connect(self.proxy.set_only_connectable)
@@ -133,8 +138,7 @@ class InstancesPane(QWidget):
 
         self.banner = QFrame()
         self.banner.setObjectName("regionErrors")
-        self.banner.setStyleSheet("QFrame#regionErrors { background: #fff4e5; "
-                                  "border: 1px solid #f0b060; border-radius: 4px; }")
+        self.banner.setStyleSheet(BANNER_CSS.format(name="regionErrors"))
         self.banner_label = _plain_label()
         self.banner_label.setWordWrap(True)
         banner_layout = QVBoxLayout(self.banner)
@@ -172,31 +176,7 @@ class InstancesPane(QWidget):
         for col, width in _WIDTHS.items():
             hh.resizeSection(col, width)
 
-        self.empty_profile = EmptyState(
-            "Pick a profile to see instances",
-            "The instances you may connect to, across regions, will appear here, with the "
-            "reason for any you cannot reach.")
-        self.loading = EmptyState("Looking for instances…",
-                                  "Asking EC2 and Systems Manager in each region.")
-        self.empty_none = EmptyState(
-            "No instances found",
-            "No EC2 instances or managed nodes in the selected regions. Try "
-            "“All enabled regions”.", "Search all enabled regions")
-        self.empty_none.action.connect(self._search_all)
-        self.empty_filtered = EmptyState(
-            "Nothing matches", "Every instance is hidden by the filter or by “Only what I "
-            "can connect to”.", "Show all")
-        self.empty_filtered.action.connect(self.show_all)
-        self.error_state = EmptyState("Could not list instances", "", "Retry")
-        self.error_state.action.connect(self.refresh)
-        self.stack = QStackedWidget()
-        for widget in (self.view, self.empty_profile, self.loading, self.empty_none,
-                       self.empty_filtered, self.error_state):
-            self.stack.addWidget(widget)
-            if isinstance(widget, EmptyState):
-                # Texts change later (error messages); a wrapped label sized for the first
-                # text would clip the next one.
-                widget.text_label.setMinimumWidth(480)
+        self._build_states()
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -225,6 +205,7 @@ class InstancesPane(QWidget):
 
     # --- profiles & regions -----------------------------------------------------------------
     def set_profiles(self, names: Sequence[str]) -> None:
+        self.profiles_known = True  # from here on an empty list means "none at all"
         self.profile_box.set_names(names)
         self._update_state()
         self._first_look()
@@ -271,13 +252,14 @@ class InstancesPane(QWidget):
             return
         self.cancel()
         choice = self.region_box.currentText()
-        regions = () if choice in (DEFAULT_REGION, ALL_REGIONS) else (choice,)
+        regions = (self.default_regions if choice == DEFAULT_REGION else
+                   () if choice == ALL_REGIONS else (choice,))
         self.model.clear()
         self.region_errors.clear()
         self._show_errors()
         self.regions_total = self.regions_done = 0
         factory = self._factory(profile)
-        task = self.runner.submit(_discover_job, factory, regions, choice == ALL_REGIONS,
+        task = self.runner.submit(discover_job, factory, regions, choice == ALL_REGIONS,
                                   self.permission_cache, name="discover")
         self.task = task
         task.progress.connect(lambda item, t=task: self._on_progress(t, item))
@@ -323,6 +305,8 @@ class InstancesPane(QWidget):
     def _on_done(self, task: Task, exc: object, inventory: object = None) -> None:
         if task is not self.task:
             return
+        principal = getattr(inventory, "principal", None)
+        self.account = str(getattr(principal, "account", "") or "")
         note = getattr(inventory, "permission_note", "")
         self.permission_note.setText(f"Permissions not checked: {note}" if note else "")
         self.permission_note.setVisible(bool(note))
@@ -358,36 +342,6 @@ class InstancesPane(QWidget):
         self.banner_label.setText("\n".join(lines))
         self.banner.setVisible(True)
 
-    # --- presentation -----------------------------------------------------------------------
-    _failed = False
-
-    def _update_state(self, *_: object) -> None:
-        total, shown = self.model.rowCount(), self.proxy.rowCount()
-        self.count_label.setText(f"{shown} of {total} shown" if total else "")
-        if not self.profile:
-            page: QWidget = self.empty_profile
-        elif total:
-            page = self.view if shown else self.empty_filtered
-        elif self.busy:
-            page = self.loading
-        elif self._failed:
-            page = self.error_state
-        elif self.region_errors and len(self.region_errors) >= self.regions_done > 0:
-            self.error_state.set_text("Could not list instances",
-                                      "No region could be searched; see the messages above.")
-            page = self.error_state
-        elif self.last_refreshed is None:
-            self.empty_none.set_text("Press Refresh to list instances",
-                                     f"Profile “{self.profile}” is selected.")
-            page = self.empty_none
-        else:
-            self.empty_none.set_text("No instances found",
-                                     "No EC2 instances or managed nodes in the selected "
-                                     "regions. Try “All enabled regions”.")
-            page = self.empty_none
-        if self.stack.currentWidget() is not page:
-            self.stack.setCurrentWidget(page)
-
     def show_all(self) -> None:
         self.filter_edit.clear()
         self.proxy.show_all()
@@ -408,6 +362,16 @@ class InstancesPane(QWidget):
         if index.column() == im.COL_FAV:
             self.toggle_favourite(row)
             return
+        self.open_row(row)
+
+    def open_first(self) -> None:
+        """Enter in the filter: the first row shown, as a double-click would open it."""
+        row = self.row_for(self.proxy.index(0, im.COL_NAME))
+        if row is not None:
+            self.view.selectRow(0)
+            self.open_row(row)
+
+    def open_row(self, row: InstanceRow) -> None:
         default = "rdp" if row.platform.lower().startswith("windows") else "shell"
         if row.capabilities.can(default) or row.capabilities.can("shell"):
             self.action_requested.emit(default if row.capabilities.can(default) else "shell", row)
@@ -415,26 +379,32 @@ class InstancesPane(QWidget):
     def build_menu(self, row: InstanceRow) -> QMenu:
         return build_menu(self, row, favourite=self.model.is_favourite(row),
                           on_action=self.action_requested.emit,
-                          on_favourite=self.toggle_favourite)
+                          on_favourite=self.toggle_favourite,
+                          on_diagnose=self.diagnose_requested.emit)
 
     def _context_menu(self, pos: QPoint) -> None:
         row = self.row_for(self.view.indexAt(pos))
         if row is not None:
             self.build_menu(row).popup(self.view.viewport().mapToGlobal(pos))
 
+    def apply_settings(self, regions: tuple[str, ...], refresh_minutes: float) -> None:
+        """Settings > Instances, applied at once: the regions the next refresh searches, and
+        a timer that refreshes while the pane has a profile (0 = only when asked)."""
+        self.default_regions = regions
+        if refresh_minutes > 0:
+            self.auto_refresh.start(int(refresh_minutes * 60_000))
+        else:
+            self.auto_refresh.stop()
+
+    def _auto_refresh(self) -> None:
+        if self.profile and not self.busy and self.isVisible():
+            self.refresh()
+
+    def set_plugin_missing(self, missing: bool) -> None:
+        """Say in the Access column that nothing connects until the plugin is installed."""
+        self.model.set_plugin_missing(missing)
+
     # --- favourites -------------------------------------------------------------------------
     def toggle_favourite(self, row: InstanceRow) -> None:
         self.model.set_favourite(row, not self.model.is_favourite(row))
         self.favourites_store.save(self.model.favourites)
-
-
-def _discover_job(factory: Callable[[], Any], regions: Sequence[str], all_regions: bool,
-                  cache: PermissionCache, *, progress: Callable[[object], None],
-                  cancel: Any) -> Any:
-    """Runs on a worker: session, regions, then discovery streaming one region at a time."""
-    from app.core.aws.discovery.inventory import discover, resolve_regions
-
-    session = factory()
-    chosen = resolve_regions(session, regions, all_regions)
-    progress(("regions", chosen))
-    return discover(session, chosen, progress=progress, cancel=cancel, permissions=cache)

@@ -70,6 +70,54 @@ class ProfileEditsMixin(QWidget):
         sessions = list(view.profiles.sso_sessions.values()) if view else []
         self.editor = open_editor(self, names, sessions, None, self._create)
 
+    # --- first run ---------------------------------------------------------------------------
+
+    def add_keys(self) -> None:
+        """New access-key profile whose keys go straight into the keyring (when there is one)."""
+        self.editor = open_editor(self, [], [], None, self._create_protected)
+        self.editor.kind.setCurrentIndex(0)  # "Access keys"
+
+    def _create_protected(self, result: EditorResult) -> None:
+        writer, real = self.writer, bool(getattr(self, "keyring_real", False))
+
+        def create_and_protect(profiles: ProfileSet, res: EditorResult) -> ProfileSet:
+            config = {k: v for k, v in res.config.items() if v is not None}
+            creds = {k: v for k, v in res.credentials.items() if v is not None}
+            made = writer.create(profiles, res.name, config, creds)
+            has_keys = bool(res.credentials.get("aws_secret_access_key"))
+            return writer.protect_keys(made, res.name) if real and has_keys else made
+
+        done = (f"Created profile {result.name}; its keys are in the OS keyring." if real else
+                f"Created profile {result.name}. No OS keyring here, so its keys are in the "
+                "credentials file; Protect keys moves them once a keyring is available.")
+        self._write(create_and_protect, result, select=result.name, done=done)
+
+    def open_config(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        dialog = QFileDialog(self, "Open an AWS config file")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.fileSelected.connect(self.import_config)
+        dialog.finished.connect(dialog.deleteLater)
+        self.file_dialog = dialog
+        dialog.open()
+
+    def import_config(self, path: str) -> None:
+        from pathlib import Path
+
+        from app.core.aws.profiles.importer import import_config
+
+        task = self.tasks.submit(import_config, Path(path), name="import-config")
+
+        def ok(profiles: object) -> None:
+            count = len(profiles.names()) if isinstance(profiles, ProfileSet) else 0
+            self.show_message(f"Imported {count} profile(s) from {path}.")
+            self.reload()
+
+        task.result.connect(ok)
+        task.error.connect(self._failed)
+
     def _create(self, result: EditorResult) -> None:
         self._write(self.writer.create, result.name, result.config, result.credentials,
                     select=result.name, done=f"Created profile {result.name}.")

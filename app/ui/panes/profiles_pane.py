@@ -10,6 +10,7 @@ user input and may look like markup.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMenu,
     QPushButton,
     QStackedWidget,
@@ -49,7 +51,9 @@ from app.ui.models.profiles_model import COL_NAME, SORT_ROLE, ProfilesModel
 from app.ui.panes.profile_checks import ProfileChecksMixin
 from app.ui.panes.profile_edits import ProfileEditsMixin
 from app.ui.tasks import TaskRunner
+from app.ui.widgets.colours import BANNER_CSS, ERROR_CSS
 from app.ui.widgets.empty_state import EmptyState
+from app.ui.widgets.first_run import FirstRunGuide
 
 log = logging.getLogger(__name__)
 _SHORTCUTS: dict[str, QKeySequence.StandardKey | str] = {
@@ -68,11 +72,10 @@ def _plain(text: str = "") -> QLabel:
     return label
 
 
-def _banner(name: str, colour: str) -> tuple[QFrame, QVBoxLayout]:
+def _banner(name: str) -> tuple[QFrame, QVBoxLayout]:
     frame = QFrame()
     frame.setObjectName(name)
-    frame.setStyleSheet(f"QFrame#{name} {{ background: {colour}; border-radius: 4px; }}"
-                        f"QFrame#{name} QLabel {{ color: #222; }}")
+    frame.setStyleSheet(BANNER_CSS.format(name=name))
     layout = QVBoxLayout(frame)
     layout.setContentsMargins(10, 6, 10, 6)
     frame.hide()
@@ -88,6 +91,7 @@ def _load(service: CredentialService) -> tuple[ProfilesView, bool]:
 class ProfilesPane(ProfileChecksMixin, ProfileEditsMixin):
     loaded = Signal()  # a new view is on screen (tests and scenes wait for it)
     operation_failed = Signal(object)  # the exception, after it is shown
+    doctor_requested = Signal()
 
     def __init__(self, service: CredentialService, writer: ProfileWriter, tasks: TaskRunner,
                  broker: MfaBroker, expiry: CredentialsBridge, *,
@@ -105,6 +109,7 @@ class ProfilesPane(ProfileChecksMixin, ProfileEditsMixin):
         self._pending_select: str | None = None
         self._checked: set[str] = set()  # quiet identity checks already started
         self._quiet: dict[object, str] = {}
+        self.status_sink: Callable[[str, bool], object] | None = None  # the status bar
 
         self.toolbar = QToolBar()
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -134,11 +139,11 @@ class ProfilesPane(ProfileChecksMixin, ProfileEditsMixin):
             self.actions_by_name[key] = action
 
         self.keyring_label = _plain(KEYRING_NOTICE)
-        self.keyring_frame, lay = _banner("keyringNotice", "#fdf1d6")
+        self.keyring_frame, lay = _banner("keyringNotice")
         lay.addWidget(self.keyring_label)
         self.keyring_frame.setVisible(keyring_real is False)
 
-        self.problems_frame, lay = _banner("problems", "#fde2dd")
+        self.problems_frame, lay = _banner("problems")
         self.problems_title = _plain("Some lines of your AWS files could not be read. Every "
                                      "other profile is listed below.")
         font = self.problems_title.font()
@@ -149,7 +154,7 @@ class ProfilesPane(ProfileChecksMixin, ProfileEditsMixin):
         lay.addWidget(self.problems_title)
         lay.addWidget(self.problems_label)
 
-        self.changed_frame, lay = _banner("fileChanged", "#fdf1d6")
+        self.changed_frame, lay = _banner("fileChanged")
         row = QHBoxLayout()
         self.changed_label = _plain()
         self.changed_reload = QPushButton("Reload")
@@ -167,6 +172,13 @@ class ProfilesPane(ProfileChecksMixin, ProfileEditsMixin):
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)
         self.proxy.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        # A few dozen rows: the stock proxy's every-column, case-blind filter is enough.
+        self.proxy.setFilterKeyColumn(-1)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter profiles by name, kind, region or account")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
         self.table = QTableView()
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
@@ -196,8 +208,11 @@ class ProfilesPane(ProfileChecksMixin, ProfileEditsMixin):
             "keys, a role or an SSO login.", "New profile")
         self.empty.action.connect(self.new_profile)
         self.loading = EmptyState("Reading your AWS profiles…", "")
+        self.guide = FirstRunGuide()
+        self.guide.chosen.connect(self._first_run)
+        self.guide.doctor_requested.connect(self.doctor_requested)
         self.stack = QStackedWidget()
-        for w in (self.loading, self.empty, self.table):
+        for w in (self.loading, self.empty, self.guide, self.table):
             self.stack.addWidget(w)
 
         layout = QVBoxLayout(self)
@@ -206,6 +221,7 @@ class ProfilesPane(ProfileChecksMixin, ProfileEditsMixin):
         for banner in (self.keyring_frame, self.problems_frame, self.changed_frame,
                        self.message_label):
             layout.addWidget(banner)
+        layout.addWidget(self.filter_edit)  # right above what it filters
         layout.addWidget(self.stack, 1)
 
         expiry.ticked.connect(self.tick)
@@ -225,6 +241,7 @@ class ProfilesPane(ProfileChecksMixin, ProfileEditsMixin):
         if self.keyring_real != real:
             self.keyring_real = real
             self.keyring_frame.setVisible(not real)
+        self.guide.set_keyring(real)
         self.set_view(view)
 
     def set_view(self, view: ProfilesView) -> None:
@@ -243,7 +260,10 @@ class ProfilesPane(ProfileChecksMixin, ProfileEditsMixin):
                 "access keys, a role or an SSO login." if not problems else
                 "The problems above kept every profile from being read. Fix the lines named "
                 "there, then Reload, or create a new profile.")
-        self.stack.setCurrentWidget(self.table if view.rows else self.empty)
+        self.filter_edit.setVisible(bool(view.rows))
+        first_run = not view.rows and not problems
+        self.stack.setCurrentWidget(self.table if view.rows else
+                                    self.guide if first_run else self.empty)
         self._fit_empty_text()
         if selected:
             self.select(selected)
@@ -322,8 +342,14 @@ class ProfilesPane(ProfileChecksMixin, ProfileEditsMixin):
     # --- messages ----------------------------------------------------------------------------
 
     def show_message(self, text: str, error: bool = False) -> None:
-        self.message_label.setStyleSheet("color: #c0392b;" if error else "")
+        """In the window's status bar when there is one (the table does not move), else in
+        the line above the table (a pane on its own, in tests and scenes)."""
+        self.message_label.setStyleSheet(ERROR_CSS if error else "")
         self.message_label.setText(text)
+        if self.status_sink is not None:
+            self.message_label.hide()
+            self.status_sink(text, error)
+            return
         self.message_label.setVisible(bool(text))
 
     def _failed(self, exc: BaseException) -> None:
@@ -346,6 +372,9 @@ class ProfilesPane(ProfileChecksMixin, ProfileEditsMixin):
                                  name="mfa")
         task.result.connect(lambda _c: self.reload())
         task.error.connect(self._failed)
+
+    def _first_run(self, way: str) -> None:
+        {"sso": self.start_sso, "keys": self.add_keys, "open": self.open_config}[way]()
 
     def start_sso(self) -> None:
         from app.ui.dialogs.sso_login_dialog import SsoLoginDialog

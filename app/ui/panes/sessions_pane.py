@@ -100,6 +100,7 @@ class SessionsFilter(QSortFilterProxyModel):
 
 class SessionsPane(QWidget):
     refreshed = Signal()
+    setup_requested = Signal()  # no profile at all: take the user to the first-run guide
     terminated = Signal(str)
 
     def __init__(self, runner: TaskRunner, source: CredentialSource, history: SessionHistory,
@@ -121,6 +122,8 @@ class SessionsPane(QWidget):
         self.proxy.setSourceModel(self.model)
         self._build()
         self.set_profiles(profiles)
+        self.profiles_known = bool(profiles)  # the list arrives later from a worker
+        self._update_state()
 
     def _build(self) -> None:
         self.profile_box = ProfileBox()
@@ -178,6 +181,11 @@ class SessionsPane(QWidget):
         self.empty.action.connect(self.refresh)
         self.no_profile = EmptyState("Pick a profile to see sessions",
                                      "Sessions are listed per AWS profile and region.")
+        self.no_profiles = EmptyState(
+            "No AWS profiles yet", "Sessions are listed per AWS profile. Set one up in "
+            "Profiles: sign in with SSO, add access keys, or open a config file you have.",
+            "Set up a profile")
+        self.no_profiles.action.connect(self.setup_requested)
         self.loading = EmptyState("Loading sessions…",
                                   "Asking Session Manager for active and recent sessions.")
         self.error_state = EmptyState("Could not list sessions", "", "Retry")
@@ -186,8 +194,8 @@ class SessionsPane(QWidget):
                                           "No session matches the filter.", "Clear filter")
         self.nothing_matches.action.connect(self.filter_edit.clear)
         self.stack = QStackedWidget()
-        for w in (self.view, self.empty, self.no_profile, self.loading, self.error_state,
-                  self.nothing_matches):
+        for w in (self.view, self.empty, self.no_profile, self.no_profiles, self.loading,
+                  self.error_state, self.nothing_matches):
             self.stack.addWidget(w)
             if isinstance(w, EmptyState):
                 fit_text(w)
@@ -212,6 +220,7 @@ class SessionsPane(QWidget):
 
     # --- profiles ------------------------------------------------------------------------
     def set_profiles(self, names: Sequence[str]) -> None:
+        self.profiles_known = True
         self.profile_box.set_names(names)
         self._update_state()
 
@@ -268,7 +277,8 @@ class SessionsPane(QWidget):
 
     def _update_state(self, *_: object) -> None:
         if not self.profile:
-            page: QWidget = self.no_profile
+            none = self.profiles_known and self.profile_box.count() == 0
+            page: QWidget = self.no_profiles if none else self.no_profile
         elif self.failed is not None and self.task is None:
             page = self.error_state
         elif self.model.rowCount():
