@@ -24,7 +24,8 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 from app.core.actions import Action
 from app.core.aws.credentials.source import CredentialSource
-from app.core.aws.credentials.types import CredentialState
+from app.core.aws.credentials.status import NOT_CHECKED
+from app.core.aws.credentials.types import CredentialState, CredentialStatus
 from app.core.aws.discovery.cache import Cached, InventoryCache
 from app.core.aws.discovery.rows import InstanceRow
 from app.core.aws.profiles.model import ProfileKind
@@ -38,6 +39,12 @@ from app.ui.tasks import TaskRunner
 log = logging.getLogger(__name__)
 REFRESH_AFTER = 300.0  # seconds a cached list is fresh enough
 _NO_PROMPT = (CredentialState.VALID, CredentialState.VALID_UNTIL)
+
+
+def _needs_no_prompt(status: CredentialStatus) -> bool:
+    """Valid credentials, or long-term keys not checked yet (using them asks nothing)."""
+    return status.state in _NO_PROMPT or (status.state is CredentialState.UNKNOWN
+                                          and status.reason == NOT_CHECKED)
 
 
 @dataclass(frozen=True)
@@ -207,9 +214,9 @@ class QuickConnect(QObject):
     def refresh_stale(self, now: float | None = None) -> list[str]:
         """List again, in workers, the cached profiles that are stale and need no prompt."""
         now = time.time() if now is None else now
-        states = {r.name: r.status.state for r in self.expiry.rows()}
+        quiet = {r.name for r in self.expiry.rows() if _needs_no_prompt(r.status)}
         stale = [p for p, c in self.cached.items() if c.age(now) > REFRESH_AFTER
-                 and states.get(p) in _NO_PROMPT and p not in self._refreshing]
+                 and p in quiet and p not in self._refreshing]
         for profile in stale:
             self._refreshing.add(profile)
             task = self.tasks.submit(_discover, self.credentials, profile,
