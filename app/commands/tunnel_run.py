@@ -121,7 +121,7 @@ def _start_window(paths: Paths) -> bool:
         kwargs["creationflags"] = subprocess.DETACHED_PROCESS  # type: ignore[attr-defined]
     else:
         kwargs["start_new_session"] = True
-    subprocess.Popen([*selfcmd.command()], **kwargs)
+    subprocess.Popen([*selfcmd.command(), "--minimized"], **kwargs)
     deadline = time.monotonic() + START_WAIT
     while time.monotonic() < deadline:
         if send(paths, {"cmd": "ping"}, timeout=1.0) is not None:
@@ -160,14 +160,14 @@ def remote(op: str, names: Sequence[str], group: str | None, *, as_json: bool = 
                   file=sys.stderr)
             return 1
         reply = send(paths, message, timeout=60.0)
-    if reply is None:
-        if op == "status":
-            reply = {"ok": True, "tunnels": []}
-            if not as_json:
-                print("Gangway is not running: every tunnel is off.")
-                return 0
+    if reply is None and op != "status":
         print("gangway tunnel: Gangway is not running, so no tunnel is on.", file=sys.stderr)
         return 0 if op == "down" else 1
+    if reply is None:  # status: every saved tunnel is off
+        if not as_json:
+            print("Gangway is not running: every tunnel is off.")
+            return 0
+        reply = {"ok": True, "tunnels": []}
     if not reply.get("ok"):
         print(f"gangway tunnel: {clean(reply.get('error', 'the request failed'))}",
               file=sys.stderr)

@@ -167,8 +167,9 @@ def check_tray(available: bool, family: str, desktop: str | None = None) -> Chec
     desktop = os.environ.get("XDG_CURRENT_DESKTOP", "") if desktop is None else desktop
     fix = fixes.tray_fix(family, desktop)
     hint = ("GNOME shows tray icons only with the AppIndicator extension; without a tray, "
-            "closing the window quits Gangway (and stops its tunnels)." if fix else
-            "No system tray was found: closing the window quits Gangway.")
+            "closing the window minimises it while tunnels are on (and quits otherwise)."
+            if fix else "No system tray was found: closing the window minimises it while "
+            "tunnels are on (and quits otherwise).")
     return Check("Tray icon host", Status.WARN, f"none on {desktop or 'this desktop'}", hint,
                  essential=False, fix=fix)
 

@@ -19,6 +19,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app import APP_ID, APP_NAME, __version__
+from app.core.aws.discovery.rows import InstanceRow
 from app.core.ipc import send as ipc_send
 from app.core.paths import Paths
 from app.ui.ipc import IpcServer
@@ -26,11 +27,12 @@ from app.ui.main_window import MainWindow
 from app.ui.panes.instances_pane import InstancesPane
 from app.ui.panes.profiles_pane import ProfilesPane
 from app.ui.panes.sessions_pane import SessionsPane
+from app.ui.panes.tunnels_pane import TunnelsPane
+from app.ui.quit_guard import QuitGuard
 from app.ui.resources import app_icon
 from app.ui.services import Services, build_services
 from app.ui.smoke import smoke_test
 from app.ui.tray import Tray, credentials_section
-from app.ui.widgets.empty_state import EmptyState
 
 if TYPE_CHECKING:
     from app.core.checks import Check
@@ -46,7 +48,7 @@ class Panes:
 
     profiles: ProfilesPane
     instances: InstancesPane
-    tunnels: QWidget
+    tunnels: TunnelsPane
     sessions: SessionsPane
 
     def titled(self) -> list[tuple[str, QWidget]]:
@@ -64,16 +66,48 @@ def build_panes(services: Services) -> Panes:
     instances = InstancesPane(services.tasks, creds, services.favourites, services.permissions)
     sessions = SessionsPane(services.tasks, creds, services.history,
                             settings=services.settings)
-    tunnels = EmptyState(
-        "No tunnels saved",
-        "Saved tunnels (a local port forwarded to an instance or to a private host such as "
-        "an RDS database) will appear here, each with a switch to start and stop it.")
+    tunnels = TunnelsPane(services.tunnel_view, services.tasks, services.paths.runtime_dir)
     # Reading ~/.aws/config is file I/O, and the keyring probe is slow: off the GUI thread.
     profiles.reload()
-    for pane, name in ((instances, "instance profiles"), (sessions, "session profiles")):
+    for pane, name in ((instances, "instance profiles"), (sessions, "session profiles"),
+                       (tunnels, "tunnel profiles")):
         task = services.tasks.submit(lambda: creds.profiles().names(), name=name)
         task.result.connect(pane.set_profiles)
     return Panes(profiles, instances, tunnels, sessions)
+
+
+def wire_tunnels(services: Services, panes: Panes, window: MainWindow,
+                 tray: Tray | None) -> None:
+    """Instances' "Forward a port…" and "Remote desktop" -> the Tunnels pane; the instances
+    listed -> the editor's target check; the tray's tunnels section, failure icon and
+    notices; no tray: closing minimises instead while tunnels are on."""
+    from app.core.actions import Action
+    from app.ui.tray import tunnels_section
+    from app.ui.tunnel_open import open_tunnel
+
+    bridge, pane, instances = services.tunnel_view, panes.tunnels, panes.instances
+
+    def instance_action(action: object, row: object) -> None:
+        if not isinstance(row, InstanceRow) or action not in (
+                Action.PORT_FORWARD, Action.REMOTE_PORT_FORWARD, Action.RDP):
+            return
+        window.show_pane("Tunnels")
+        if action == Action.RDP:
+            pane.remote_desktop(row, instances.profile)
+        else:
+            pane.forward_port(row, instances.profile,
+                              remote_host=action == Action.REMOTE_PORT_FORWARD)
+
+    instances.action_requested.connect(instance_action)
+    for signal_ in (instances.model.modelReset, instances.model.rowsInserted):
+        signal_.connect(lambda *_: pane.set_inventory(instances.model.rows))
+    if tray is not None:
+        tray.add_section(tunnels_section(bridge, lambda name: open_tunnel(bridge, name)))
+        bridge.failed_changed.connect(lambda failed: tray.set_state(
+            "failed" if failed else "normal"))
+        bridge.notice.connect(tray.notify)
+    else:  # GNOME without AppIndicator: never hide into nothing
+        window.keep_running = lambda: bridge.on_count() > 0
 
 
 class GangwayApplication(QApplication):
@@ -92,12 +126,14 @@ class GangwayApplication(QApplication):
         self.setQuitOnLastWindowClosed(self.tray is None)
         self.panes = build_panes(self.services)
         self.window = MainWindow(paths, self.panes.titled(), hide_on_close=self.tray is not None)
-        self.window.quit_requested.connect(self.quit)
         self.window.set_nav_icons({"Profiles": "profiles", "Instances": "instances",
                                    "Tunnels": "tunnels", "Sessions": "sessions"})
+        self.quit_guard = QuitGuard(self.services.tunnel_view, lambda: self.window, self)
+        self.quit_guard.confirmed.connect(self.quit_now)
+        self.window.quit_requested.connect(self.quit_guard.request)
         if self.tray is not None:
             self.tray.show_requested.connect(self.show_window)
-            self.tray.quit_requested.connect(self.quit)
+            self.tray.quit_requested.connect(self.quit_guard.request)
             self.tray.show()
         self.ipc.register("show", self._ipc_show)
         self.ipc.register("ping", lambda _msg, reply: reply({"ok": True, "version": __version__}))
@@ -108,8 +144,8 @@ class GangwayApplication(QApplication):
         self._wire_quick_connect()
         self._wire_settings()
         self._wire_window_state()
+        wire_tunnels(self.services, self.panes, self.window, self.tray)
         self.services.start()
-        self._start_tunnels_at_launch()
         self.aboutToQuit.connect(self.shutdown)
 
     def _wire_profiles(self) -> None:
@@ -161,19 +197,10 @@ class GangwayApplication(QApplication):
         self.ipc.register("tunnels", tunnels_ipc_handler(
             self.services.tunnels, self._tunnel_select, self.services.tasks))
 
-    def _start_tunnels_at_launch(self) -> None:
-        from app.core.tunnels.book import TunnelBook
-
-        book = TunnelBook(self.paths.config_dir / "tunnels.json")
-        supervisor = self.services.tunnels
-
-        def start() -> int:
-            specs = [s for s in book.local() if s.start_at_launch]
-            for spec in specs:
-                supervisor.up(spec)
-            return len(specs)
-
-        self.services.tasks.submit(start, name="tunnels at launch")
+    def quit_now(self) -> None:
+        """Quit (tunnels are switched off in `shutdown`), even with a window that hides."""
+        self.window.quitting = True
+        self.quit()
 
     def _wire_window_state(self) -> None:
         """Geometry, the last page, columns and sort come back; saved again on quit."""
@@ -363,14 +390,14 @@ def _install_excepthook(app: GangwayApplication) -> None:
     from app.ui.crash import make_hook
 
     sys.excepthook = make_hook(lambda: app.window if app.window.isVisible() else None,
-                               app.paths.log_file, app.quit)
+                               app.paths.log_file, app.quit_now)
 
 
 def _handle_sigint(app: GangwayApplication) -> QTimer:
     # Python only runs signal handlers between bytecodes; a idle timer lets it in, so Ctrl-C
     # quits through aboutToQuit (stopping tunnels) instead of killing the process.
-    signal.signal(signal.SIGINT, lambda *_: app.quit())
-    signal.signal(signal.SIGTERM, lambda *_: app.quit())
+    signal.signal(signal.SIGINT, lambda *_: app.quit_now())
+    signal.signal(signal.SIGTERM, lambda *_: app.quit_now())
     timer = QTimer(app)
     timer.timeout.connect(lambda: None)
     timer.start(250)

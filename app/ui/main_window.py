@@ -34,6 +34,11 @@ class MainWindow(QMainWindow):
         self.paths = paths
         self.hide_on_close = hide_on_close
         self.about_provider: Callable[[], object] | None = None
+        # With no tray: whether closing must keep the app running (tunnels on), minimised.
+        self.keep_running: Callable[[], bool] = lambda: False
+        # Set just before the app quits: Qt 6 closes every window first and cancels the quit
+        # if one ignores it, so hiding or minimising must stop then.
+        self.quitting = False
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(app_icon())
         self.resize(default_size())
@@ -176,9 +181,15 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # With a tray icon, closing the window keeps tunnels running; Quit ends the app.
-        if self.hide_on_close:
+        if self.quitting:
+            event.accept()
+        elif self.hide_on_close:
             event.ignore()
             self.hide()
+        elif self.keep_running():
+            # No tray to hide into (GNOME without AppIndicator): minimise, never vanish.
+            event.ignore()
+            self.showMinimized()
         else:
             event.accept()
             self.quit_requested.emit()

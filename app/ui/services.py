@@ -23,8 +23,12 @@ from app.core.lazy_store import LazySecretStore
 from app.core.paths import Paths
 from app.core.settings import SettingsStore
 from app.core.ssh.favourites import Favourites
+from app.core.tunnels.book import FILE_NAME as TUNNELS_FILE
+from app.core.tunnels.book import TunnelBook
+from app.core.tunnels.catalog import Catalog, configured
 from app.core.tunnels.supervisor import TunnelSupervisor
 from app.ui.bridges.credentials import CredentialsBridge
+from app.ui.bridges.tunnels import TunnelsBridge
 from app.ui.mfa_broker import MfaBroker
 from app.ui.tasks import TaskRunner
 
@@ -41,14 +45,17 @@ class Services:
     permissions: PermissionCache
     history: SessionHistory
     tunnels: TunnelSupervisor  # Qt-free; its events reach widgets through a bridge
+    tunnel_view: TunnelsBridge  # that bridge: statuses and logs on the GUI thread, the book
 
     def start(self) -> None:
         self.expiry.start()
         self.tunnels.start()  # its thread; plugins a crash left behind are reaped
+        self.tunnel_view.start()  # observe; read the book; "start at launch" ones come up
 
     def stop(self) -> None:
         self.expiry.stop()
         self.mfa.cancel_all()  # release workers waiting for a code
+        self.tunnel_view.stop()  # stop observing: no signals into widgets being torn down
         self.tunnels.close()  # SIGINT to every plugin, TerminateSession, ports released
         self.tasks.shutdown()
 
@@ -71,7 +78,15 @@ def build_services(paths: Paths, parent: QObject,
     tunnels = TunnelSupervisor(SeamOpener(credentials),
                                records=paths.runtime_dir / "tunnel-children.json",
                                policy=Policy(reconnect=current.tunnels.reconnect))
-    return Services(paths=paths, settings=settings, tasks=TaskRunner(parent=parent),
+    tasks = TaskRunner(parent=parent)
+
+    def team_catalog() -> Catalog:  # in a worker: an AWS call
+        return configured(credentials, settings.load().tunnels)
+
+    bridge = TunnelsBridge(tunnels, TunnelBook(paths.config_dir / TUNNELS_FILE), tasks,
+                           catalog=team_catalog, parent=parent)
+    return Services(paths=paths, settings=settings, tasks=tasks,
                     credentials=credentials, mfa=broker, expiry=CredentialsBridge(parent),
                     favourites=Favourites(paths.data_dir), permissions=PermissionCache(),
-                    history=SessionHistory(paths.data_dir), tunnels=tunnels)
+                    history=SessionHistory(paths.data_dir), tunnels=tunnels,
+                    tunnel_view=bridge)

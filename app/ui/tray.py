@@ -17,6 +17,8 @@ from app import APP_NAME
 from app.core.aws.credentials.types import CredentialState
 from app.core.aws.profiles.view import row_state_text
 from app.ui.bridges.credentials import CredentialsBridge
+from app.ui.bridges.tunnels import TunnelsBridge, flat
+from app.ui.models.tunnels_model import state_text
 from app.ui.resources import tray_icon
 
 # Sections other services contribute: each returns the actions to show, in order.
@@ -37,6 +39,7 @@ class Tray(QObject):
         self.icon.activated.connect(self._on_activated)
         self.sections: list[MenuSection] = []
         self.messages = True  # Settings > General > notifications
+        self.state = "normal"
         self.rebuild()
 
     @staticmethod
@@ -64,6 +67,12 @@ class Tray(QObject):
         quit_action = QAction(f"Quit {APP_NAME}", self.menu)
         quit_action.triggered.connect(self.quit_requested)
         self.menu.addAction(quit_action)
+
+    def set_state(self, state: str) -> None:
+        """"normal", or "failed" while a tunnel has failed (the icon gains a badge)."""
+        self.state = state
+        self.icon.setIcon(tray_icon(state))
+        self.icon.setToolTip(f"{APP_NAME}: a tunnel failed" if state == "failed" else APP_NAME)
 
     def notify(self, title: str, text: str) -> None:
         if self.messages and self.icon.isVisible() and QSystemTrayIcon.supportsMessages():
@@ -109,5 +118,59 @@ def quick_connect_section(open_palette: Callable[[], object]) -> MenuSection:
     def section(menu: QMenu) -> None:
         action = menu.addAction("Quick connect…")
         action.triggered.connect(lambda _=False: open_palette())
+
+    return section
+
+
+TRAY_TUNNELS = 20
+
+
+def _menu_text(text: str) -> str:
+    return flat(text, 70).replace("&", "&&")  # '&' would be a mnemonic
+
+
+def tunnels_section(bridge: TunnelsBridge, open_tunnel: Callable[[str], object]) -> MenuSection:
+    """Tunnels by group: a checkable toggle each (with its state), a toggle per group, and
+    "Open" for the ones with something to open. Toggling asks the bridge (a worker)."""
+
+    def add_tunnel(menu: QMenu, name: str, indent: str) -> None:
+        status = bridge.status(name)
+        action = menu.addAction(f"{indent}{_menu_text(name)} — {_menu_text(state_text(status))}")
+        action.setCheckable(True)
+        action.setChecked(status.state.is_on)
+        # No state icon: in a menu an icon takes the check mark's place, and the switch must
+        # read at a glance; the state is in the words.
+        action.setData(name)
+        action.triggered.connect(lambda checked, n=name: bridge.switch(n, checked))
+
+    def section(menu: QMenu) -> None:
+        specs = bridge.specs()
+        if not specs:
+            menu.addAction("No tunnels saved").setEnabled(False)
+            return
+        shown = specs[:TRAY_TUNNELS]
+        groups = sorted({s.group for s in shown if s.group})
+        for group in groups:
+            members = [s.name for s in shown if s.group == group]
+            on = sum(1 for n in members if bridge.status(n).state.is_on)
+            toggle = menu.addAction(f"{_menu_text(group)} ({on} of {len(members)} on)")
+            toggle.setCheckable(True)
+            toggle.setChecked(on == len(members))
+            toggle.setData(f"group:{group}")
+            toggle.triggered.connect(lambda checked, g=group: bridge.switch_group(g, checked))
+            for name in members:
+                add_tunnel(menu, name, "    ")
+        for spec in shown:
+            if not spec.group:
+                add_tunnel(menu, spec.name, "")
+        if len(specs) > TRAY_TUNNELS:
+            menu.addAction(f"{len(specs) - TRAY_TUNNELS} more in the window").setEnabled(False)
+        openable = [s for s in shown if s.open]
+        if openable:
+            sub = menu.addMenu("Open")
+            for spec in openable:
+                item = sub.addAction(_menu_text(spec.name))
+                item.setData(spec.name)
+                item.triggered.connect(lambda _=False, n=spec.name: open_tunnel(n))
 
     return section

@@ -10,8 +10,8 @@ from app.ui.main_window import MainWindow
 from app.ui.panes.instances_pane import InstancesPane
 from app.ui.panes.profiles_pane import ProfilesPane
 from app.ui.panes.sessions_pane import SessionsPane
+from app.ui.panes.tunnels_pane import TunnelsPane
 from app.ui.services import build_services
-from app.ui.widgets.empty_state import EmptyState
 
 
 def test_build_panes_wires_every_pane(qtbot: Any, aws_env: Any, tmp_path: Any) -> None:
@@ -31,11 +31,59 @@ def test_build_panes_wires_every_pane(qtbot: Any, aws_env: Any, tmp_path: Any) -
     assert isinstance(panes.profiles, ProfilesPane)
     assert isinstance(panes.instances, InstancesPane)
     assert isinstance(panes.sessions, SessionsPane)
-    assert isinstance(panes.tunnels, EmptyState)  # tunnels arrive in a later slice
+    assert isinstance(panes.tunnels, TunnelsPane)
     assert window.panes["Instances"] is panes.instances
     # Profile names reach the panes from a worker, not the GUI thread.
     instances = panes.instances
     qtbot.waitUntil(lambda: instances.profile_box.count() >= 5, timeout=20000)
     names = [instances.profile_box.itemText(i) for i in range(instances.profile_box.count())]
     assert {"default", "mfa", "jumpbox-only"} <= set(names)
+    qtbot.waitUntil(lambda: not runner._live, timeout=30000)  # results in before owner goes
     runner.shutdown(timeout_ms=30000)
+
+
+def test_wire_tunnels_forward_a_port_ipc_and_no_tray(qtbot: Any, aws_env: Any,
+                                                        tmp_path: Any) -> None:
+    """Instances' "Forward a port…" opens the editor filled from that instance; without a
+    tray, closing keeps running only with tunnels on."""
+    from PySide6.QtCore import QObject
+
+    from app.core.actions import Action
+    from app.core.secrets import MemoryStore
+    from app.ui.application import wire_tunnels
+    from tests.ui.instances_factory import make_row
+
+    paths = Paths.for_root(tmp_path / "gw").ensure()
+    owner = QObject()
+    services = build_services(paths, owner)
+    services.credentials.store = MemoryStore()
+    panes = build_panes(services)
+    window = MainWindow(paths, panes.titled())
+    qtbot.addWidget(window)
+    wire_tunnels(services, panes, window, None)
+    assert window.keep_running() is False  # nothing on: closing quits as before
+    panes.tunnels.set_profiles(["default"])
+    row = make_row("web-1.prod", n=7)
+    panes.instances.action_requested.emit(Action.PORT_FORWARD.value, row)
+    editor = panes.tunnels.editor
+    assert editor is not None and editor.isVisible()
+    assert window.stack.currentWidget() is panes.tunnels
+    values = editor.values()
+    assert (values.name, values.target, values.profile) == ("web-1.prod", "web-1.prod",
+                                                            panes.instances.profile)
+    editor.reject()
+    panes.instances.action_requested.emit(Action.SHELL.value, row)  # not a tunnel action
+    assert panes.tunnels.editor is editor
+    # With a tray: its tunnels section, and its icon follows "a tunnel failed".
+    from app.ui.tray import Tray
+
+    tray = Tray(owner)
+    wire_tunnels(services, panes, window, tray)
+    tray.rebuild()
+    assert "No tunnels saved" in [a.text() for a in tray.menu.actions()]
+    services.tunnel_view.failed_changed.emit(True)
+    assert tray.state == "failed"
+    services.tunnel_view.failed_changed.emit(False)
+    assert tray.state == "normal"
+    qtbot.waitUntil(lambda: not services.tasks._live, timeout=30000)
+    services.tasks.shutdown(timeout_ms=30000)
