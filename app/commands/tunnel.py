@@ -42,6 +42,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add.add_argument("--remote-port", type=_port, required=True, help="port on the far side")
     add.add_argument("--remote-host", default="",
                      help="a host the instance reaches (RDS, ...): forwards to a remote host")
+    add.add_argument("--ssh", action="store_true",
+                     help="ssh -L over `gangway proxy` (your SSH key, or keyless): to a port "
+                          "on the instance, or on --remote-host as the instance sees it")
+    add.add_argument("--ssh-user", default="", metavar="USER",
+                     help="with --ssh: the login name (default: ~/.ssh/config's, or yours)")
     add.add_argument("--local-port", type=_port, default=0,
                      help="local port (default: a free one, picked now and kept)")
     add.add_argument("--bind", default="127.0.0.1", help="local address (default 127.0.0.1)")
@@ -128,17 +133,19 @@ def _json(value: object) -> str:
 
 
 def _add(book: TunnelBook, args: argparse.Namespace) -> int:
-    from app.core.tunnels.spec import TunnelSpec, privileged_note
+    from app.core.tunnels.spec import Mode, TunnelSpec, privileged_note
 
+    mode = Mode.SSH if args.ssh else Mode.INSTANCE_PORT  # --remote-host alone: REMOTE_HOST
     spec = TunnelSpec(name=args.name, profile=args.profile, target=args.target,
                       remote_port=args.remote_port, remote_host=args.remote_host,
                       local_port=args.local_port, bind=args.bind, group=args.group,
-                      open=args.open, region=args.region,
+                      open=args.open, region=args.region, mode=mode, ssh_user=args.ssh_user,
                       start_at_launch=args.start_at_launch)
     saved = book.add(spec, replace=args.replace)
     far = f"{saved.remote_host}:" if saved.remote_host else "port "
+    via = " (ssh -L)" if saved.mode is Mode.SSH else ""
     print(f"Saved {_clean(saved.name)}: {saved.bind}:{saved.local_port} -> "
-          f"{_clean(saved.target)} {_clean(far)}{saved.remote_port}.")
+          f"{_clean(saved.target)} {_clean(far)}{saved.remote_port}{via}.")
     note = privileged_note(saved.local_port)
     if note:
         print(note, file=sys.stderr)

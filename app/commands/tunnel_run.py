@@ -84,10 +84,15 @@ def run_foreground(names: Sequence[str], group: str | None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)):
         signal.signal(sig, lambda *_: stop.set())
     from app.core.settings import SettingsStore
+    from app.core.ssh.ephemeral import EphemeralKey
     from app.core.tunnels.live import Policy
+    from app.core.tunnels.sshforward import SshSetup
 
-    reconnect = SettingsStore(paths.settings_file).load().tunnels.reconnect
-    supervisor = TunnelSupervisor(SeamOpener(context.source()), policy=Policy(reconnect=reconnect),
+    store = SettingsStore(paths.settings_file)
+    ssh = SshSetup(keyless=lambda: store.load().sessions.keyless,
+                   keys=EphemeralKey(paths.data_dir))
+    supervisor = TunnelSupervisor(SeamOpener(context.source(), ssh=ssh),
+                                  policy=Policy(reconnect=store.load().tunnels.reconnect),
                                   records=paths.runtime_dir / RECORDS)
     printer = _Printer()
     supervisor.subscribe(printer)

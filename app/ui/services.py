@@ -72,10 +72,14 @@ def build_services(paths: Paths, parent: QObject,
                                             else credentials.durations.session_token),
                        parent=parent)
     credentials.prompt = broker.prompt
+    from app.core.ssh.ephemeral import EphemeralKey
     from app.core.tunnels.live import Policy
     from app.core.tunnels.opener import SeamOpener
+    from app.core.tunnels.sshforward import SshSetup
 
-    tunnels = TunnelSupervisor(SeamOpener(credentials),
+    ssh = SshSetup(keyless=lambda: settings.load().sessions.keyless,
+                   keys=EphemeralKey(paths.data_dir))
+    tunnels = TunnelSupervisor(SeamOpener(credentials, ssh=ssh),
                                records=paths.runtime_dir / "tunnel-children.json",
                                policy=Policy(reconnect=current.tunnels.reconnect))
     tasks = TaskRunner(parent=parent)

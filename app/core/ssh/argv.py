@@ -204,3 +204,34 @@ def scp_argv(host: str, opts: SshOptions, sources: Sequence[str], destination: s
     else:
         paths = [remote(s) for s in sources] + [local(destination)]
     return [scp, *_common(opts), "-P", str(check_port(opts.port)), "-r", "--", *paths]
+
+
+_FORWARD_HOST_RE = re.compile(r"[A-Za-z0-9_.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]")
+
+
+def check_forward_host(host: str) -> str:
+    """The far end of `-L`: a host name or IPv4 address, or an IPv6 address in brackets
+    (ssh splits the argument on `:`). Never an option-looking word."""
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    if not _FORWARD_HOST_RE.fullmatch(host) or host.startswith("-"):
+        raise SshArgumentError(f"{host[:60]!r} is not a host name or address ssh can forward to.",
+                               "For example localhost, 10.0.0.5 or db.internal.")
+    return host
+
+
+def forward_argv(host: str, opts: SshOptions, local_port: int, remote_host: str,
+                 remote_port: int, ssh: str = "ssh") -> list[str]:
+    """`ssh -N -L 127.0.0.1:LOCAL:REMOTE_HOST:REMOTE_PORT [options] -- HOST`: a port forward
+    run as a background child, never asking anything (BatchMode) and exiting when the
+    forward cannot be set up. `-v` makes ssh say when its forwards are up ("Local forwarding
+    listening on ...", then "Entering interactive session."), so readiness is a line, not a
+    probe that would open a connection to the far service. No master connection is shared
+    or made, and no LocalCommand runs."""
+    forward = (f"127.0.0.1:{check_port(local_port)}:{check_forward_host(remote_host)}:"
+               f"{check_port(remote_port)}")
+    fixed = ["-N", "-T", "-v", "-o", "ExitOnForwardFailure=yes", "-o", "BatchMode=yes",
+             "-o", "ControlMaster=no", "-o", "ControlPath=none", "-o", "PermitLocalCommand=no",
+             "-o", "ServerAliveInterval=30", "-o", "ServerAliveCountMax=3"]
+    return [ssh, *fixed, *_common(opts), "-p", str(check_port(opts.port)), "-L", forward,
+            "--", check_host(host)]

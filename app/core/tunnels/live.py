@@ -22,12 +22,17 @@ from app.core.tunnels.states import LogLine, TunnelStatus
 
 if TYPE_CHECKING:
     from app.core.aws.sessions.plugin import PluginProcess
-    from app.core.tunnels.opener import OpenedSession
+    from app.core.tunnels.opener import Opened
+    from app.core.tunnels.sshforward import SshProcess
 
 LOG_LINES = 200
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _PORT_LINE = re.compile(r"Port (\d+) opened for sessionId ")
 _CLOSED_LINE = re.compile(r"SessionId: \S+ : (.+)")
+# ssh -v: the -L listener's port (logged just before bind()), then, once every forward is set
+# up (ExitOnForwardFailure would have exited instead), the client loop starts.
+_SSH_LISTENING = re.compile(r"Local forwarding listening on \S+ port (\d+)\.")
+_SSH_READY = "Entering interactive session."
 
 
 @dataclass(frozen=True)
@@ -50,11 +55,15 @@ class PluginEnded(Exception):
 
 
 class Live:
-    """One session and its plugin."""
+    """One session and its plugin (or, for an ssh -L tunnel, its ssh)."""
 
-    def __init__(self, opened: OpenedSession) -> None:
+    def __init__(self, opened: Opened) -> None:
+        from app.core.tunnels.sshforward import SshForward
+
         self.opened = opened
-        self.child: PluginProcess | None = None
+        self.ssh = isinstance(opened, SshForward)
+        self._ssh_port = 0
+        self.child: PluginProcess | SshProcess | None = None
         self.port = 0
         self.port_future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self.active = 0
@@ -67,8 +76,14 @@ class Live:
         self.error = ""
         self.ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
+    def shown(self, line: str) -> bool:
+        """Whether a line goes to the tunnel's log (ssh's -v debug lines do not)."""
+        return bool(line) and not (self.ssh and line.startswith("debug"))
+
     def read(self, line: str) -> str:
         """Take in one line of the plugin's output; returns an event worth showing, or ""."""
+        if self.ssh:
+            return self._read_ssh(line)
         if not self.port_future.done():
             match = _PORT_LINE.search(line)
             if match:
@@ -82,6 +97,19 @@ class Live:
             self.ended_reason, self.closed_by_service = match.group(1), True
         elif line.startswith("Session:") and line.endswith("timed out."):
             self.ended_reason, self.closed_by_service = "the session timed out", True
+        return ""
+
+    def _read_ssh(self, line: str) -> str:
+        """ssh -v's stderr: its listener is up (the port is ready), or what went wrong (its
+        last plain line: "Permission denied (publickey).", the proxy's own message, ...)."""
+        match = _SSH_LISTENING.search(line)
+        if match:  # said before its bind(): the port is known, not ready yet
+            self._ssh_port = int(match.group(1))
+        elif _SSH_READY in line and self._ssh_port and not self.port_future.done():
+            self.port = self._ssh_port  # every -L is bound and listening by now
+            self.port_future.set_result(self.port)
+        elif line and not line.startswith(("debug", "Warning: Permanently added")):
+            self.error = line
         return ""
 
 

@@ -18,11 +18,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from app.core.tunnels.spec import TunnelSpec
+from app.core.tunnels.sshforward import SshForward, SshSetup
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from app.core.aws.credentials.source import CredentialSource
     from app.core.aws.sessions.connect import OpenSession, Route
-    from app.core.aws.sessions.plugin import PluginInfo
+    from app.core.aws.sessions.plugin import PluginInfo, PluginProcess
     from app.core.tunnels.targets import Resolved
 
 
@@ -42,13 +45,31 @@ class OpenedSession:
         """The credentials' expiry (UTC): the session is restarted before it."""
         return self.session.credentials.expiration
 
+    @property
+    def label(self) -> str:
+        return f"session {self.session_id}"
+
     def terminate(self) -> None:
         """TerminateSession; "already gone" is success (the seam's best effort)."""
         self.session.terminate()
 
+    def spawn(self, plugin: PluginInfo, *, on_line: Callable[[str], None],
+              on_exit: Callable[[int], None]) -> PluginProcess:
+        """The plugin for this session: the token only in its environment."""
+        import subprocess
+
+        from app.core.aws.sessions.plugin import PluginProcess
+
+        return PluginProcess.start(plugin, self.session.started, self.session.credentials,
+                                   stdin=subprocess.DEVNULL, on_line=on_line, on_exit=on_exit)
+
+
+# What the runner runs: an SSM session and its plugin, or ssh -L over the proxy.
+Opened = OpenedSession | SshForward
+
 
 class SessionOpener(Protocol):
-    def open(self, spec: TunnelSpec) -> OpenedSession:
+    def open(self, spec: TunnelSpec) -> Opened:
         """Start one session for `spec` (raises GangwayError with a message and a hint).
 
         Expired credentials are renewed here, once (one prompt for every tunnel of the
@@ -65,9 +86,11 @@ class SeamOpener:
     window's shared service with its MFA broker, or the CLI's source), `connect.route` per
     profile and region (cached; boto3-free when it can be), `targets` for the choice."""
 
-    def __init__(self, source: CredentialSource, *, reason: str = "Gangway tunnel") -> None:
+    def __init__(self, source: CredentialSource, *, reason: str = "Gangway tunnel",
+                 ssh: SshSetup | None = None) -> None:
         self.source = source
         self.reason = reason
+        self.ssh = ssh or SshSetup()
         self._lock = threading.Lock()
         self._routes: dict[tuple[str, str], Route] = {}
         self._refreshing: dict[str, threading.Lock] = {}
@@ -139,19 +162,25 @@ class SeamOpener:
                 version = ""
         return Resolved(found.instance_id, found.choice, version), session
 
-    def open(self, spec: TunnelSpec) -> OpenedSession:
-        from app.core.errors import CancelledError, CredentialError
-        from app.core.tunnels.spec import Mode, TunnelError
+    def _forward(self, way: Route, spec: TunnelSpec) -> SshForward:
+        """ssh -L: the target resolved by the same rule (ssh is given the instance id); the
+        proxy that ssh runs starts the SSM session itself."""
+        from app.core.tunnels.sshforward import forward
+        from app.core.tunnels.targets import resolve
 
-        if spec.mode is Mode.SSH:
-            raise TunnelError(f"Tunnel {spec.name!r} is an `ssh -L` tunnel, which this version "
-                              "cannot run yet.",
-                              "Use SSM port forwarding instead (no --remote-host for a port "
-                              "on the instance, --remote-host for a host it reaches).")
+        found = resolve(way, spec.target)
+        return forward(spec, found.instance_id, found.choice, way.region, self.ssh,
+                       reason=self.reason)
+
+    def open(self, spec: TunnelSpec) -> Opened:
+        from app.core.errors import CancelledError, CredentialError
+        from app.core.tunnels.spec import Mode
 
         for attempt in (1, 2):
             way = self._route(spec)
             try:
+                if spec.mode is Mode.SSH:
+                    return self._forward(way, spec)
                 found, session = self._start(way, spec)
             except CancelledError:
                 raise

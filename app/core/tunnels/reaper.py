@@ -103,12 +103,15 @@ class Reaper:
 
 
 def _is_plugin(pid: int) -> bool:
+    """A plugin, or the ssh of an ssh -L tunnel (its fixed options, see ssh.argv)."""
     try:
         import psutil
 
-        return any("session-manager-plugin" in part for part in psutil.Process(pid).cmdline())
+        argv = psutil.Process(pid).cmdline()
     except Exception:
         return False
+    ours_ssh = "-N" in argv and "ExitOnForwardFailure=yes" in argv and "-L" in argv
+    return ours_ssh or any("session-manager-plugin" in part for part in argv)
 
 
 def _kill_group(pid: int) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import subprocess
 import time
 from collections import deque
 from collections.abc import Callable
@@ -28,8 +27,9 @@ if TYPE_CHECKING:
     import socket
 
     from app.core.aws.sessions.plugin import PluginInfo, PluginProcess
-    from app.core.tunnels.opener import OpenedSession, SessionOpener
+    from app.core.tunnels.opener import Opened, SessionOpener
     from app.core.tunnels.reaper import Reaper
+    from app.core.tunnels.sshforward import SshProcess
 
 log = logging.getLogger(__name__)
 MOVE_WAIT = 1.0  # an upstream closed before its first byte: is its plugin gone?
@@ -132,7 +132,7 @@ class TunnelRunner(StatusKeeper):
         self._log("state", f"restarting the session: {why}")
         self._ensure_session(why)
 
-    async def _open(self) -> OpenedSession:
+    async def _open(self) -> Opened:
         # Expired credentials are the opener's to renew (one prompt for every tunnel of the
         # profile); what comes out of here is final for this attempt.
         return await self.loop.run_in_executor(None, self.opener.open, self.spec)
@@ -167,11 +167,11 @@ class TunnelRunner(StatusKeeper):
             self._retire(old)
         self._set(state=TunnelState.LISTENING, plugin_port=port, problem=None, attempt=0,
                   retry_in=None,
-                  last_event=f"session {opened.session_id} up on {opened.instance_id}")
+                  last_event=f"{opened.label} up on {opened.instance_id}")
         self._wake(True)
         self._schedule_refresh(opened)
 
-    async def _launch(self, opened: OpenedSession,
+    async def _launch(self, opened: Opened,
                       plugin: asyncio.Future[PluginInfo]) -> Live | None:
         """The plugin for a session that just started (None: off meanwhile, or no plugin)."""
         if not self.on:
@@ -194,8 +194,8 @@ class TunnelRunner(StatusKeeper):
             self.loop.run_in_executor(None, reaper.add, pid, self.spec.name, opened.session_id)
         self._set(instance_id=opened.instance_id, choice=opened.choice,
                   session_id=opened.session_id, warning=opened.warning)
-        self._log("state", f"session {opened.session_id} on {opened.instance_id} "
-                           f"({opened.choice}); waiting for the plugin's port")
+        self._log("state", f"{opened.label} on {opened.instance_id} "
+                           f"({opened.choice}); waiting for its port")
         if opened.warning:
             self._log("state", opened.warning)
         return live
@@ -212,26 +212,22 @@ class TunnelRunner(StatusKeeper):
                 f"The plugin did not open its port within {self.policy.port_line_timeout:.0f} s.",
                 "Retrying with a fresh port."))
         except PluginEnded:
-            self._failed(Problem(live.error or live.ended_reason or "The plugin ended before "
-                                 "opening its port.", "Check the tunnel's log."))
+            self._failed(Problem(live.error or live.ended_reason or (
+                "ssh ended before its forward was up." if live.ssh else
+                "The plugin ended before opening its port."), "Check the tunnel's log."))
         return None
 
-    async def _spawn(self, live: Live, plugin: PluginInfo) -> PluginProcess:
-        """The plugin for `live`, its output and its end delivered to this loop."""
-        from app.core.aws.sessions.plugin import PluginProcess
-
-        opened = live.opened
-
+    async def _spawn(self, live: Live, plugin: PluginInfo) -> PluginProcess | SshProcess:
+        """The plugin (or ssh) for `live`, its output and its end delivered to this loop."""
         def on_line(text: str) -> None:
             self.loop.call_soon_threadsafe(self._output, live, text)
 
         def on_exit(code: int) -> None:
             self.loop.call_soon_threadsafe(self._exited, live, code)
 
-        return PluginProcess.start(plugin, opened.session.started, opened.session.credentials,
-                                   stdin=subprocess.DEVNULL, on_line=on_line, on_exit=on_exit)
+        return live.opened.spawn(plugin, on_line=on_line, on_exit=on_exit)
 
-    def _schedule_refresh(self, opened: OpenedSession) -> None:
+    def _schedule_refresh(self, opened: Opened) -> None:
         if self.refresh is not None:
             self.refresh.cancel()
             self.refresh = None
@@ -275,8 +271,8 @@ class TunnelRunner(StatusKeeper):
     def _output(self, live: Live, text: str) -> None:
         """One line of plugin output (the Port line comes without its newline)."""
         line = text.strip()
-        if line:
-            self._log("plugin", line)
+        if live.shown(line):
+            self._log("ssh" if live.ssh else "plugin", line)
         event = live.read(line)
         if event:
             self._set(last_event=event)
@@ -295,8 +291,10 @@ class TunnelRunner(StatusKeeper):
         if live is not self.live or live.stopping or not self.on:
             return
         self.live = None
-        reason = live.ended_reason or f"the plugin exited (code {code})"
-        event = f"session {live.opened.session_id} ended: {reason}"
+        said = f": {live.error}" if live.error else ""
+        reason = live.ended_reason or (f"ssh exited (code {code}){said}" if live.ssh
+                                       else f"the plugin exited (code {code})")
+        event = f"{live.opened.label} ended: {reason}"
         if live.closed_by_service or not self.policy.reconnect:
             # The service closed it (idle timeout, ...): wait for the next connection.
             self._set(state=TunnelState.IDLE, plugin_port=0, session_id="", last_event=event)
@@ -322,7 +320,7 @@ class TunnelRunner(StatusKeeper):
         live.terminated = True
         await self._terminate_opened(live.opened)
 
-    async def _terminate_opened(self, opened: OpenedSession) -> None:
+    async def _terminate_opened(self, opened: Opened) -> None:
         try:
             await self.loop.run_in_executor(None, opened.terminate)
         except Exception as exc:  # already gone, or the network is down: best effort

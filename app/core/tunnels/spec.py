@@ -24,6 +24,7 @@ from app.core.errors import GangwayError
 
 PORT_DOCUMENT = "AWS-StartPortForwardingSession"
 REMOTE_DOCUMENT = "AWS-StartPortForwardingSessionToRemoteHost"
+SSH_DOCUMENT = "AWS-StartSSHSession"  # what `gangway proxy` starts for an ssh -L tunnel
 MAX_NAME = 64
 PRIVILEGED_PORT_LIMIT = 1024
 
@@ -98,6 +99,7 @@ class TunnelSpec:
     open: str = ""  # "https://localhost:{port}/" or "psql -h localhost -p {port} -U app"
     start_at_launch: bool = False
     shared: bool = False
+    ssh_user: str = ""  # Mode.SSH: the login name ("" = from ~/.ssh/config, or ssh's default)
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -106,6 +108,8 @@ class TunnelSpec:
 
     @property
     def document(self) -> str:
+        if self.mode is Mode.SSH:
+            return SSH_DOCUMENT
         return REMOTE_DOCUMENT if self.mode is Mode.REMOTE_HOST else PORT_DOCUMENT
 
     def parameters(self, plugin_port: int = 0) -> dict[str, list[str]]:
@@ -146,6 +150,11 @@ class TunnelSpec:
             if not host or len(host) > 253 or not re.fullmatch(r"[A-Za-z0-9_.:\[\]-]+", host):
                 raise TunnelError(f"The remote host {host[:60]!r} is not a host name or address.",
                                   "For example db.abc123.eu-west-1.rds.amazonaws.com.")
+        if self.mode is Mode.SSH:
+            self._validate_ssh()
+        elif self.ssh_user:
+            raise TunnelError(f"Tunnel {self.name!r}: an ssh user only applies to ssh -L "
+                              "tunnels.", "Drop --ssh-user, or add --ssh.")
         try:
             ipaddress.ip_address(self.bind)
         except ValueError:
@@ -157,11 +166,26 @@ class TunnelSpec:
                               "characters.", "Remove them.")
         return self
 
+    def _validate_ssh(self) -> None:
+        """What ssh itself would read: the far host of `-L` and the login name (argv.py's
+        rules; a leading `-` or a shell character is refused before anything runs)."""
+        from app.core.ssh.argv import SshArgumentError, check_forward_host, check_user
+
+        try:
+            if self.remote_host:
+                check_forward_host(self.remote_host)
+            if self.ssh_user:
+                check_user(self.ssh_user)
+        except SshArgumentError as exc:
+            raise TunnelError(f"Tunnel {self.name!r}: {exc.message}", exc.hint) from None
+
     def to_json(self, *, with_private: bool = True) -> dict[str, Any]:
         """The stored form. `with_private=False` (export) drops local-only state."""
         out = asdict(self)
         out["mode"] = self.mode.value
         out.pop("extra")
+        if not self.ssh_user:
+            out.pop("ssh_user")  # only ssh -L tunnels have one
         out.update({k: v for k, v in self.extra.items() if k not in out})
         if not with_private:
             out.pop("shared")
@@ -185,6 +209,7 @@ class TunnelSpec:
                 open=str(doc.get("open", "")),
                 start_at_launch=bool(doc.get("start_at_launch", False)),
                 shared=bool(doc.get("shared", False)),
+                ssh_user=str(doc.get("ssh_user", "") or ""),
                 extra={k: v for k, v in doc.items() if k not in known},
             )
         except KeyError as exc:

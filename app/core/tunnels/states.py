@@ -119,11 +119,12 @@ class TunnelStatus:
 
 @dataclass(frozen=True)
 class LogLine:
-    """One line of a tunnel's log: plugin output ("plugin") or a state change ("state")."""
+    """One line of a tunnel's log: plugin output ("plugin"), ssh's stderr for an ssh -L
+    tunnel ("ssh"), the relay's notes ("relay") or a state change ("state")."""
 
     time: float
     name: str
-    kind: str  # "plugin" | "state" | "relay"
+    kind: str  # "plugin" | "ssh" | "state" | "relay"
     text: str
 
     def __str__(self) -> str:
