@@ -48,8 +48,11 @@ from app.ui.widgets.state_light import failure_colour
 MODES = ((Mode.INSTANCE_PORT, "A port on the instance"),
          (Mode.REMOTE_HOST, "A host the instance reaches (RDS, ...)"),
          (Mode.SSH, "ssh -L through the instance"))
-FIELDS = ("name", "profile", "target", "remote_host", "remote_port", "bind", "local_port",
-          "group", "open")
+FIELDS = ("name", "profile", "target", "remote_host", "ssh_user", "remote_port", "bind",
+          "local_port", "group", "open")
+SSH_NOTE = ("Runs ssh -L over `gangway proxy` with your SSH key (your ssh config or agent), or "
+            "Gangway's ephemeral key when Keyless SSH is on. The remote host is as the "
+            "instance sees it (empty: localhost).")
 
 
 @dataclass
@@ -62,6 +65,7 @@ class Values:
     mode: Mode = Mode.INSTANCE_PORT
     remote_host: str = ""
     remote_port: str = ""
+    ssh_user: str = ""  # ssh -L only; "" = ssh's config
     bind: str = "127.0.0.1"
     pick_port: bool = True
     local_port: str = ""
@@ -178,15 +182,19 @@ def check(values: Values, existing: Sequence[TunnelSpec], rows: Sequence[Instanc
         out.notes["open"] = "Put {port} where the local port goes."
     if out.errors or remote is None or local is None:
         return out
+    far = v.mode is not Mode.INSTANCE_PORT
     spec = TunnelSpec(name=v.name, profile=v.profile.strip(), target=v.target.strip(),
                       remote_port=remote, local_port=local, mode=v.mode,
-                      remote_host=v.remote_host.strip() if v.mode is Mode.REMOTE_HOST else "",
+                      remote_host=v.remote_host.strip() if far else "",
+                      ssh_user=v.ssh_user.strip() if v.mode is Mode.SSH else "",
                       bind=v.bind.strip(), group=v.group.strip(), open=v.open.strip(),
                       start_at_launch=v.start_at_launch)
     try:
         out.spec = spec.validate()
     except TunnelError as exc:  # what the core refuses beyond the checks above
-        field_name = "remote_host" if "remote host" in exc.message else "open"
+        field_name = ("ssh_user" if "login name" in exc.message else "remote_host"
+                      if "remote host" in exc.message or "forward to" in exc.message
+                      else "open")
         out.errors[field_name] = exc.one_line()
     return out
 
@@ -194,6 +202,7 @@ def check(values: Values, existing: Sequence[TunnelSpec], rows: Sequence[Instanc
 def values_of(spec: TunnelSpec) -> Values:
     return Values(name=spec.name, profile=spec.profile, target=spec.target, mode=spec.mode,
                   remote_host=spec.remote_host, remote_port=str(spec.remote_port),
+                  ssh_user=spec.ssh_user,
                   bind=spec.bind, pick_port=False, local_port=str(spec.local_port),
                   group=spec.group, open=spec.open, start_at_launch=spec.start_at_launch)
 
@@ -242,6 +251,8 @@ class TunnelEditor(QDialog):
         self.remote_host.setPlaceholderText("db.abc123.eu-west-1.rds.amazonaws.com")
         self.remote_port = QLineEdit()
         self.remote_port.setPlaceholderText("5432")
+        self.ssh_user = QLineEdit()
+        self.ssh_user.setPlaceholderText("from your ssh config (e.g. ec2-user)")
         self.bind = QLineEdit()
         self.pick = QRadioButton("Pick a free one and keep it")
         self.fixed = QRadioButton("Fixed:")
@@ -268,6 +279,7 @@ class TunnelEditor(QDialog):
             ("name", "Name", self.name), ("profile", "Profile", self.profile),
             ("target", "Target", self.target), ("mode", "Forward to", self.mode),
             ("remote_host", "Remote host", self.remote_host),
+            ("ssh_user", "SSH user", self.ssh_user),
             ("remote_port", "Remote port", self.remote_port),
             ("bind", "Bind address", self.bind), ("local_port", "Local port", port_row),
             ("group", "Group", self.group), ("open", "Open", self.open_template),
@@ -288,6 +300,8 @@ class TunnelEditor(QDialog):
             form.addRow(label, cell)
             if key == "remote_host":
                 self.remote_host_row = cell
+            if key == "ssh_user":
+                self.ssh_user_row = cell
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.try_save)
@@ -296,6 +310,7 @@ class TunnelEditor(QDialog):
         outer.addLayout(form)
         outer.addWidget(self.buttons)
         edits = {"name": self.name, "target": self.target, "remote_host": self.remote_host,
+                 "ssh_user": self.ssh_user,
                  "remote_port": self.remote_port, "bind": self.bind,
                  "local_port": self.local_port, "open": self.open_template}
         for key, edit in edits.items():
@@ -314,6 +329,7 @@ class TunnelEditor(QDialog):
         self.mode.setCurrentIndex(max(0, self.mode.findData(v.mode)))
         self.remote_host.setText(v.remote_host)
         self.remote_port.setText(v.remote_port)
+        self.ssh_user.setText(v.ssh_user)
         self.bind.setText(v.bind)
         (self.pick if v.pick_port else self.fixed).setChecked(True)
         self.local_port.setText(v.local_port)
@@ -325,6 +341,7 @@ class TunnelEditor(QDialog):
         return Values(name=self.name.text(), profile=self.profile.currentText(),
                       target=self.target.text(), mode=self.mode.currentData(),
                       remote_host=self.remote_host.text(), remote_port=self.remote_port.text(),
+                      ssh_user=self.ssh_user.text(),
                       bind=self.bind.text(), pick_port=self.pick.isChecked(),
                       local_port=self.local_port.text(), group=self.group.currentText(),
                       open=self.open_template.text(),
@@ -341,12 +358,11 @@ class TunnelEditor(QDialog):
 
     def refresh(self) -> Verdict:
         v = self.values()
-        remote = v.mode is Mode.REMOTE_HOST
-        self.form.setRowVisible(self.remote_host_row, remote)
+        self.form.setRowVisible(self.remote_host_row, v.mode is not Mode.INSTANCE_PORT)
+        self.form.setRowVisible(self.ssh_user_row, v.mode is Mode.SSH)
         self.local_port.setEnabled(not v.pick_port)
         verdict = self.verdict()
-        ssh_note = ("Runs ssh -L over `gangway proxy`: your SSH key must be accepted on the "
-                    "instance." if v.mode is Mode.SSH else "")
+        ssh_note = SSH_NOTE if v.mode is Mode.SSH else ""
         error_colour = failure_colour(self.palette()).name()
         for key, label in self.messages.items():
             error = verdict.errors.get(key, "") if (self.tried or key in self.touched) else ""
@@ -381,7 +397,7 @@ class TunnelEditor(QDialog):
             first = next((k for k in FIELDS if k in verdict.errors), None)
             widget = {"name": self.name, "target": self.target, "profile": self.profile,
                       "remote_host": self.remote_host, "remote_port": self.remote_port,
-                      "bind": self.bind, "local_port": self.local_port,
+                      "ssh_user": self.ssh_user, "bind": self.bind, "local_port": self.local_port,
                       "open": self.open_template}.get(first or "")
             if widget is not None:
                 widget.setFocus()
