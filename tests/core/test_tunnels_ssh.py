@@ -246,3 +246,108 @@ def test_keyless_pushes_the_ephemeral_key(
             os.environ["SSH_AUTH_SOCK"] = env_agent
         supervisor.close()
     assert ssh_children(os.getpid()) == []
+
+
+OWNER = """
+import sys, threading
+from pathlib import Path
+from app.core.aws.credentials.source import CliCredentialSource
+from app.core.paths import Paths
+from app.core.ssh.argv import HostKeyPolicy, SshOptions
+from app.core.tunnels.live import Policy
+from app.core.tunnels.opener import SeamOpener
+from app.core.tunnels.spec import Mode, TunnelSpec
+from app.core.tunnels.sshforward import SshSetup
+from app.core.tunnels.states import TunnelState
+from app.core.tunnels.supervisor import TunnelSupervisor
+
+cfg, http_port, local_port, records = sys.argv[1:]
+setup = SshSetup(gangway=(sys.executable, "-m", "app"),
+                 base=SshOptions(config_file=cfg, known_hosts=HostKeyPolicy.STRICT))
+sup = TunnelSupervisor(SeamOpener(CliCredentialSource(Paths.default()), ssh=setup),
+                       records=Path(records), policy=Policy(wake_check=3600))
+up = threading.Event()
+
+class Watch:
+    def tunnel_changed(self, status):
+        if status.state is TunnelState.LISTENING:
+            up.set()
+    def tunnel_log(self, line):
+        pass
+
+sup.subscribe(Watch())
+sup.start()
+sup.up(TunnelSpec(name="t", profile="default", target="web-1.prod", mode=Mode.SSH,
+                  remote_host="127.0.0.1", remote_port=int(http_port),
+                  local_port=int(local_port)).validate())
+up.wait(60)
+print("ready", flush=True)
+threading.Event().wait()
+"""
+
+
+def test_kill_9_of_the_owner_leaves_no_ssh_and_the_record_is_reaped(
+        aws_env: AwsEnv, sshd: SshServer, http_server: int, tmp_path: Path) -> None:
+    base = user_config(tmp_path, sshd)
+    script = tmp_path / "owner.py"
+    script.write_text(OWNER)
+    port, records = free_port(), records_path(tmp_path)
+    owner = subprocess.Popen([sys.executable, str(script), str(base.config_file),
+                              str(http_server), str(port), str(records)],
+                             stdout=subprocess.PIPE, text=True, cwd=Path.cwd())
+    try:
+        assert owner.stdout is not None and owner.stdout.readline().strip() == "ready"
+        assert http_get(port, "/o") == f"hello from {http_server} path=/o\n".encode()
+        [ssh] = [p for p in ssh_children(owner.pid) if p.name() == "ssh"]
+        wait_until(lambda: str(ssh.pid) in records.read_text())  # written down while it runs
+        owner.kill()  # kill -9: no clean-up code runs
+        owner.wait(10)
+        wait_until(lambda: not ssh.is_running() or ssh.status() == psutil.STATUS_ZOMBIE)
+    finally:
+        if owner.poll() is None:
+            owner.kill()
+    # The next start finds the dead owner's record and has nothing left to stop.
+    assert supervisor_for(SshSetup(gangway=GANGWAY), tmp_path).start() == []
+    assert str(ssh.pid) not in records.read_text()
+
+
+def test_the_reaper_knows_a_left_behind_tunnel_ssh_and_its_proxy(tmp_path: Path) -> None:
+    """A real ssh with the tunnels' argv (its proxy a stand-in that never answers), recorded
+    by an owner that died: the next start kills its group, proxy included. A plain ssh is
+    never taken for one."""
+    import json
+    import time
+
+    from app.core.ssh.argv import forward_argv
+    from app.core.tunnels.reaper import Reaper
+
+    stuck = f"{sys.executable} -c 'import time; time.sleep(600)'"
+    argv = forward_argv("i-0123456789abcdef0", SshOptions(proxy_command=stuck,
+                                                          config_file="/dev/null"),
+                        free_port(), "localhost", 8080)
+    left = subprocess.Popen(argv, start_new_session=True, stdin=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    plain = subprocess.Popen(["ssh", "-F", "/dev/null", "-o", f"ProxyCommand={stuck}",
+                              "i-0123456789abcdef0"], start_new_session=True,
+                             stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: any(" -c " in " ".join(k.cmdline())
+                               for k in psutil.Process(left.pid).children()))
+        proxy = psutil.Process(left.pid).children()[0]
+        time.sleep(0.2)
+        dead = subprocess.Popen([sys.executable, "-c", "pass"])
+        dead.wait()
+        path = tmp_path / "children.json"
+        path.write_text(json.dumps({"schema_version": 1, "children": [
+            {"pid": p.pid, "started": psutil.Process(p.pid).create_time(), "tunnel": "t",
+             "session_id": "", "owner": dead.pid, "owner_started": 1.0}
+            for p in (left, plain)]}))
+        assert Reaper(path).reap() == [left.pid]
+        assert left.wait(10) == -9
+        wait_until(lambda: not proxy.is_running() or proxy.status() == psutil.STATUS_ZOMBIE)
+        assert plain.poll() is None  # not a tunnel's ssh: never touched
+    finally:
+        for p in (left, plain):
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+            p.wait()

@@ -108,6 +108,8 @@ class Live:
         elif _SSH_READY in line and self._ssh_port and not self.port_future.done():
             self.port = self._ssh_port  # every -L is bound and listening by now
             self.port_future.set_result(self.port)
+        elif "open failed" in line:  # "channel 2: open failed: connect failed: ...": one
+            return "a connection failed at the far end: " + line  # connection; ssh lives on
         elif line and not line.startswith(("debug", "Warning: Permanently added")):
             self.error = line
         return ""

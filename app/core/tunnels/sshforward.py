@@ -163,8 +163,9 @@ class SshProcess:
 
     def stop(self, grace: float = 5.0) -> int:
         """SIGINT (ssh exits and sends its ProxyCommand SIGHUP, on which the proxy stops its
-        plugin and ends the SSM session), wait for ssh and then for the rest of its group,
-        then kill what is left of the group. CTRL_BREAK_EVENT on Windows."""
+        plugin and ends the SSM session), wait for ssh and then for the proxy (the end of the
+        stderr they share), then kill what is left of the group. CTRL_BREAK_EVENT on
+        Windows."""
         deadline = time.monotonic() + grace
         if self.proc.poll() is None:
             with contextlib.suppress(OSError):
@@ -176,9 +177,10 @@ class SshProcess:
                 self.proc.wait(grace)
             except subprocess.TimeoutExpired:
                 self.kill()
-        if sys.platform != "win32":
-            while _group_alive(self.proc.pid) and time.monotonic() < deadline:
-                time.sleep(0.05)  # the proxy's TerminateSession, a fraction of a second
+        if self._reader is not None:
+            # Its stderr is shared by the proxy (and its plugin): it ends when they have.
+            self._reader.join(max(0.0, deadline - time.monotonic()))
+        if sys.platform != "win32" and _group_alive(self.proc.pid):
             self.kill()
         return self.wait()
 
