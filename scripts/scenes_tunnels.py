@@ -194,6 +194,29 @@ def tunnels_editor_forward(ctx: Ctx) -> QWidget:
     return editor
 
 
+@scene("tunnels-editor-ssh")
+def tunnels_editor_ssh(ctx: Ctx) -> QWidget:
+    """The editor in ssh -L mode: remote host and SSH user rows, the note, a bad user."""
+    from app.core.tunnels.spec import Mode
+
+    old = _state.pop("editor", None)
+    if old is not None:
+        old.reject()
+    pane = _pane(ctx)
+    editor = pane.open_editor(None)
+    editor.name.setText("orders-db-over-ssh")
+    editor.target.setText("tag:Role=bastion")
+    editor.mode.setCurrentIndex(editor.mode.findData(Mode.SSH))
+    editor.remote_host.setText("10.0.12.7")
+    editor.remote_port.setText("5432")
+    editor.ssh_user.setText("-oProxyCommand=sh")
+    editor.open_template.setText("psql -h localhost -p {port} -U app")
+    editor.try_save()
+    ctx.settle(400)
+    _state["editor"] = editor
+    return editor
+
+
 @scene("tunnels-tray-menu")
 def tunnels_tray_menu(ctx: Ctx) -> QWidget:
     from PySide6.QtWidgets import QMenu

@@ -7,6 +7,10 @@ warning for agents that cannot multiplex. The plugin is then started with
 `sessions.plugin.PluginProcess`: the TokenValue goes only into AWS_SSM_START_SESSION_RESPONSE
 and the credentials into its environment, never its argv.
 
+An ssh -L tunnel (`Mode.SSH`) starts no session here: the target is resolved the same way
+and `open` returns an `SshForward` (`sshforward`): OpenSSH's argv, whose ProxyCommand (a
+`gangway proxy`) starts and ends the SSM session itself. Both kinds `spawn()` their child.
+
 The supervisor calls `open` from a worker thread; it may block (AWS calls, an MFA prompt).
 """
 
