@@ -85,8 +85,9 @@ class TaskRunner(QObject):
         task.done.connect(lambda: self._live.discard(task))
         runnable = _Runnable(task, fn, args, kwargs)
         # Start on the next event-loop turn, so the caller can connect to the task's signals
-        # right after submit() without racing a fast worker.
-        QTimer.singleShot(0, lambda: self.pool.start(runnable))
+        # right after submit() without racing a fast worker. The runner is the timer's
+        # context: if it is deleted first (its owner went away), the start is dropped.
+        QTimer.singleShot(0, self, lambda: self.pool.start(runnable))
         return task
 
     def cancel_all(self) -> None:

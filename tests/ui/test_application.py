@@ -27,6 +27,9 @@ def test_build_panes_wires_every_pane(qtbot: Any, aws_env: Any, tmp_path: Any) -
     panes = build_panes(services)
     window = MainWindow(paths, panes.titled())
     qtbot.addWidget(window)
+    # The services die with the window, as they do with the QApplication in Gangway: a
+    # result still queued for a pane when the test returns must not find its bridge deleted.
+    owner.setParent(window)
     assert list(window.panes) == ["Profiles", "Instances", "Tunnels", "Sessions"]
     assert isinstance(panes.profiles, ProfilesPane)
     assert isinstance(panes.instances, InstancesPane)
