@@ -1,8 +1,10 @@
 """The QApplication: builds every service, wires them to the window and tray, shuts them down.
 
 This is the only module that builds the services (`services.build_services`) and the panes;
-widgets receive what they need. Startup order: single-instance check -> services -> tray ->
-panes -> window -> wiring (IPC handlers, tray sections, settings menu) -> services.start().
+widgets receive what they need. Startup order, painting first: single-instance check ->
+services -> tray -> the pane the window opens on -> window (geometry and page restored) -> IPC
+handlers; then, right after the window's first paint (`finish_start`): the other panes ->
+wiring (tray sections, menus, columns) -> services.start().
 """
 
 from __future__ import annotations
@@ -11,33 +13,32 @@ import argparse
 import logging
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QTableView, QWidget
 
-from app import APP_ID, APP_NAME, __version__
-from app.core.aws.discovery.rows import InstanceRow
+import app as app_package
+from app import APP_ID, APP_NAME
 from app.core.ipc import send as ipc_send
 from app.core.paths import Paths
 from app.ui.ipc import IpcServer
 from app.ui.main_window import MainWindow
-from app.ui.panes.instances_pane import InstancesPane
-from app.ui.panes.profiles_pane import ProfilesPane
-from app.ui.panes.sessions_pane import SessionsPane
-from app.ui.panes.tunnels_pane import TunnelsPane
 from app.ui.quit_guard import QuitGuard
 from app.ui.resources import app_icon
 from app.ui.services import Services, build_services
-from app.ui.smoke import smoke_test
 from app.ui.tray import Tray, credentials_section
 
 if TYPE_CHECKING:
     from app.core.checks import Check
     from app.core.settings import Settings
     from app.core.tunnels.spec import TunnelSpec
+    from app.ui.panes.instances_pane import InstancesPane
+    from app.ui.panes.profiles_pane import ProfilesPane
+    from app.ui.panes.sessions_pane import SessionsPane
+    from app.ui.panes.tunnels_pane import TunnelsPane
 
 log = logging.getLogger(__name__)
 
@@ -56,24 +57,66 @@ class Panes:
                 ("Tunnels", self.tunnels), ("Sessions", self.sessions)]
 
 
-def build_panes(services: Services) -> Panes:
-    """One pane per job; each says honestly what will appear in it."""
+# Each pane's module is imported by its factory: start-up pays only for the page it opens on.
+# Reading ~/.aws/config is file I/O, and the keyring probe is slow: both off the GUI thread.
+def _profiles_pane(services: Services) -> QWidget:
     from app.core.aws.profiles.writer import ProfileWriter
+    from app.ui.panes.profiles_pane import ProfilesPane
 
     creds = services.credentials
-    profiles = ProfilesPane(creds, ProfileWriter(creds.store), services.tasks, services.mfa,
-                            services.expiry, settings=services.settings)
-    instances = InstancesPane(services.tasks, creds, services.favourites, services.permissions)
-    sessions = SessionsPane(services.tasks, creds, services.history,
-                            settings=services.settings)
-    tunnels = TunnelsPane(services.tunnel_view, services.tasks, services.paths.runtime_dir)
-    # Reading ~/.aws/config is file I/O, and the keyring probe is slow: off the GUI thread.
-    profiles.reload()
-    for pane, name in ((instances, "instance profiles"), (sessions, "session profiles"),
-                       (tunnels, "tunnel profiles")):
-        task = services.tasks.submit(lambda: creds.profiles().names(), name=name)
-        task.result.connect(pane.set_profiles)
-    return Panes(profiles, instances, tunnels, sessions)
+    pane = ProfilesPane(creds, ProfileWriter(creds.store), services.tasks, services.mfa,
+                        services.expiry, settings=services.settings)
+    pane.reload()
+    return pane
+
+
+def _names_to(services: Services, pane: InstancesPane | SessionsPane | TunnelsPane,
+              name: str) -> None:
+    creds = services.credentials
+    task = services.tasks.submit(lambda: creds.profiles().names(), name=name)
+    task.result.connect(pane.set_profiles)
+
+
+def _instances_pane(services: Services) -> QWidget:
+    from app.ui.panes.instances_pane import InstancesPane
+
+    pane = InstancesPane(services.tasks, services.credentials, services.favourites,
+                         services.permissions)
+    _names_to(services, pane, "instance profiles")
+    return pane
+
+
+def _tunnels_pane(services: Services) -> QWidget:
+    from app.ui.panes.tunnels_pane import TunnelsPane
+
+    pane = TunnelsPane(services.tunnel_view, services.tasks, services.paths.runtime_dir)
+    _names_to(services, pane, "tunnel profiles")
+    return pane
+
+
+def _sessions_pane(services: Services) -> QWidget:
+    from app.ui.panes.sessions_pane import SessionsPane
+
+    pane = SessionsPane(services.tasks, services.credentials, services.history,
+                        settings=services.settings)
+    _names_to(services, pane, "session profiles")
+    return pane
+
+
+# The window's pages in sidebar order, each with the function that builds it.
+PANES: dict[str, Callable[[Services], QWidget]] = {
+    "Profiles": _profiles_pane, "Instances": _instances_pane, "Tunnels": _tunnels_pane,
+    "Sessions": _sessions_pane}
+
+
+def build_panes(services: Services, built: Mapping[str, QWidget] | None = None) -> Panes:
+    """One pane per job; each says honestly what will appear in it. `built`: panes already
+    made (the page the window opened on), kept as they are."""
+    have = dict(built or {})
+    made = {title: have.get(title) or make(services) for title, make in PANES.items()}
+    return Panes(cast("ProfilesPane", made["Profiles"]),
+                 cast("InstancesPane", made["Instances"]),
+                 cast("TunnelsPane", made["Tunnels"]), cast("SessionsPane", made["Sessions"]))
 
 
 def wire_tunnels(services: Services, panes: Panes, window: MainWindow,
@@ -82,6 +125,7 @@ def wire_tunnels(services: Services, panes: Panes, window: MainWindow,
     listed -> the editor's target check; the tray's tunnels section, failure icon and
     notices; no tray: closing minimises instead while tunnels are on."""
     from app.core.actions import Action
+    from app.core.aws.discovery.rows import InstanceRow
     from app.ui.tray import tunnels_section
     from app.ui.tunnel_open import open_tunnel
 
@@ -115,7 +159,6 @@ class GangwayApplication(QApplication):
         super().__init__(argv)
         self.setApplicationName(APP_NAME)
         self.setApplicationDisplayName(APP_NAME)
-        self.setApplicationVersion(__version__)
         self.setOrganizationName(APP_ID)
         self.setDesktopFileName(APP_ID)
         self.setWindowIcon(app_icon())
@@ -124,10 +167,19 @@ class GangwayApplication(QApplication):
         self.services = build_services(paths, self, window=lambda: getattr(self, "window", None))
         self.tray: Tray | None = Tray(self) if Tray.available() else None
         self.setQuitOnLastWindowClosed(self.tray is None)
-        self.panes = build_panes(self.services)
-        self.window = MainWindow(paths, self.panes.titled(), hide_on_close=self.tray is not None)
+        # Paint first: only the page the window opens on is built now; placeholders hold the
+        # others until finish_start(), which runs right after the first paint.
+        from app.ui.window_state import WindowState
+
+        self.window_state = WindowState(self.paths.data_dir)
+        page = self.window_state.page()
+        first = page if page in PANES else next(iter(PANES))
+        self._first = {first: PANES[first](self.services)}
+        self.window = MainWindow(paths, [(t, self._first.get(t) or QWidget()) for t in PANES],
+                                 hide_on_close=self.tray is not None)
         self.window.set_nav_icons({"Profiles": "profiles", "Instances": "instances",
                                    "Tunnels": "tunnels", "Sessions": "sessions"})
+        self.window_state.restore(self.window, {}, self.window.show_pane)
         self.quit_guard = QuitGuard(self.services.tunnel_view, lambda: self.window, self)
         self.quit_guard.confirmed.connect(self.quit_now)
         self.window.quit_requested.connect(self.quit_guard.request)
@@ -135,33 +187,66 @@ class GangwayApplication(QApplication):
             self.tray.show_requested.connect(self.show_window)
             self.tray.quit_requested.connect(self.quit_guard.request)
             self.tray.show()
+        # Every IPC handler is there before the event loop runs: none needs a pane.
         self.ipc.register("show", self._ipc_show)
-        self.ipc.register("ping", lambda _msg, reply: reply({"ok": True, "version": __version__}))
+        self.ipc.register("ping", lambda _msg, reply: reply(
+            {"ok": True, "version": app_package.__version__}))
+        self._wire_mfa_ipc()
+        self._wire_tunnels()
+        self.panes: Panes | None = None
+        self.tables: dict[str, QTableView] = {}
+        self.window.installEventFilter(self)
+        self.aboutToQuit.connect(self.shutdown)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # The window's first paint: the rest of the start-up goes in the next event-loop turn.
+        if watched is self.window and event.type() == QEvent.Type.Paint:
+            self.window.removeEventFilter(self)
+            QTimer.singleShot(0, self, self.finish_start)
+        return False
+
+    def finish_start(self) -> Panes:
+        """Build the other panes and wire everything (idempotent: the first call does it).
+        Runs right after the first paint, or directly when the window starts hidden."""
+        if self.panes is not None:
+            return self.panes
+        self.window.removeEventFilter(self)
+        self.setApplicationVersion(app_package.__version__)  # importlib.metadata: 15+ ms
+        self.panes = panes = build_panes(self.services, self._first)
+        for title, pane in panes.titled():
+            self.window.set_pane(title, pane)
         self._wire_profiles()
         self._wire_sessions()
-        self._wire_tunnels()
         self._wire_doctor()
         self._wire_quick_connect()
         self._wire_settings()
         self._wire_window_state()
-        wire_tunnels(self.services, self.panes, self.window, self.tray)
+        wire_tunnels(self.services, panes, self.window, self.tray)
         self.services.start()
-        self.aboutToQuit.connect(self.shutdown)
+        return panes
 
-    def _wire_profiles(self) -> None:
+    @property
+    def built(self) -> Panes:
+        """The panes, built now if the first paint has not come yet."""
+        return self.finish_start()
+
+    def _wire_mfa_ipc(self) -> None:
         from app.ui.mfa_broker import mfa_ipc_handler
 
         services = self.services
         self.ipc.register("mfa", mfa_ipc_handler(services.credentials, services.mfa,
                                                  services.tasks))
+
+    def _wire_profiles(self) -> None:
+        services = self.services
         # Sessions a crashed Gangway left open at AWS: ended now, without prompting.
         from app.core.aws.sessions.history import SessionHistory
         from app.core.aws.sessions.reap import end_orphaned_sessions
 
         services.tasks.submit(end_orphaned_sessions, SessionHistory(services.paths.data_dir),
                               services.credentials, prompt=False, name="end orphaned sessions")
-        self.window.add_settings_action("Credentials and MFA…", self.panes.profiles.open_settings)
-        self.panes.profiles.status_sink = self.window.show_message
+        self.window.add_settings_action("Credentials and MFA…", self.built.profiles.open_settings)
+        self.built.profiles.status_sink = self.window.show_message
         if self.tray is not None:
             services.expiry.expiring.connect(self.tray.notify)
             self.tray.add_section(credentials_section(services.expiry))
@@ -170,7 +255,7 @@ class GangwayApplication(QApplication):
         """Instances pane actions (menu, double-click, keys) -> terminals; names -> Sessions."""
         from app.ui.session_actions import SessionActions
 
-        pane, sessions = self.panes.instances, self.panes.sessions
+        pane, sessions = self.built.instances, self.built.sessions
         actions = SessionActions(self.services.tasks, self.paths, self.services.settings, pane,
                                  profile=lambda _row: pane.profile)
         pane.action_requested.connect(actions.trigger)
@@ -205,14 +290,13 @@ class GangwayApplication(QApplication):
     def _wire_window_state(self) -> None:
         """Geometry, the last page, columns and sort come back; saved again on quit."""
         from app.ui.widgets.column_chooser import install_column_chooser
-        from app.ui.window_state import WindowState
 
-        self.window_state = WindowState(self.paths.data_dir)
-        self.tables = {"instances": self.panes.instances.view,
-                       "sessions": self.panes.sessions.view}
+        # Geometry and the page came back before the first paint (see __init__).
+        self.tables = {"instances": self.built.instances.view,
+                       "sessions": self.built.sessions.view}
         for view in self.tables.values():
             install_column_chooser(view)
-        self.window_state.restore(self.window, self.tables, self.window.show_pane)
+        self.window_state.restore_tables(self.tables)
 
     def save_window_state(self) -> None:
         item = self.window.nav.currentItem()
@@ -243,7 +327,7 @@ class GangwayApplication(QApplication):
 
         before, self._applied = self._applied, settings
         apply(settings, before, Targets(self, self.window, self.tray, self.services.credentials,
-                                        self.panes.instances, self.services.tasks))
+                                        self.built.instances, self.services.tasks))
 
     def _wire_quick_connect(self) -> None:
         """Ctrl+K and the tray open the palette; it connects through its own SessionActions,
@@ -254,7 +338,7 @@ class GangwayApplication(QApplication):
         from app.ui.session_actions import SessionActions
         from app.ui.tray import quick_connect_section
 
-        s, profiles, pane = self.services, self.panes.profiles, self.panes.instances
+        s, profiles, pane = self.services, self.built.profiles, self.built.instances
 
         def on_profile(act: Callable[[], object]) -> Callable[[str], None]:
             def run(name: str) -> None:
@@ -305,9 +389,9 @@ class GangwayApplication(QApplication):
         self.window.add_help_action("IAM &Policy Helper…", self.open_policy_helper)
         self.window.about_provider = self.open_about
         self.window.add_help_action("&Doctor…", self.open_doctor, "Ctrl+Shift+D")
-        self.panes.instances.diagnose_requested.connect(lambda row: self.open_doctor(row=row))
-        self.panes.profiles.doctor_requested.connect(self.open_doctor)
-        for pane in (self.panes.instances, self.panes.sessions):
+        self.built.instances.diagnose_requested.connect(lambda row: self.open_doctor(row=row))
+        self.built.profiles.doctor_requested.connect(self.open_doctor)
+        for pane in (self.built.instances, self.built.sessions):
             pane.setup_requested.connect(lambda: self.window.show_pane("Profiles"))
         QTimer.singleShot(800, self._check_at_start)
 
@@ -323,8 +407,8 @@ class GangwayApplication(QApplication):
         if not isinstance(checks, list):
             return
         self.checks = checks
-        self.panes.instances.set_plugin_missing(plugin_missing(checks))
-        self.panes.profiles.guide.set_checks(checks)
+        self.built.instances.set_plugin_missing(plugin_missing(checks))
+        self.built.profiles.guide.set_checks(checks)
         if at_start and not essentials_ok(checks):
             self.open_doctor(checks=checks)
 
@@ -332,7 +416,7 @@ class GangwayApplication(QApplication):
         from app.core.aws.discovery.rows import InstanceRow
         from app.ui.dialogs.doctor_dialog import DoctorDialog
 
-        pane = self.panes.instances
+        pane = self.built.instances
         picked = row if isinstance(row, InstanceRow) else pane.selected_row()
         dialog = DoctorDialog(self.services.tasks, tray_available=self.tray is not None,
                               row=picked, account=pane.account, checks=checks,
@@ -355,7 +439,7 @@ class GangwayApplication(QApplication):
         """Account and user from the Instances pane's profile, as far as Gangway knows them."""
         from app.ui.dialogs.policy_helper import PolicyHelper
 
-        pane = self.panes.instances
+        pane = self.built.instances
         identity = self.services.credentials.cached_identity(pane.profile) if pane.profile \
             else None
         arn = identity.arn if identity else ""
@@ -379,7 +463,7 @@ class GangwayApplication(QApplication):
 
     def shutdown(self) -> None:
         log.info("shutting down")
-        self.save_window_state()
+        self.save_window_state()  # before finish_start: geometry and page (no tables yet)
         self.services.stop()
         self.ipc.close()
         if self.tray is not None:
@@ -416,10 +500,15 @@ def run_gui(paths: Paths, args: argparse.Namespace) -> int:
     _install_excepthook(app)
     _sigint_timer = _handle_sigint(app)
     if getattr(args, "smoke_test", False):
+        from app.ui.smoke import smoke_test
+
+        app.finish_start()
         code = smoke_test(app)
         app.shutdown()
         return code
     if not (getattr(args, "minimized", False) and app.tray is not None):
         app.show_window()
-    log.info("Gangway %s started", __version__)
+    else:  # no paint to wait for
+        QTimer.singleShot(0, app, app.finish_start)
+    log.info("Gangway %s started", app_package.__version__)
     return app.exec()

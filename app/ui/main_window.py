@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import APP_NAME, __version__
+from app import APP_NAME
 from app.core.paths import Paths
 from app.ui.resources import app_icon
 
@@ -79,6 +79,19 @@ class MainWindow(QMainWindow):
         self.panes[title] = pane
         self.stack.addWidget(pane)
         QListWidgetItem(title, self.nav)
+
+    def set_pane(self, title: str, pane: QWidget) -> None:
+        """Put a built pane where its placeholder was (panes not shown first are built after
+        the first paint); the page shown stays the same."""
+        old = self.panes[title]
+        if old is pane:
+            return
+        index = self.stack.indexOf(old)
+        self.stack.insertWidget(index, pane)
+        self.stack.removeWidget(old)
+        old.deleteLater()
+        self.panes[title] = pane
+        self.stack.setCurrentIndex(self.nav.currentRow())
 
     def set_nav_icons(self, names: dict[str, str]) -> None:
         """Sidebar icons by pane title (resources/ui-icons), redrawn when the palette changes."""
@@ -173,6 +186,8 @@ class MainWindow(QMainWindow):
         if self.about_provider is not None:  # the application's, with versions
             self.about_provider()
             return
+        from app import __version__  # importlib.metadata: not on the way to the first paint
+
         QMessageBox.about(
             self, f"About {APP_NAME}",
             f"{APP_NAME} {__version__}\n\nSSH, shells and tunnels over AWS Systems Manager "

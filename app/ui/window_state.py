@@ -34,16 +34,26 @@ class WindowState:
         geometry = self._bytes("window/geometry")
         if geometry is not None:
             window.restoreGeometry(geometry)
+        self.restore_tables(tables)
+        if page is not None:
+            last = self.page()
+            if last:
+                page(last)
+
+    def page(self) -> str:
+        """The page the window showed last ("" if none): the one start-up builds first."""
+        last = self.qs.value("window/page")
+        return last if isinstance(last, str) else ""
+
+    def restore_tables(self, tables: Mapping[str, QTableView]) -> None:
+        """Columns and sort, once the tables exist (their panes are built after the first
+        paint)."""
         for name, view in tables.items():
             state = self._bytes(f"tables/{name}")
             header = view.horizontalHeader()
             if state is not None and header.restoreState(state):
                 # The sort indicator came back; the model must sort to match it.
                 view.sortByColumn(header.sortIndicatorSection(), header.sortIndicatorOrder())
-        if page is not None:
-            last = self.qs.value("window/page")
-            if isinstance(last, str) and last:
-                page(last)
 
     def save(self, window: QMainWindow, tables: Mapping[str, QTableView], page: str) -> None:
         self.qs.setValue("window/geometry", window.saveGeometry())
