@@ -40,7 +40,7 @@ from app.ui.application import GangwayApplication
 app = GangwayApplication(Paths.default().ensure(), sys.argv[:1])
 app.show_window()
 def ready():
-    if app.panes is None:  # finish_start() has not run yet
+    if not app.started:  # finish_start() has not run yet
         QTimer.singleShot(0, ready)
         return
     print(time.time(), flush=True)

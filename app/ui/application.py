@@ -13,9 +13,8 @@ import argparse
 import logging
 import signal
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QTableView, QWidget
@@ -26,6 +25,7 @@ from app.core.ipc import send as ipc_send
 from app.core.paths import Paths
 from app.ui.ipc import IpcServer
 from app.ui.main_window import MainWindow
+from app.ui.panes.build import PANES, Panes, build_panes
 from app.ui.quit_guard import QuitGuard
 from app.ui.resources import app_icon
 from app.ui.services import Services, build_services
@@ -35,88 +35,8 @@ if TYPE_CHECKING:
     from app.core.checks import Check
     from app.core.settings import Settings
     from app.core.tunnels.spec import TunnelSpec
-    from app.ui.panes.instances_pane import InstancesPane
-    from app.ui.panes.profiles_pane import ProfilesPane
-    from app.ui.panes.sessions_pane import SessionsPane
-    from app.ui.panes.tunnels_pane import TunnelsPane
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Panes:
-    """The window's panes, by job (wiring refers to them by attribute, never by title)."""
-
-    profiles: ProfilesPane
-    instances: InstancesPane
-    tunnels: TunnelsPane
-    sessions: SessionsPane
-
-    def titled(self) -> list[tuple[str, QWidget]]:
-        return [("Profiles", self.profiles), ("Instances", self.instances),
-                ("Tunnels", self.tunnels), ("Sessions", self.sessions)]
-
-
-# Each pane's module is imported by its factory: start-up pays only for the page it opens on.
-# Reading ~/.aws/config is file I/O, and the keyring probe is slow: both off the GUI thread.
-def _profiles_pane(services: Services) -> QWidget:
-    from app.core.aws.profiles.writer import ProfileWriter
-    from app.ui.panes.profiles_pane import ProfilesPane
-
-    creds = services.credentials
-    pane = ProfilesPane(creds, ProfileWriter(creds.store), services.tasks, services.mfa,
-                        services.expiry, settings=services.settings)
-    pane.reload()
-    return pane
-
-
-def _names_to(services: Services, pane: InstancesPane | SessionsPane | TunnelsPane,
-              name: str) -> None:
-    creds = services.credentials
-    task = services.tasks.submit(lambda: creds.profiles().names(), name=name)
-    task.result.connect(pane.set_profiles)
-
-
-def _instances_pane(services: Services) -> QWidget:
-    from app.ui.panes.instances_pane import InstancesPane
-
-    pane = InstancesPane(services.tasks, services.credentials, services.favourites,
-                         services.permissions)
-    _names_to(services, pane, "instance profiles")
-    return pane
-
-
-def _tunnels_pane(services: Services) -> QWidget:
-    from app.ui.panes.tunnels_pane import TunnelsPane
-
-    pane = TunnelsPane(services.tunnel_view, services.tasks, services.paths.runtime_dir)
-    _names_to(services, pane, "tunnel profiles")
-    return pane
-
-
-def _sessions_pane(services: Services) -> QWidget:
-    from app.ui.panes.sessions_pane import SessionsPane
-
-    pane = SessionsPane(services.tasks, services.credentials, services.history,
-                        settings=services.settings)
-    _names_to(services, pane, "session profiles")
-    return pane
-
-
-# The window's pages in sidebar order, each with the function that builds it.
-PANES: dict[str, Callable[[Services], QWidget]] = {
-    "Profiles": _profiles_pane, "Instances": _instances_pane, "Tunnels": _tunnels_pane,
-    "Sessions": _sessions_pane}
-
-
-def build_panes(services: Services, built: Mapping[str, QWidget] | None = None) -> Panes:
-    """One pane per job; each says honestly what will appear in it. `built`: panes already
-    made (the page the window opened on), kept as they are."""
-    have = dict(built or {})
-    made = {title: have.get(title) or make(services) for title, make in PANES.items()}
-    return Panes(cast("ProfilesPane", made["Profiles"]),
-                 cast("InstancesPane", made["Instances"]),
-                 cast("TunnelsPane", made["Tunnels"]), cast("SessionsPane", made["Sessions"]))
 
 
 def wire_tunnels(services: Services, panes: Panes, window: MainWindow,
@@ -193,7 +113,7 @@ class GangwayApplication(QApplication):
             {"ok": True, "version": app_package.__version__}))
         self._wire_mfa_ipc()
         self._wire_tunnels()
-        self.panes: Panes | None = None
+        self._panes: Panes | None = None
         self.tables: dict[str, QTableView] = {}
         self.window.installEventFilter(self)
         self.aboutToQuit.connect(self.shutdown)
@@ -208,11 +128,11 @@ class GangwayApplication(QApplication):
     def finish_start(self) -> Panes:
         """Build the other panes and wire everything (idempotent: the first call does it).
         Runs right after the first paint, or directly when the window starts hidden."""
-        if self.panes is not None:
-            return self.panes
+        if self._panes is not None:
+            return self._panes
         self.window.removeEventFilter(self)
         self.setApplicationVersion(app_package.__version__)  # importlib.metadata: 15+ ms
-        self.panes = panes = build_panes(self.services, self._first)
+        self._panes = panes = build_panes(self.services, self._first)
         for title, pane in panes.titled():
             self.window.set_pane(title, pane)
         self._wire_profiles()
@@ -226,9 +146,14 @@ class GangwayApplication(QApplication):
         return panes
 
     @property
-    def built(self) -> Panes:
-        """The panes, built now if the first paint has not come yet."""
+    def panes(self) -> Panes:
+        """Every pane, built now if the first paint has not come yet."""
         return self.finish_start()
+
+    @property
+    def started(self) -> bool:
+        """finish_start() has run: every pane is built and wired."""
+        return self._panes is not None
 
     def _wire_mfa_ipc(self) -> None:
         from app.ui.mfa_broker import mfa_ipc_handler
@@ -245,8 +170,8 @@ class GangwayApplication(QApplication):
 
         services.tasks.submit(end_orphaned_sessions, SessionHistory(services.paths.data_dir),
                               services.credentials, prompt=False, name="end orphaned sessions")
-        self.window.add_settings_action("Credentials and MFA…", self.built.profiles.open_settings)
-        self.built.profiles.status_sink = self.window.show_message
+        self.window.add_settings_action("Credentials and MFA…", self.panes.profiles.open_settings)
+        self.panes.profiles.status_sink = self.window.show_message
         if self.tray is not None:
             services.expiry.expiring.connect(self.tray.notify)
             self.tray.add_section(credentials_section(services.expiry))
@@ -255,7 +180,7 @@ class GangwayApplication(QApplication):
         """Instances pane actions (menu, double-click, keys) -> terminals; names -> Sessions."""
         from app.ui.session_actions import SessionActions
 
-        pane, sessions = self.built.instances, self.built.sessions
+        pane, sessions = self.panes.instances, self.panes.sessions
         actions = SessionActions(self.services.tasks, self.paths, self.services.settings, pane,
                                  profile=lambda _row: pane.profile)
         pane.action_requested.connect(actions.trigger)
@@ -292,8 +217,8 @@ class GangwayApplication(QApplication):
         from app.ui.widgets.column_chooser import install_column_chooser
 
         # Geometry and the page came back before the first paint (see __init__).
-        self.tables = {"instances": self.built.instances.view,
-                       "sessions": self.built.sessions.view}
+        self.tables = {"instances": self.panes.instances.view,
+                       "sessions": self.panes.sessions.view}
         for view in self.tables.values():
             install_column_chooser(view)
         self.window_state.restore_tables(self.tables)
@@ -327,7 +252,7 @@ class GangwayApplication(QApplication):
 
         before, self._applied = self._applied, settings
         apply(settings, before, Targets(self, self.window, self.tray, self.services.credentials,
-                                        self.built.instances, self.services.tasks))
+                                        self.panes.instances, self.services.tasks))
 
     def _wire_quick_connect(self) -> None:
         """Ctrl+K and the tray open the palette; it connects through its own SessionActions,
@@ -338,7 +263,7 @@ class GangwayApplication(QApplication):
         from app.ui.session_actions import SessionActions
         from app.ui.tray import quick_connect_section
 
-        s, profiles, pane = self.services, self.built.profiles, self.built.instances
+        s, profiles, pane = self.services, self.panes.profiles, self.panes.instances
 
         def on_profile(act: Callable[[], object]) -> Callable[[str], None]:
             def run(name: str) -> None:
@@ -389,9 +314,9 @@ class GangwayApplication(QApplication):
         self.window.add_help_action("IAM &Policy Helper…", self.open_policy_helper)
         self.window.about_provider = self.open_about
         self.window.add_help_action("&Doctor…", self.open_doctor, "Ctrl+Shift+D")
-        self.built.instances.diagnose_requested.connect(lambda row: self.open_doctor(row=row))
-        self.built.profiles.doctor_requested.connect(self.open_doctor)
-        for pane in (self.built.instances, self.built.sessions):
+        self.panes.instances.diagnose_requested.connect(lambda row: self.open_doctor(row=row))
+        self.panes.profiles.doctor_requested.connect(self.open_doctor)
+        for pane in (self.panes.instances, self.panes.sessions):
             pane.setup_requested.connect(lambda: self.window.show_pane("Profiles"))
         QTimer.singleShot(800, self._check_at_start)
 
@@ -407,8 +332,8 @@ class GangwayApplication(QApplication):
         if not isinstance(checks, list):
             return
         self.checks = checks
-        self.built.instances.set_plugin_missing(plugin_missing(checks))
-        self.built.profiles.guide.set_checks(checks)
+        self.panes.instances.set_plugin_missing(plugin_missing(checks))
+        self.panes.profiles.guide.set_checks(checks)
         if at_start and not essentials_ok(checks):
             self.open_doctor(checks=checks)
 
@@ -416,7 +341,7 @@ class GangwayApplication(QApplication):
         from app.core.aws.discovery.rows import InstanceRow
         from app.ui.dialogs.doctor_dialog import DoctorDialog
 
-        pane = self.built.instances
+        pane = self.panes.instances
         picked = row if isinstance(row, InstanceRow) else pane.selected_row()
         dialog = DoctorDialog(self.services.tasks, tray_available=self.tray is not None,
                               row=picked, account=pane.account, checks=checks,
@@ -439,7 +364,7 @@ class GangwayApplication(QApplication):
         """Account and user from the Instances pane's profile, as far as Gangway knows them."""
         from app.ui.dialogs.policy_helper import PolicyHelper
 
-        pane = self.built.instances
+        pane = self.panes.instances
         identity = self.services.credentials.cached_identity(pane.profile) if pane.profile \
             else None
         arn = identity.arn if identity else ""
