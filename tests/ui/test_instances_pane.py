@@ -238,3 +238,25 @@ def test_first_look_lists_instances_without_a_click(qtbot, aws_env, tmp_path):
     assert fresh.model.rowCount() > 0
     assert fresh.last_refreshed is not None
     runner.shutdown(timeout_ms=30000)
+
+
+def test_a_discovery_that_ends_after_its_pane_is_gone_delivers_nothing(qtbot, aws_env,
+                                                                         tmp_path):
+    """The pane is deleted (a window closed, a test ended) while its discovery still runs:
+    the result must not reach the deleted widgets ("Internal C++ object already deleted")."""
+    import shiboken6
+
+    runner = TaskRunner()
+    gone = instances_pane(runner, Paths.for_root(tmp_path / "gw"), profiles=["default"])
+    aws_env.sandbox.control.fault_region("ap-southeast-2", "OptInRequired")
+    gone.set_regions(["ap-southeast-2"])
+    gone.refresh()
+    task = gone.task
+    assert task is not None
+    ended: list[bool] = []
+    task.done.connect(lambda: ended.append(True))
+    shiboken6.delete(gone)
+    qtbot.waitUntil(lambda: bool(ended), timeout=60000)
+    qtbot.wait(50)  # the queued result and error are delivered (to nobody) in this turn
+    assert task.finished
+    runner.shutdown(timeout_ms=30000)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
@@ -262,9 +262,11 @@ class InstancesPane(InstancesStatesMixin):
         task = self.runner.submit(discover_job, factory, regions, choice == ALL_REGIONS,
                                   self.permission_cache, name="discover")
         self.task = task
-        task.progress.connect(lambda item, t=task: self._on_progress(t, item))
-        task.result.connect(lambda inv, t=task: self._on_done(t, None, inv))
-        task.error.connect(lambda exc, t=task: self._on_done(t, exc))
+        # Bound methods, not lambdas: Qt drops them with the pane, so a discovery that ends
+        # after the pane is gone delivers nothing (a lambda would touch deleted widgets).
+        task.progress.connect(self._task_progress)
+        task.result.connect(self._task_result)
+        task.error.connect(self._task_error)
         self.progress.setRange(0, 0)  # busy until the region count is known
         self._set_busy(True)
 
@@ -281,6 +283,15 @@ class InstancesPane(InstancesStatesMixin):
     @property
     def busy(self) -> bool:
         return self.task is not None
+
+    def _task_progress(self, item: object) -> None:
+        self._on_progress(cast(Task, self.sender()), item)
+
+    def _task_result(self, inventory: object) -> None:
+        self._on_done(cast(Task, self.sender()), None, inventory)
+
+    def _task_error(self, exc: object) -> None:
+        self._on_done(cast(Task, self.sender()), exc)
 
     def _on_progress(self, task: Task, item: object) -> None:
         if task is not self.task:
