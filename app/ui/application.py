@@ -14,7 +14,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QTableView, QWidget
@@ -23,10 +23,9 @@ import app as app_package
 from app import APP_ID, APP_NAME
 from app.core.ipc import send as ipc_send
 from app.core.paths import Paths
-from app.ui.ipc import IpcServer
+from app.ui.ipc import Handler, IpcServer, Reply
 from app.ui.main_window import MainWindow
 from app.ui.panes.build import PANES, Panes, build_panes
-from app.ui.quit_guard import QuitGuard
 from app.ui.resources import app_icon
 from app.ui.services import Services, build_services
 from app.ui.tray import Tray, credentials_section
@@ -35,6 +34,7 @@ if TYPE_CHECKING:
     from app.core.checks import Check
     from app.core.settings import Settings
     from app.core.tunnels.spec import TunnelSpec
+    from app.ui.quit_guard import QuitGuard
 
 log = logging.getLogger(__name__)
 
@@ -100,12 +100,11 @@ class GangwayApplication(QApplication):
         self.window.set_nav_icons({"Profiles": "profiles", "Instances": "instances",
                                    "Tunnels": "tunnels", "Sessions": "sessions"})
         self.window_state.restore(self.window, {}, self.window.show_pane)
-        self.quit_guard = QuitGuard(self.services.tunnel_view, lambda: self.window, self)
-        self.quit_guard.confirmed.connect(self.quit_now)
-        self.window.quit_requested.connect(self.quit_guard.request)
+        self._quit_guard: QuitGuard | None = None
+        self.window.quit_requested.connect(self.request_quit)
         if self.tray is not None:
             self.tray.show_requested.connect(self.show_window)
-            self.tray.quit_requested.connect(self.quit_guard.request)
+            self.tray.quit_requested.connect(self.request_quit)
             self.tray.show()
         # Every IPC handler is there before the event loop runs: none needs a pane.
         self.ipc.register("show", self._ipc_show)
@@ -201,11 +200,32 @@ class GangwayApplication(QApplication):
             names, group, catalog.tunnels)
 
     def _wire_tunnels(self) -> None:
-        """`gangway tunnel up/down/status` reach the supervisor over IPC."""
-        from app.ui.tunnels_ipc import tunnels_ipc_handler
+        """`gangway tunnel up/down/status` reach the supervisor over IPC (registered before
+        the first paint; the tunnels' modules load with the first message or finish_start)."""
+        handler: list[Handler] = []
 
-        self.ipc.register("tunnels", tunnels_ipc_handler(
-            self.services.tunnels, self._tunnel_select, self.services.tasks))
+        def tunnels(message: dict[str, Any], reply: Reply) -> None:
+            if not handler:
+                from app.ui.tunnels_ipc import tunnels_ipc_handler
+
+                handler.append(tunnels_ipc_handler(
+                    self.services.tunnels, self._tunnel_select, self.services.tasks))
+            handler[0](message, reply)
+
+        self.ipc.register("tunnels", tunnels)
+
+    @property
+    def quit_guard(self) -> QuitGuard:
+        """Asks before quitting with tunnels on; made on first use (it needs the tunnels)."""
+        if self._quit_guard is None:
+            from app.ui.quit_guard import QuitGuard
+
+            self._quit_guard = QuitGuard(self.services.tunnel_view, lambda: self.window, self)
+            self._quit_guard.confirmed.connect(self.quit_now)
+        return self._quit_guard
+
+    def request_quit(self) -> None:
+        self.quit_guard.request()
 
     def quit_now(self) -> None:
         """Quit (tunnels are switched off in `shutdown`), even with a window that hides."""

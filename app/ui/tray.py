@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
@@ -17,9 +18,10 @@ from app import APP_NAME
 from app.core.aws.credentials.types import CredentialState
 from app.core.aws.profiles.view import row_state_text
 from app.ui.bridges.credentials import CredentialsBridge
-from app.ui.bridges.tunnels import TunnelsBridge, flat
-from app.ui.models.tunnels_model import state_text
 from app.ui.resources import tray_icon
+
+if TYPE_CHECKING:  # the tunnels' modules (asyncio, the relay) load with their section
+    from app.ui.bridges.tunnels import TunnelsBridge
 
 # Sections other services contribute: each returns the actions to show, in order.
 MenuSection = Callable[[QMenu], None]
@@ -126,12 +128,15 @@ TRAY_TUNNELS = 20
 
 
 def _menu_text(text: str) -> str:
+    from app.ui.bridges.tunnels import flat
+
     return flat(text, 70).replace("&", "&&")  # '&' would be a mnemonic
 
 
 def tunnels_section(bridge: TunnelsBridge, open_tunnel: Callable[[str], object]) -> MenuSection:
     """Tunnels by group: a checkable toggle each (with its state), a toggle per group, and
     "Open" for the ones with something to open. Toggling asks the bridge (a worker)."""
+    from app.ui.models.tunnels_model import state_text
 
     def add_tunnel(menu: QMenu, name: str, indent: str) -> None:
         status = bridge.status(name)
