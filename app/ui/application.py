@@ -208,6 +208,8 @@ class GangwayApplication(QApplication):
             if not handler:
                 from app.ui.tunnels_ipc import tunnels_ipc_handler
 
+                self.finish_start()  # the supervisor must be running (services.start())
+
                 handler.append(tunnels_ipc_handler(
                     self.services.tunnels, self._tunnel_select, self.services.tasks))
             handler[0](message, reply)
