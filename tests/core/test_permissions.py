@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 
 import pytest
 
 from app.core.aws.client import new_session
 from app.core.aws.discovery.inventory import discover
-from app.core.aws.discovery.permissions import Access, PermissionCache, simulatable_arn
+from app.core.aws.discovery.permissions import (
+    Access,
+    Permission,
+    PermissionCache,
+    simulatable_arn,
+)
 
 ACCT = "123456789012"
 
@@ -81,11 +85,33 @@ def test_instances_are_grouped_by_the_tag_keys_policies_use(aws_env):
     region = "us-east-1"
     inv = discover(new_session("jumpbox-only"), [region])
     nodes = fleet.in_region(region)
-    ec2 = Counter(n.tags.get("Purpose") for n in nodes if not n.hybrid)
-    hybrid = Counter(n.tags.get("Purpose") for n in nodes if n.hybrid and n.managed)
-    expected_calls = 1 + sum(math.ceil(c / 100) for c in [*ec2.values(), *hybrid.values()])
-    assert inv.simulate_calls == expected_calls
-    assert inv.simulate_calls < len(fleet.managed(region)) / 5
+    # The seeded fleet in us-east-1: EC2 instances 9 tagged Purpose=jumpbox and 94 untagged;
+    # two managed hybrid nodes, untagged.
+    assert Counter(n.tags.get("Purpose") for n in nodes if not n.hybrid) == \
+        {"jumpbox": 9, None: 94}
+    assert Counter(n.tags.get("Purpose") for n in nodes if n.hybrid and n.managed) == {None: 2}
+    # probe + jumpbox (9) + untagged EC2 (94) + untagged hybrid (2): each under 100 ARNs
+    assert inv.simulate_calls == 4
+
+
+def test_a_group_mixing_allowed_implicit_and_explicit_denials(aws_env):
+    """IAM answers one result per action for the whole group; verdicts come per resource."""
+    sb = aws_env.sandbox
+    fleet = sb.fleet
+    explicit, implicit = (fleet.by_name(n).instance_id for n in ("old-agent-ssh", "web-1.prod"))
+    sb.control.set_simulate_rule(sb.identities["default"].arn,
+                                 {"explicit_deny_ids": [explicit], "implicit_deny_ids": [implicit]})
+    inv = discover(new_session("default"), ["us-east-1"])
+    assert inv.simulate_calls == 2  # the probe, then the region's one group in one call
+    rows = _by_id(inv)
+    assert rows[explicit].permission == Permission(Access.DENIED, "explicitly denied by a policy")
+    assert rows[implicit].permission == Permission(
+        Access.DENIED, "no policy allows ssm:StartSession on this instance")
+    others = {r.permission for r in inv.rows if r.managed and r.instance_id not in
+              (explicit, implicit)}
+    assert others == {Permission(Access.ALLOWED)}
+    assert rows[fleet.by_name("bastion").instance_id].connectable
+    assert not rows[implicit].connectable and not rows[explicit].connectable
 
 
 def test_cache_answers_a_second_refresh_without_calls(aws_env):

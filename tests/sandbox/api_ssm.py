@@ -13,6 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .api_sts_iam import decide
+from .limits import member
 from .state import ACCOUNT_ID, SsmSession
 from .wire import Reply, json_error, json_reply
 
@@ -63,14 +64,15 @@ def _validation(message: str) -> Reply:
 
 
 def _page(
-    items: list[Any], req_body: dict[str, Any], default: int, maximum: int, field: str
+    items: list[Any], req_body: dict[str, Any], default: int, operation: str, field: str
 ) -> Reply | tuple[list[Any], str | None]:
+    """Offset paging; MaxResults' range is the model's (below the minimum, AWS refuses)."""
     max_results = req_body.get("MaxResults", default)
-    if not isinstance(max_results, int) or max_results > maximum:
-        return _validation(
-            f"1 validation error detected: Value '{max_results}' at 'maxResults' failed to satisfy "
-            f"constraint: Member must have value less than or equal to {maximum}"
-        )
+    if not isinstance(max_results, int):
+        return _validation(f"Value '{max_results}' at 'maxResults' is not an integer")
+    problem = member("ssm", operation, "MaxResults").check(max_results)
+    if problem:
+        return _validation(problem)
     start = 0
     token = req_body.get("NextToken")
     if token:
@@ -119,7 +121,17 @@ def _describe_instance_information(gw: Gateway, req: Request) -> Reply:
                 400, "InvalidInstanceInformationFilterValue", f"Invalid filter key {f['key']}"
             )
         filters.append((f["key"], f["valueSet"]))
+    tag_filters = [k for k, _ in filters if k.startswith("tag:") or k == "tag-key"]
+    if tag_filters and len(tag_filters) != len(filters):
+        return _validation("Cannot mix tag or inventory filter with any other filter.")
+    known = {n["InstanceId"] for n in nodes}
     for key, values in filters:
+        if key == "InstanceIds":
+            unknown = sorted(set(values) - known)
+            if unknown:
+                return json_error(
+                    400, "InvalidInstanceId", f"Instance ids {unknown} are not valid."
+                )
         if key.startswith("tag:"):
             tag = key[4:]
             nodes = [n for n in nodes if tags[n["InstanceId"]].get(tag) in values]
@@ -130,7 +142,7 @@ def _describe_instance_information(gw: Gateway, req: Request) -> Reply:
         else:
             return json_error(400, "InvalidFilterKey", f"The filter key {key} isn't valid.")
     nodes.sort(key=lambda n: n["InstanceId"])
-    paged = _page(nodes, body, 10, 50, "info")
+    paged = _page(nodes, body, 10, "DescribeInstanceInformation", "info")
     if isinstance(paged, Reply):
         return paged
     page, nxt = paged
@@ -191,11 +203,13 @@ def _start_session(gw: Gateway, req: Request) -> Reply:
     target = body.get("Target", "")
     document = body.get("DocumentName") or "SSM-SessionManagerRunShell"
     region = req.scope.region
-    if not target or len(target) > 400:
-        return _validation(
-            f"1 validation error detected: Value '{target}' at 'target' failed to satisfy constraint: "
-            "Member must have length between 1 and 400"
-        )
+    # The model's constraints (Target's length, DocumentName's and Reason's patterns): a
+    # multi-line reason is refused here as AWS refuses it.
+    for name, value in (("Target", target), ("DocumentName", document),
+                        ("Reason", body.get("Reason"))):
+        problem = None if value is None else member("ssm", "StartSession", name).check(value)
+        if problem:
+            return _validation(problem)
     if document not in KNOWN_DOCUMENTS:
         return json_error(400, "InvalidDocument", f"Document with name {document} does not exist.")
     params = body.get("Parameters") or {}
@@ -340,7 +354,7 @@ def _describe_sessions(gw: Gateway, req: Request) -> Reply:
             after = key == "InvokedAfter"
             sessions = [s for s in sessions if (s.start >= moment if after else s.start <= moment)]
     sessions.sort(key=lambda s: s.start, reverse=True)
-    paged = _page(sessions, body, 20, 200, "sessions")
+    paged = _page(sessions, body, 20, "DescribeSessions", "sessions")
     if isinstance(paged, Reply):
         return paged
     page, nxt = paged

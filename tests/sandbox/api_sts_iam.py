@@ -9,6 +9,7 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -17,6 +18,7 @@ from xml.sax.saxutils import escape
 
 from . import totp
 from .iam_policy import combine, evaluate
+from .limits import member
 from .state import ACCOUNT_ID, Credential
 from .wire import Reply, members, query_error, request_id, xml_reply
 
@@ -204,13 +206,20 @@ def _principal_exists(gw: Gateway, arn: str) -> bool:
 def decide(
     rule: dict[str, Any], action: str, resource: str, context: dict[str, list[str]]
 ) -> tuple[str, list[str]]:
-    """The sandbox's policy: returns (EvalDecision, MissingContextValues)."""
+    """The sandbox's policy: returns (EvalDecision, MissingContextValues).
+
+    Rule keys: explicit_deny, deny_all, actions, allow_tags {Key: [values]}, and per instance
+    ``explicit_deny_ids`` / ``implicit_deny_ids`` (ids whose ARN the policy names).
+    """
     if rule.get("explicit_deny"):
+        return "explicitDeny", []
+    target = resource.rsplit("/", 1)[-1]
+    if target in (rule.get("explicit_deny_ids") or ()):
         return "explicitDeny", []
     ruled = rule.get("actions", DEFAULT_RULED_ACTIONS)
     if action not in ruled and "*" not in ruled:
         return "allowed", []
-    if rule.get("deny_all"):
+    if rule.get("deny_all") or target in (rule.get("implicit_deny_ids") or ()):
         return "implicitDeny", []
     allow_tags: dict[str, list[str]] = rule.get("allow_tags") or {}
     if not allow_tags or ":document/" in resource:
@@ -255,41 +264,110 @@ def _simulate(gw: Gateway, req: Request) -> Reply:
             "iam", 404, "NoSuchEntity", f"The {kind} with name {name} cannot be found."
         )
     actions = members(req.form, "ActionNames")
-    resources = members(req.form, "ResourceArns") or ["*"]
+    resources = members(req.form, "ResourceArns")
     context = _context_entries(req.form)
     rule = gw.state.rule_for(source)
     try:  # PolicyInputList: documents simulated together with the principal's own rule
         inputs = [json.loads(doc) for doc in members(req.form, "PolicyInputList")]
     except ValueError as exc:
         return query_error("iam", 400, "MalformedPolicyDocument", f"Invalid policy: {exc}")
-    results = []
-    for action in actions:
-        for resource in resources:
-            decision, missing = decide(rule, action, resource, context)
-            if inputs:
-                policy_decision, policy_missing = evaluate(inputs, action, resource, context)
-                decision = combine(decision, policy_decision)
-                missing = sorted(set(missing) | set(policy_missing))
-            matched = (
-                "<MatchedStatements><member><SourcePolicyId>sandbox-rule</SourcePolicyId>"
-                "<SourcePolicyType>IAM Policy</SourcePolicyType></member></MatchedStatements>"
-                if decision == "allowed"
-                else "<MatchedStatements/>"
-            )
-            missing_xml = "".join(f"<member>{escape(m)}</member>" for m in missing)
-            results.append(
-                f"<member>{matched}<MissingContextValues>{missing_xml}</MissingContextValues>"
-                f"<EvalResourceName>{escape(resource)}</EvalResourceName>"
-                f"<EvalDecision>{decision}</EvalDecision>"
-                f"<EvalActionName>{escape(action)}</EvalActionName></member>"
-            )
+
+    def judge(action: str, resource: str) -> tuple[str, list[str]]:
+        decision, missing = decide(rule, action, resource, context)
+        if inputs:
+            policy_decision, policy_missing = evaluate(inputs, action, resource, context)
+            decision = combine(decision, policy_decision)
+            missing = sorted(set(missing) | set(policy_missing))
+        return decision, missing
+
+    # As IAM answers today: ONE EvaluationResult per action, whatever the number of resources.
+    # Its EvalDecision is the most restrictive across them; per-resource decisions and their
+    # missing context keys are only in ResourceSpecificResults (IAM API reference,
+    # EvaluationResult). Without ResourceArns the resource is "*" and MissingContextValues
+    # are top-level.
+    results = [_evaluation(judge, action, resources) for action in actions]
+    paged = _iam_page(req.form, results)
+    if isinstance(paged, Reply):
+        return paged
+    page, marker = paged
+    tail = f"<IsTruncated>true</IsTruncated><Marker>{marker}</Marker>" if marker else \
+        "<IsTruncated>false</IsTruncated>"
     return xml_reply(
         200,
         f'<SimulatePrincipalPolicyResponse xmlns="{IAM_NS}"><SimulatePrincipalPolicyResult>'
-        f"<IsTruncated>false</IsTruncated><EvaluationResults>{''.join(results)}</EvaluationResults>"
+        f"{tail}<EvaluationResults>{''.join(page)}</EvaluationResults>"
         f"</SimulatePrincipalPolicyResult><ResponseMetadata><RequestId>{request_id()}</RequestId>"
         "</ResponseMetadata></SimulatePrincipalPolicyResponse>",
     )
+
+
+_RESTRICTIVE = {"allowed": 0, "implicitDeny": 1, "explicitDeny": 2}
+
+
+def _matched(decision: str) -> str:
+    if decision != "allowed":
+        return "<MatchedStatements/>"
+    return (
+        "<MatchedStatements><member><SourcePolicyId>sandbox-rule</SourcePolicyId>"
+        "<SourcePolicyType>IAM Policy</SourcePolicyType></member></MatchedStatements>"
+    )
+
+
+def _missing(keys: list[str]) -> str:
+    return "<MissingContextValues>" + "".join(
+        f"<member>{escape(m)}</member>" for m in keys
+    ) + "</MissingContextValues>"
+
+
+def _evaluation(
+    judge: Callable[[str, str], tuple[str, list[str]]], action: str, resources: list[str]
+) -> str:
+    if not resources:
+        decision, missing = judge(action, "*")
+        return (
+            f"<member>{_matched(decision)}{_missing(missing)}<EvalResourceName>*</EvalResourceName>"
+            f"<EvalDecision>{decision}</EvalDecision>"
+            f"<EvalActionName>{escape(action)}</EvalActionName></member>"
+        )
+    specific = []
+    worst = "allowed"
+    for resource in resources:
+        decision, missing = judge(action, resource)
+        worst = max(worst, decision, key=_RESTRICTIVE.__getitem__)
+        specific.append(
+            f"<member>{_matched(decision)}{_missing(missing)}"
+            f"<EvalResourceName>{escape(resource)}</EvalResourceName>"
+            f"<EvalResourceDecision>{decision}</EvalResourceDecision>"
+            "<EvalDecisionDetails/></member>"
+        )
+    return (
+        f"<member>{_matched(worst)}<MissingContextValues/>"
+        f"<EvalResourceName>{escape(resources[0])}</EvalResourceName>"
+        f"<EvalDecision>{worst}</EvalDecision><EvalDecisionDetails/>"
+        f"<ResourceSpecificResults>{''.join(specific)}</ResourceSpecificResults>"
+        f"<EvalActionName>{escape(action)}</EvalActionName></member>"
+    )
+
+
+def _iam_page(form: dict[str, str], items: list[str]) -> Reply | tuple[list[str], str | None]:
+    """IAM's MaxItems/Marker paging, with the iam model's limits; IAM's default page is 100."""
+    raw = form.get("MaxItems", "100")
+    problem = member("iam", "SimulatePrincipalPolicy", "MaxItems").check(
+        int(raw) if raw.lstrip("-").isdigit() else 0)
+    if problem:
+        return query_error("iam", 400, "ValidationError", problem)
+    size = int(raw)
+    start = 0
+    marker = form.get("Marker")
+    if marker is not None:
+        problem = member("iam", "SimulatePrincipalPolicy", "Marker").check(marker)
+        if problem:
+            return query_error("iam", 400, "ValidationError", problem)
+        if not marker.startswith("sim-") or not marker[4:].isdigit():
+            return query_error("iam", 400, "InvalidInput", "Invalid Marker.")
+        start = int(marker[4:])
+    nxt = f"sim-{start + size}" if start + size < len(items) else None
+    return items[start : start + size], nxt
 
 
 def new_secret() -> str:

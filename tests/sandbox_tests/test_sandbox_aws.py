@@ -283,7 +283,10 @@ def test_simulate_rule_decides_by_resource_tag(aws_env: AwsEnv, sandbox: Sandbox
     no = _simulate(iam, carol, arn.format(web.instance_id), web.tags)
     assert no["EvalDecision"] == "implicitDeny"
     missing = _simulate(iam, carol, arn.format(web.instance_id), None)
-    assert missing["MissingContextValues"] == ["ssm:resourceTag/Purpose"]
+    # With ResourceArns, missing keys are per resource (ResourceSpecificResults), as IAM says.
+    assert missing["MissingContextValues"] == []
+    assert missing["ResourceSpecificResults"][0]["MissingContextValues"] == \
+        ["ssm:resourceTag/Purpose"]
     alice = sandbox.identities["default"].arn
     assert _simulate(iam, alice, arn.format(web.instance_id), web.tags)["EvalDecision"] == "allowed"
     # The same rule is enforced by StartSession itself.
@@ -518,3 +521,117 @@ def test_https_listener_is_the_same_gateway_behind_a_throwaway_ca(aws_env: AwsEn
     with pytest.raises(urllib.error.URLError) as refused:  # no system store trusts its CA
         urllib.request.urlopen(sandbox.gateway_tls, context=ssl.create_default_context())
     assert "CERTIFICATE_VERIFY_FAILED" in str(refused.value)
+
+
+# --- the model's limits, enforced server-side as AWS does ----------------------------------
+
+UNVALIDATED = Config(retries={"total_max_attempts": 1, "mode": "standard"},
+                     parameter_validation=False)  # what Gangway's own SigV4 client sends
+
+
+def test_max_results_below_the_models_minimum_is_refused(aws_env: AwsEnv) -> None:
+    ssm = boto3.Session(profile_name="default").client(
+        "ssm", region_name="us-east-1", config=UNVALIDATED)
+    for value in (0, 4):  # the model says 5..50
+        with pytest.raises(ClientError) as exc:
+            ssm.describe_instance_information(MaxResults=value)
+        assert error_of(exc)[:2] == (
+            "ValidationException",
+            f"1 validation error detected: Value '{value}' at 'maxResults' failed to satisfy "
+            "constraint: Member must have value greater than or equal to 5")
+    assert len(ssm.describe_instance_information(MaxResults=5)["InstanceInformationList"]) == 5
+    with pytest.raises(ClientError) as exc:
+        ssm.describe_sessions(State="Active", MaxResults=0)  # the model says 1..200
+    assert error_of(exc)[0] == "ValidationException"
+    assert "greater than or equal to 1" in error_of(exc)[1]
+    with pytest.raises(ClientError) as exc:
+        ssm.describe_sessions(State="Active", MaxResults=201)
+    assert "less than or equal to 200" in error_of(exc)[1]
+
+
+def test_tag_filters_do_not_mix_and_unknown_ids_are_refused(
+    aws_env: AwsEnv, sandbox: Sandbox
+) -> None:
+    ssm = client("ssm")
+    bastion = sandbox.fleet.by_name("bastion")
+    with pytest.raises(ClientError) as exc:
+        ssm.describe_instance_information(Filters=[
+            {"Key": "tag:Purpose", "Values": ["jumpbox"]},
+            {"Key": "PingStatus", "Values": ["Online"]}])
+    assert error_of(exc)[:2] == (
+        "ValidationException", "Cannot mix tag or inventory filter with any other filter.")
+    both_tags = ssm.describe_instance_information(Filters=[
+        {"Key": "tag:Purpose", "Values": ["jumpbox"]}, {"Key": "tag-key", "Values": ["Name"]}])
+    assert bastion.instance_id in {
+        i["InstanceId"] for i in both_tags["InstanceInformationList"]}
+    with pytest.raises(ClientError) as exc:
+        ssm.describe_instance_information(
+            Filters=[{"Key": "InstanceIds", "Values": [bastion.instance_id, "i-0000000000000dead"]}])
+    assert error_of(exc)[0] == "InvalidInstanceId"
+    assert "i-0000000000000dead" in error_of(exc)[1]
+
+
+@pytest.mark.parametrize(("field", "value", "constraint"), [
+    ("Reason", "line one\nline two", "pattern: ^.{1,256}$"),
+    ("Reason", "x" * 257, "length less than or equal to 256"),
+    ("Reason", "", "length greater than or equal to 1"),
+    ("DocumentName", "AWS StartSSHSession", "pattern: ^[a-zA-Z0-9_\\-.:/]{3,128}$"),
+    ("DocumentName", "AW", "pattern: ^[a-zA-Z0-9_\\-.:/]{3,128}$"),
+])
+def test_start_session_validates_reason_and_document_name(
+    aws_env: AwsEnv, sandbox: Sandbox, field: str, value: str, constraint: str
+) -> None:
+    ssm = boto3.Session(profile_name="default").client(
+        "ssm", region_name="us-east-1", config=UNVALIDATED)
+    web = sandbox.fleet.by_name("web-1.prod")
+    with pytest.raises(ClientError) as exc:
+        ssm.start_session(Target=web.instance_id, **{field: value})
+    code, message, status = error_of(exc)
+    assert (code, status) == ("ValidationException", 400)
+    assert f"at '{field[0].lower() + field[1:]}'" in message and constraint in message
+    assert sandbox.control.sessions() == []
+    assert ssm.start_session(Target=web.instance_id, Reason="x" * 256)["SessionId"]
+
+
+def test_simulation_answers_one_result_per_action_with_per_resource_decisions(
+    aws_env: AwsEnv, sandbox: Sandbox
+) -> None:
+    iam = client("iam")
+    alice = sandbox.identities["default"].arn
+    ok, implicit, explicit = (sandbox.fleet.by_name(n).instance_id
+                              for n in ("bastion", "web-1.prod", "old-agent-ssh"))
+    sandbox.control.set_simulate_rule(
+        alice, {"implicit_deny_ids": [implicit], "explicit_deny_ids": [explicit]})
+    arn = "arn:aws:ec2:us-east-1:123456789012:instance/{}"
+    arns = [arn.format(i) for i in (ok, implicit, explicit)]
+    resp = iam.simulate_principal_policy(
+        PolicySourceArn=alice, ActionNames=["ssm:StartSession"], ResourceArns=arns)
+    [result] = resp["EvaluationResults"]
+    assert resp["IsTruncated"] is False
+    assert (result["EvalActionName"], result["EvalDecision"]) == ("ssm:StartSession",
+                                                                  "explicitDeny")
+    assert [(r["EvalResourceName"], r["EvalResourceDecision"])
+            for r in result["ResourceSpecificResults"]] == [
+        (arns[0], "allowed"), (arns[1], "implicitDeny"), (arns[2], "explicitDeny")]
+    two = iam.simulate_principal_policy(
+        PolicySourceArn=alice, ActionNames=["ssm:StartSession"], ResourceArns=arns[:2])
+    assert two["EvaluationResults"][0]["EvalDecision"] == "implicitDeny"
+    # Paged with MaxItems/Marker/IsTruncated: three actions, one result each.
+    actions = ["ssm:StartSession", "ssm:TerminateSession", "ssm:ResumeSession"]
+    first = iam.simulate_principal_policy(
+        PolicySourceArn=alice, ActionNames=actions, ResourceArns=arns[:1], MaxItems=2)
+    assert first["IsTruncated"] is True
+    assert [r["EvalActionName"] for r in first["EvaluationResults"]] == actions[:2]
+    rest = iam.simulate_principal_policy(
+        PolicySourceArn=alice, ActionNames=actions, ResourceArns=arns[:1], MaxItems=2,
+        Marker=first["Marker"])
+    assert rest["IsTruncated"] is False and "Marker" not in rest
+    assert [r["EvalActionName"] for r in rest["EvaluationResults"]] == actions[2:]
+    pages = iam.get_paginator("simulate_principal_policy").paginate(
+        PolicySourceArn=alice, ActionNames=actions, PaginationConfig={"PageSize": 1})
+    assert [len(p["EvaluationResults"]) for p in pages] == [1, 1, 1]
+    bare = boto3.Session(profile_name="default").client(
+        "iam", region_name="us-east-1", config=UNVALIDATED)
+    with pytest.raises(ClientError) as exc:
+        bare.simulate_principal_policy(PolicySourceArn=alice, ActionNames=actions, MaxItems=0)
+    assert error_of(exc)[0] == "ValidationError"
