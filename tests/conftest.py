@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import types
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,24 @@ def require_program(name: str) -> str:
     if in_ci():
         pytest.fail(f"{message} (CI=true: missing programs are failures, not skips)")
     pytest.skip(message)
+
+
+def threads_waiting_in(path_suffix: str, function: str) -> int:
+    """How many threads are blocked (in a threading wait) somewhere below ``function`` of the
+    module whose file ends with ``path_suffix``: the real condition "every consumer has joined",
+    instead of a sleep that hopes so. Qt pool threads count too (they have Python frames)."""
+    count = 0
+    for frame in sys._current_frames().values():
+        names: list[tuple[str, str]] = []
+        f: types.FrameType | None = frame
+        while f is not None:
+            names.append((f.f_code.co_filename, f.f_code.co_name))
+            f = f.f_back
+        blocked = bool(names) and names[0][0].endswith("threading.py") and \
+            names[0][1] == "wait"
+        if blocked and any(n.endswith(path_suffix) and fn == function for n, fn in names):
+            count += 1
+    return count
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

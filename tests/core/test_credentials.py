@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from app.core.errors import (
     ProfileError,
 )
 from app.core.secrets import MemoryStore
+from tests.conftest import threads_waiting_in
 
 
 class Prompter:
@@ -159,11 +161,12 @@ def test_a_cancel_reaches_every_waiting_consumer(aws_env, service) -> None:
     threads = [threading.Thread(target=consumer) for _ in range(4)]
     for t in threads:
         t.start()
-    for _ in range(200):
-        if prompt.requests:
-            break
-        threading.Event().wait(0.02)
-    threading.Event().wait(0.1)
+    # All four are in: one holds the prompt, three wait on its attempt.
+    deadline = time.monotonic() + 20
+    while threads_waiting_in("credentials/service.py", "get") < 4:
+        assert time.monotonic() < deadline, "the consumers never all joined"
+        time.sleep(0.01)
+    assert len(prompt.requests) == 1
     release.set()
     for t in threads:
         t.join(20)

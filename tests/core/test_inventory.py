@@ -13,6 +13,7 @@ from app.core.aws.client import client, new_session
 from app.core.aws.discovery.capabilities import Action
 from app.core.aws.discovery.inventory import discover, enabled_regions, resolve_regions
 from app.core.errors import CredentialError
+from tests.sandbox.state import DELAY
 
 
 def test_every_node_of_the_fleet_is_listed_with_its_details(aws_env):
@@ -137,8 +138,28 @@ def test_cancel_stops_discovery(aws_env):
     inv = discover(new_session("default"), ["us-east-1", "eu-west-1"], cancel=cancel,
                    progress=seen.append)
     assert inv.cancelled
-    assert seen == inv.results
-    assert len(inv.rows) < len(aws_env.sandbox.fleet.nodes)
+    # Cancelled before it began: no region was reported, nothing was listed.
+    assert seen == inv.results == []
+    assert inv.rows == []
+
+
+def test_cancel_mid_way_stops_the_regions_not_yet_done(aws_env):
+    """A cancel after the first region reports: the slow region is dropped, not awaited."""
+    sb = aws_env.sandbox
+    sb.control.fault_region("eu-west-1", DELAY, service="ssm", delay=3.0)
+    cancel = threading.Event()
+    seen = []
+
+    def progress(result):
+        seen.append(result.region)
+        cancel.set()
+
+    inv = discover(new_session("default"), ["us-east-1", "eu-west-1"], cancel=cancel,
+                   progress=progress, check_permissions=False)
+    assert inv.cancelled
+    assert seen == ["us-east-1"]
+    assert [r.region for r in inv.results] == ["us-east-1"]
+    assert {r.region for r in inv.rows} == {"us-east-1"}
 
 
 def test_expired_credentials_fail_every_region_with_a_credential_error(aws_env):

@@ -118,6 +118,7 @@ def handle(gw: Gateway, req: Request) -> Reply:
             body["code"],
             body.get("message"),
             body.get("count"),
+            float(body.get("delay") or 0.0),
         )
         with st.lock:
             st.faults.append(fault)

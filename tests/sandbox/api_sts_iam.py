@@ -280,6 +280,13 @@ def _simulate(gw: Gateway, req: Request) -> Reply:
             missing = sorted(set(missing) | set(policy_missing))
         return decision, missing
 
+    failing = rule.get("fail_context") or {}  # {context key: value}: IAM fails for that group
+    if failing and all(context.get(k) == [v] for k, v in failing.items()):
+        return query_error(
+            "iam", 500, "ServiceFailure",
+            "The request processing has failed because of an unknown error, exception or failure.",
+            sender=False,
+        )
     # As IAM answers today: ONE EvaluationResult per action, whatever the number of resources.
     # Its EvalDecision is the most restrictive across them; per-resource decisions and their
     # missing context keys are only in ResourceSpecificResults (IAM API reference,

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from . import api_control, api_eic, api_ssm, api_sso, api_sts_iam, sigv4
-from .state import Credential, State
+from .state import DELAY, DROP, Credential, State
 from .wire import Reply, SigScope, parse_form, parse_scope, refuse, service_error
 
 _REQUEST_ID_RE = re.compile(rb"<requestId>[^<]*</requestId>")
@@ -48,6 +48,10 @@ class Request:
 
     def json(self) -> dict[str, Any]:
         return json.loads(self.body or b"{}")
+
+
+class HangUp(Exception):
+    """Close the client's connection without an answer (a network fault)."""
 
 
 class Gateway:
@@ -127,7 +131,11 @@ class Gateway:
             req.form = parse_form(req.body) if req.method == "POST" else dict(req.query)
         if service in ("ec2", "ssm", "ec2-instance-connect"):
             fault = self.state.take_fault(req.scope.region, service)
-            if fault is not None:
+            if fault is not None and fault.code == DROP:
+                raise HangUp()
+            if fault is not None and fault.code == DELAY:
+                time.sleep(fault.delay)
+            elif fault is not None:
                 return service_error(service, fault.code, fault.message)
             if cred is not None and self._mfa_wall(cred):
                 return service_error(service, "UnauthorizedOperation")
@@ -254,6 +262,9 @@ def _make_handler(gw: Gateway) -> type[BaseHTTPRequestHandler]:
                 time.sleep(delay)  # a round trip to a far region, per request (this thread)
             try:
                 reply = gw.handle(req)
+            except HangUp:
+                self.close_connection = True
+                return
             except Exception as exc:  # the sandbox must answer, never hang the client
                 reply = Reply(
                     500,

@@ -113,8 +113,11 @@ class Control:
         service: str = "*",
         message: str | None = None,
         count: int | None = None,
+        delay: float = 0.0,
     ) -> None:
-        """Make ``service`` (ec2, ssm or *) in ``region`` fail with ``code`` (count=None: until reset)."""
+        """Make ``service`` (ec2, ssm or *) in ``region`` fail with ``code`` (count=None: until
+        reset). ``code`` may also be ``DELAY`` (answer ``delay`` seconds late) or ``DROP``
+        (close the connection unanswered, as a dead network path does)."""
         self.call(
             "faults",
             {
@@ -123,6 +126,7 @@ class Control:
                 "code": code,
                 "message": message,
                 "count": count,
+                "delay": delay,
             },
         )
 

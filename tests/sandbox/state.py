@@ -59,9 +59,14 @@ class Credential:
 class Fault:
     region: str
     service: str  # "ec2", "ssm" or "*"
-    code: str
+    code: str  # an AWS error code, or DELAY (answer late) or DROP (hang up, no answer)
     message: str | None = None
     remaining: int | None = None  # None = until cleared
+    delay: float = 0.0  # seconds, for DELAY
+
+
+DELAY = "#delay"  # a slow region: the answer comes ``delay`` seconds late
+DROP = "#drop"  # a dead network path: the connection is closed without an answer
 
 
 @dataclass

@@ -16,6 +16,7 @@ from app.core.secrets import MemoryStore
 from app.ui.dialogs.mfa_dialog import MfaDialog
 from app.ui.mfa_broker import MfaBroker, mfa_ipc_handler
 from app.ui.tasks import TaskRunner
+from tests.conftest import threads_waiting_in
 from tests.sandbox import totp as sandbox_totp
 from tests.sandbox.sandbox import MFA_SECRET
 
@@ -142,11 +143,14 @@ def test_three_concurrent_consumers_share_one_dialog(qtbot: Any, broker: MfaBrok
         with lock:
             results.append(value)
 
-    threads = [threading.Thread(target=consumer) for _ in range(3)]
+    threads = [threading.Thread(target=consumer, daemon=True) for _ in range(3)]
     for t in threads:
         t.start()
     dialog = wait_dialog(qtbot, broker, "mfa")
-    qtbot.wait(300)  # give the other consumers time to (not) open their own
+    # Every consumer is in before the code is entered: one behind the dialog, two waiting on
+    # its attempt (a late one would hit the cache and prove nothing).
+    qtbot.waitUntil(lambda: threads_waiting_in("credentials/service.py", "get") == 3,
+                    timeout=20000)
     assert broker.dialogs_shown == 1
     enter(qtbot, dialog, aws_env.sandbox.totp())
     qtbot.waitUntil(lambda: len(results) == 3, timeout=20000)
@@ -162,12 +166,13 @@ def test_direct_concurrent_prompts_join(qtbot: Any) -> None:
     broker = MfaBroker(None)
     answers: list[str | None] = []
     request = MfaRequest("shared", "arn:aws:iam::1:mfa/x")
-    threads = [threading.Thread(target=lambda: answers.append(broker.prompt(request)))
+    threads = [threading.Thread(target=lambda: answers.append(broker.prompt(request)), daemon=True)
                for _ in range(3)]
     for t in threads:
         t.start()
     dialog = wait_dialog(qtbot, broker, "shared")
-    qtbot.wait(200)
+    qtbot.waitUntil(lambda: threads_waiting_in("ui/mfa_broker.py", "prompt") == 3,
+                    timeout=5000)
     enter(qtbot, dialog, "123456")
     qtbot.waitUntil(lambda: len(answers) == 3, timeout=5000)
     assert answers == ["123456"] * 3

@@ -22,6 +22,7 @@ from app.core.secrets import MemoryStore
 from app.ui.ipc import IpcServer
 from app.ui.mfa_broker import MfaBroker, mfa_ipc_handler
 from app.ui.tasks import TaskRunner
+from tests.conftest import threads_waiting_in
 
 GANGWAY = Path(sys.executable).parent / "gangway"
 
@@ -67,7 +68,10 @@ def test_three_helpers_one_dialog_right_code(qtbot: Any, window: Any, aws_env: A
     qtbot.waitUntil(lambda: broker.open_dialog("mfa") is not None, timeout=30000)
     dialog = broker.open_dialog("mfa")
     assert dialog is not None
-    qtbot.wait(500)  # the other helpers have connected by now and must not open more
+    # All three helpers' requests are in the window, waiting on the one attempt, before the
+    # code is typed (a late helper would hit the cache and prove nothing).
+    qtbot.waitUntil(lambda: threads_waiting_in("credentials/service.py", "get") == 3,
+                    timeout=30000)
     qtbot.keyClicks(dialog.code, aws_env.sandbox.totp())
     dialog.ok_button.click()
     results = finish(qtbot, procs)

@@ -80,6 +80,8 @@ def test_task_runner_returns_results_progress_and_errors(qtbot: QtBot) -> None:
     with qtbot.waitSignal(task.result, timeout=5000) as blocker:
         pass
     assert blocker.args == [6]
+    # Queued from the worker in order, and delivered before the result.
+    assert seen == [0, 1, 2]
 
     def fail() -> None:
         raise GangwayError("It broke.", "Do this.")
