@@ -167,8 +167,14 @@ def test_menu_and_double_click_emit_session_actions(qtbot, pane, aws_env):
     stopped = actions("stopped-1")
     assert not any(a.isEnabled() for a in stopped.values())
     # Double-click: the default action for the platform.
-    pane.filter_edit.setText(fleet.by_name("web-1.prod").instance_id)
-    pane._double_clicked(pane.view.model().index(0, im.COL_NAME))
+    qtbot.keyClicks(pane.filter_edit, fleet.by_name("web-1.prod").instance_id)
+    qtbot.waitUntil(lambda: pane.view.model().rowCount() == 1, timeout=5000)
+    pane.show()
+    qtbot.waitExposed(pane)
+    view = pane.view
+    cell = view.visualRect(view.model().index(0, im.COL_NAME)).center()
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=cell)  # a double-click's
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=cell)  # first press
     assert got == [("ssh", "web-1.prod"), ("rdp", "win-1.prod"), ("shell", "web-1.prod")]
 
 

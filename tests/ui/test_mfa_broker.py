@@ -195,7 +195,8 @@ def test_ipc_handler_replies_with_credentials(qtbot: Any, broker: MfaBroker,
 
     handle({"cmd": "mfa", "profile": ""}, replies.append)
     qtbot.waitUntil(lambda: len(replies) == 2, timeout=5000)
-    assert replies[1]["ok"] is False and replies[1]["error"]
+    assert replies[1] == {"ok": False, "error": "no profile named in the request",
+                          "reason": "error"}
 
 
 def test_ipc_handler_reports_cancel(qtbot: Any, broker: MfaBroker, service: CredentialService,
@@ -205,4 +206,5 @@ def test_ipc_handler_reports_cancel(qtbot: Any, broker: MfaBroker, service: Cred
     dialog = wait_dialog(qtbot, broker, "mfa")
     dialog.reject()
     qtbot.waitUntil(lambda: bool(replies), timeout=10000)
-    assert replies[0] == {"ok": False, "error": replies[0]["error"], "reason": "cancelled"}
+    assert replies[0] == {"ok": False, "error": "MFA for profile 'mfa' was cancelled.",
+                          "reason": "cancelled"}

@@ -7,17 +7,22 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QLineEdit, QMessageBox
 
 from app.core.aws.credentials.service import CredentialService
-from app.core.aws.profiles.model import ProfileKind
 from app.core.aws.profiles.reader import load_profiles
 from app.core.aws.profiles.view import load_view
 from app.core.aws.profiles.writer import ProfileWriter
 from app.core.secrets import MemoryStore
 from app.ui.bridges.credentials import CredentialsBridge
 from app.ui.mfa_broker import MfaBroker
-from app.ui.models.profiles_model import COL_ACCOUNT, COL_NAME, COL_STATE, ProfilesModel
+from app.ui.models.profiles_model import (
+    COL_ACCOUNT,
+    COL_KIND,
+    COL_NAME,
+    COL_STATE,
+    ProfilesModel,
+)
 from app.ui.panes.profiles_pane import KEYRING_NOTICE, ProfilesPane
 from app.ui.tasks import TaskRunner
 
@@ -119,9 +124,11 @@ def test_identity_error_is_worded(env: Env) -> None:
     env.pane.select("unknown")  # keys STS does not know: InvalidClientTokenId
     with env.qtbot.waitSignal(env.pane.operation_failed, timeout=20000):
         env.pane.actions_by_name["identity"].trigger()
-    text = env.pane.message_label.text()
-    assert env.pane.message_label.isVisible() and text
-    assert "Traceback" not in text
+    assert env.pane.message_label.isVisible()
+    assert env.pane.message_label.text() == (
+        "Checking profile 'unknown': AWS rejected the credentials (InvalidClientTokenId: The "
+        "security token included in the request is invalid.). Check the access key in the "
+        "profile; it may be deleted or mistyped.")
 
 
 def test_hostile_names_are_plain_text(env: Env) -> None:
@@ -170,8 +177,14 @@ def test_file_changed_on_disk_is_refused_with_reload(env: Env) -> None:
                                    + "\n[profile added-elsewhere]\nregion = eu-west-1\n")
     before = env.aws.config_file.read_text()
     env.pane.select("default")
+    # As a user does it: Duplicate, type a name, press Enter.
+    env.pane.actions_by_name["duplicate"].trigger()
+    dialog = env.pane.name_dialog
+    edit = dialog.findChild(QLineEdit)
+    edit.selectAll()
+    env.qtbot.keyClicks(edit, "copy-of-default")
     with env.qtbot.waitSignal(env.pane.operation_failed, timeout=15000):
-        env.pane._write(env.pane.writer.duplicate, "default", "copy-of-default")
+        env.qtbot.keyClick(edit, Qt.Key.Key_Return)
     assert env.pane.changed_frame.isVisible()
     assert "changed by another program" in env.pane.changed_label.text()
     assert env.aws.config_file.read_text() == before  # nothing was written
@@ -224,9 +237,20 @@ def test_tray_section_lists_remaining_time(env: Env) -> None:
 
 
 def test_protected_profile_kind_in_list(env: Env) -> None:
-    assert env.pane.view is not None
-    kinds = {r.name: r.profile.kind for r in env.pane.view.rows}
-    assert kinds["mfa"] is ProfileKind.STATIC_MFA
+    """A profile whose keys Gangway protects (its own credential_process) is listed as such."""
+    from app.core.aws.profiles.names import credential_process_value
+
+    with env.aws.config_file.open("a") as f:
+        f.write("\n[profile vault]\nregion = eu-west-1\n"
+                f"credential_process = {credential_process_value('vault')}\n")
+    env.reload()
+    model = env.pane.model
+    assert model.data(model.index(model.row_of("vault"), COL_KIND)) == "protected keys"
+    assert model.data(model.index(model.row_of("mfa"), COL_KIND)) == "static keys + MFA"
+    assert model.data(model.index(model.row_of("default"), COL_KIND)) == "static keys"
+    env.pane.select("vault")
+    assert env.pane.actions_by_name["restore"].isEnabled()
+    assert not env.pane.actions_by_name["protect"].isEnabled()
 
 
 def test_settings_change_durations_for_the_next_code(qtbot: Any, aws_env: Any,
