@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from app.core import quoting
 from app.core.launch import Action, SessionRequest, Target, command_argv, launch, title_for
 from app.core.ssh.argv import SshArgumentError, SshOptions
 from app.core.ssh.proxycommand import CLI_POSIX, CLI_WINDOWS, Mode
@@ -97,7 +96,16 @@ def test_windows_powershell_and_cmd_launches() -> None:
     argv, env = command_argv(SessionRequest(Action.SSH, T, mode=Mode.CLI), system="Windows")
     ps = launch_spec(argv, "t", found=found, system="Windows", env=env)
     assert ps.creationflags == CREATE_NEW_CONSOLE and ps.env["AWS_PROFILE"] == "prod"
-    assert ps.argv[3].endswith(quoting.powershell_command(argv))
+    ssh = argv[0]  # the ssh this machine has
+    ps_exe = r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe"
+    assert ps.argv[3].endswith(
+        f"$PSNativeCommandArgumentPassing = 'Legacy'; & '{ssh}' '-o' "
+        f"""'ProxyCommand={ps_exe} \\"aws ssm start-session --target %h --document-name """
+        """AWS-StartSSHSession --parameters portNumber=%p\\"' """
+        "'-o' 'StrictHostKeyChecking=accept-new' '-p' '22' '--' 'i-0123456789abcdef0'")
     cmd = launch_spec(argv, "t", choice="cmd", found=found, system="Windows")
     assert cmd.windows_cmdline is not None
-    assert cmd.windows_cmdline.endswith(quoting.cmd_join(argv))
+    assert cmd.windows_cmdline.endswith(
+        f"""{ssh} -o ^"ProxyCommand={ps_exe} \\^"aws ssm start-session --target ^%h """
+        """--document-name AWS-StartSSHSession --parameters portNumber=^%p\\^"^" """
+        "-o StrictHostKeyChecking=accept-new -p 22 -- i-0123456789abcdef0")

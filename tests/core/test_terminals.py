@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core import quoting, terminals
+from app.core import doctor, quoting, terminals
 from app.core.errors import GangwayError
 from app.core.terminals import CREATE_NEW_CONSOLE, FoundTerminal, LaunchSpec
 
@@ -83,15 +83,22 @@ def test_powershell_new_console(kind: str) -> None:
     assert list(spec.argv[:3]) == ["powershell.exe", "-NoExit", "-Command"]
     assert spec.creationflags == CREATE_NEW_CONSOLE
     script = spec.argv[3]
-    assert script.startswith("$Host.UI.RawUI.WindowTitle = 'it''s'; ")
-    assert script.endswith(quoting.powershell_command(HOSTILE))
+    # Written out: single quotes (and PowerShell's ’, also a quote) doubled, and the
+    # embedded double quotes backslashed for the native command line (Legacy passing).
+    assert script == (
+        "$Host.UI.RawUI.WindowTitle = 'it''s'; "
+        "$PSNativeCommandArgumentPassing = 'Legacy'; & '/opt/gw' 'session' '--reason' "
+        "'a;b & c | \\\"d\\\" ''e'' $(f) `g` %PATH% ^ !x! \u2019\u2019'")
 
 
 def test_cmd_new_console_uses_a_verbatim_command_line() -> None:
     spec = terminals.terminal_argv("cmd", r"C:\Windows\System32\cmd.exe", HOSTILE, "a&b")
     assert spec.creationflags == CREATE_NEW_CONSOLE
-    assert spec.windows_cmdline == (r"C:\Windows\System32\cmd.exe /k title a^&b & "
-                                    + quoting.cmd_join(HOSTILE))
+    # Every cmd.exe metacharacter caret-escaped, the quotes too, so cmd passes them through.
+    assert spec.windows_cmdline == (
+        r"C:\Windows\System32\cmd.exe /k title a^&b & "
+        r"""/opt/gw session --reason ^"a;b ^& c ^| \^"d\^" 'e' $^(f^) `g` ^%PATH^% ^^ ^!x^! """
+        "\u2019^\"")
 
 
 def test_unknown_kind_is_a_clear_error() -> None:
@@ -143,9 +150,18 @@ def test_detect_keeps_doctor_contract(monkeypatch, tmp_path: Path) -> None:  # t
     fake.write_text("#!/bin/sh\n")
     fake.chmod(0o755)
     monkeypatch.setenv("TERMINAL", str(fake))
+    monkeypatch.setenv("PATH", str(tmp_path))  # no other terminal on this machine
     found = terminals.detect("Linux")
-    assert found[0].name == "$TERMINAL (myterm)" and found[0].kind == "$TERMINAL"
-    assert all(isinstance(t.name, str) and t.path for t in found)
+    assert [(t.name, t.kind, t.path) for t in found] == [
+        ("$TERMINAL (myterm)", "$TERMINAL", fake)]
+    # What `gangway doctor` and the first-run screen show for it.
+    assert doctor.check_terminals() == doctor.Check(
+        "Terminal emulator", doctor.Status.OK, "$TERMINAL (myterm)", "", essential=False)
+    monkeypatch.delenv("TERMINAL")
+    assert doctor.check_terminals() == doctor.Check(
+        "Terminal emulator", doctor.Status.WARN, "none found",
+        "Install a terminal (e.g. gnome-terminal, konsole or xterm) or set a custom terminal "
+        "command in Settings.", essential=False)
 
 
 def test_start_reports_a_missing_terminal() -> None:

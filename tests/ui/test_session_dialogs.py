@@ -180,18 +180,26 @@ def test_scp_dialog_reports_bad_input_without_running(qtbot: QtBot, paths: Paths
 # --- terminal settings -----------------------------------------------------------------------
 
 def test_terminal_settings_lists_detected_and_saves(qtbot: QtBot, paths: Paths,
-                                                    runner: TaskRunner) -> None:
+                                                    runner: TaskRunner, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # This machine's terminals, as the user has them: xterm and konsole on PATH.
+    bin_dir = tmp_path / "terminals"
+    bin_dir.mkdir()
+    for name in ("xterm", "konsole"):
+        (bin_dir / name).write_text("#!/bin/sh\n")
+        (bin_dir / name).chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.delenv("TERMINAL", raising=False)
     raw = JsonStore(paths.settings_file)
     raw.save({"other": {"kept": True}})
     store = SettingsStore(paths.settings_file)
     dlg = TerminalSettingsDialog(runner, store)
     qtbot.addWidget(dlg)
     qtbot.waitUntil(lambda: dlg.task.finished, timeout=10_000)
-    qtbot.wait(50)
-    from app.core.terminals import detect
-
-    expected = [t.kind for t in detect()]
-    assert [dlg.terminal.itemData(i) for i in range(1, dlg.terminal.count())] == expected
+    qtbot.waitUntil(lambda: dlg.terminal.count() == 3, timeout=10_000)
+    # Gangway's preference order, after the "automatic" entry.
+    assert [dlg.terminal.itemData(i) for i in range(1, dlg.terminal.count())] == [
+        "konsole", "xterm"]
     save = dlg.buttons.button(QDialogButtonBox.StandardButton.Save)
     dlg.template.setText("myterm -e 'unclosed")
     assert not save.isEnabled() and "not valid" in dlg.problem.text()
