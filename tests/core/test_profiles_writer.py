@@ -178,16 +178,18 @@ def test_bad_names_are_refused(files: tuple[Path, Path], name: str) -> None:
 def test_existing_names_and_bad_values_are_refused(files: tuple[Path, Path]) -> None:
     cfg, crd = files
     profiles = load_profiles(cfg, crd)
-    with pytest.raises(ProfileError):
+    before = cfg.read_bytes(), crd.read_bytes()
+    with pytest.raises(ProfileError, match=r"^A profile named 'work' already exists\.$"):
         ProfileWriter().create(profiles, "work", {"region": "x"})
-    with pytest.raises(ProfileError):
+    with pytest.raises(ProfileError, match=r"^A profile named 'src' already exists\.$"):
         ProfileWriter().rename(profiles, "work", "src")
-    with pytest.raises(ProfileError):
+    with pytest.raises(ProfileError, match=r"^A setting value cannot contain a line break\.$"):
         ProfileWriter().update(profiles, "work", {"region": "a\nb"})
-    with pytest.raises(ProfileError):
+    with pytest.raises(ProfileError, match=r"^'bad=key' is not a valid setting name\.$"):
         ProfileWriter().update(profiles, "work", {"bad=key": "x"})
-    with pytest.raises(ProfileError):
+    with pytest.raises(ProfileError, match=r"^Profile 'ghost' was not found\. Check the name"):
         ProfileWriter().delete(profiles, "ghost")
+    assert (cfg.read_bytes(), crd.read_bytes()) == before  # nothing was written
 
 
 @pytest.mark.parametrize("name", ["plain", "with space", "ünï cødé", "it's", 'say "hi"'])
