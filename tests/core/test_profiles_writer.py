@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 import stat
 import subprocess
@@ -18,6 +17,7 @@ from app.core.aws.profiles.reader import load_profiles
 from app.core.aws.profiles.writer import ProfileWriter, SsoProfileSpec
 from app.core.errors import ConfigFileError, FileChangedError, KeyringUnavailableError, ProfileError
 from app.core.secrets import MemoryStore
+from tests.conftest import require_program
 
 CONFIG = """\
 # Top comment, kept.
@@ -247,9 +247,7 @@ def test_sso_session_and_profiles_from_accounts(files: tuple[Path, Path]) -> Non
 
 
 def test_editor_writes_are_read_by_the_aws_cli(aws_env) -> None:
-    aws = "/usr/bin/aws"
-    if not os.access(aws, os.X_OK):
-        pytest.skip("the Debian AWS CLI v2 is not installed at /usr/bin/aws")
+    aws = require_program("/usr/bin/aws")  # the Debian AWS CLI v2 (.ci/run installs it)
     alice = aws_env.sandbox.identities["default"]
     writer = ProfileWriter()
     profiles = writer.create(load_profiles(), "édité par gangway", {"region": "us-east-1"},

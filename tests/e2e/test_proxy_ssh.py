@@ -17,6 +17,7 @@ import pytest
 
 from app.core.ssh import config_block
 from app.core.ssh.proxycommand import Mode, proxy_command
+from tests.conftest import require_program
 
 pytestmark = [pytest.mark.e2e, pytest.mark.linux_only, pytest.mark.needs_program("ssh")]
 
@@ -115,9 +116,7 @@ def test_alias_for_favourite_and_name_tag(aws_env, sshd, tmp_path: Path) -> None
 
 
 def test_ssh_through_aws_cli_mode(aws_env, sshd, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    aws = "/usr/bin/aws"
-    if not os.access(aws, os.X_OK):
-        pytest.skip("Debian awscli (v2) not installed at /usr/bin/aws")
+    require_program("/usr/bin/aws")  # the Debian AWS CLI v2 (.ci/run installs it)
     node = aws_env.sandbox.fleet.by_name("web-1.prod")
     cfg = tmp_path / "ssh_config"
     _install(cfg, Mode.CLI)

@@ -30,6 +30,7 @@ from app.core.secrets import (
     open_secret_store,
     secret_service_get,
 )
+from tests.conftest import require_program
 
 pytestmark = [pytest.mark.needs_program("gnome-keyring-daemon"),
               pytest.mark.needs_program("dbus-daemon"), pytest.mark.linux_only]
@@ -46,8 +47,7 @@ def gangway(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 
 
 def aws_cli(aws_env, *args: str) -> subprocess.CompletedProcess[str]:
-    if not os.access(AWS_CLI, os.X_OK):
-        pytest.skip("the Debian AWS CLI v2 is not installed at /usr/bin/aws")
+    require_program(AWS_CLI)  # the Debian AWS CLI v2 (.ci/run installs it)
     # This CLI predates AWS_ENDPOINT_URL_<SERVICE>; the endpoint goes on the command line.
     return subprocess.run([AWS_CLI, *args, "--endpoint-url", aws_env.sandbox.gateway,
                            "--output", "json"], capture_output=True, text=True, timeout=60,

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("PySide6")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from app.core.aws.credentials import mfa

@@ -13,10 +13,10 @@ import time
 from typing import Any
 
 import boto3
-import pytest
 
 from tests.conftest import AwsEnv
 from tests.sandbox.sandbox import Sandbox
+from tests.sandbox.sshd import SshServer
 
 PLUGIN = "session-manager-plugin"
 
@@ -209,13 +209,10 @@ def test_remote_host_forwarding_and_termination(aws_env: AwsEnv, sandbox: Sandbo
 
 
 def test_sigterm_kills_a_forwarding_plugin_without_ending_the_session(
-    aws_env: AwsEnv, sandbox: Sandbox
+    aws_env: AwsEnv, sandbox: Sandbox, sshd: SshServer
 ) -> None:
     """The real plugin handles SIGINT (and SIGTSTP, SIGQUIT), not SIGTERM: SIGTERM kills it,
     with no "Exiting session" line and no TerminateSession flag to the agent."""
-    sshd = sandbox.sshd
-    if sshd is None:
-        pytest.skip("sshd not available")
     response, target = start(
         sandbox, "AWS-StartPortForwardingSession", {"portNumber": ["22"], "localPortNumber": ["0"]}
     )
