@@ -83,14 +83,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.print_env:
             for key, value in sorted(sandbox.env.items()):
                 print(f"export {key}={shlex.quote(value)}")
-            print("Press Ctrl-C to stop the sandbox.", flush=True)
             done = threading.Event()
 
             def _stop(signum: int, frame: FrameType | None) -> None:
                 done.set()
 
+            # Handlers first, then the prompt: a Ctrl-C sent as soon as the prompt is read
+            # must stop the sandbox cleanly, not kill the script with the default handler.
             signal.signal(signal.SIGINT, _stop)
             signal.signal(signal.SIGTERM, _stop)
+            print("Press Ctrl-C to stop the sandbox.", flush=True)
             done.wait()
             return 0
         app = subprocess.Popen(app_argv(), cwd=ROOT, env=env)
