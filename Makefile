@@ -5,8 +5,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# The AWS CLI v1 for the tests (it reads AWS_ENDPOINT_URL_<SERVICE>), in a venv of its own so
+# it cannot disturb the app's pins; ~10 s, once.
+AWSCLI_VENV := .venv-awscli
+AWSCLI_STAMP := $(AWSCLI_VENV)/.installed-stamp
 
-.PHONY: run demo test lint typecheck pytest screenshots bench icons build package package-check clean
+.PHONY: run demo test lint typecheck pytest awscli screenshots bench icons build package package-check clean
 
 $(STAMP): requirements/dev.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Gangway needs Python 3.11 or later")'
@@ -14,6 +18,13 @@ $(STAMP): requirements/dev.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+$(AWSCLI_STAMP): requirements/awscli-v1.lock
+	test -x $(AWSCLI_VENV)/bin/python || $(PYTHON) -m venv $(AWSCLI_VENV)
+	$(AWSCLI_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements/awscli-v1.lock
+	touch $(AWSCLI_STAMP)
+
+awscli: $(AWSCLI_STAMP)
 
 run: $(STAMP)
 	$(BIN)/gangway
@@ -27,7 +38,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(AWSCLI_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import urllib.request
+from pathlib import Path
 
 import boto3
 import pytest
@@ -15,6 +17,9 @@ from tests.conftest import AwsEnv, require_program
 from tests.sandbox.sandbox import Sandbox
 
 AWS_CLI = "/usr/bin/aws"  # the v2 CLI; a different v1 `aws` may come first on PATH
+# An AWS CLI that reads AWS_ENDPOINT_URL_<SERVICE> (v1 1.29+, v2 2.13+): GANGWAY_TEST_AWS_CLI,
+# else the v1 CLI `make` and .ci/run install into .venv-awscli (requirements/awscli-v1.lock).
+ENDPOINT_AWARE_CLI = Path(__file__).resolve().parents[2] / ".venv-awscli" / "bin" / "aws"
 
 
 def test_sso_device_flow_then_portal_credentials(aws_env: AwsEnv, sandbox: Sandbox) -> None:
@@ -91,16 +96,26 @@ def test_sso_control_api_approval(aws_env: AwsEnv, sandbox: Sandbox) -> None:
     assert token["accessToken"]
 
 
-def _cli_version() -> tuple[int, ...]:
-    out = subprocess.run([AWS_CLI, "--version"], capture_output=True, text=True, check=True).stdout
+def _cli_version(cli: str = AWS_CLI) -> tuple[int, ...]:
+    out = subprocess.run([cli, "--version"], capture_output=True, text=True, check=True).stdout
     m = re.match(r"aws-cli/(\d+)\.(\d+)\.(\d+)", out)
     assert m, out
     return tuple(int(x) for x in m.groups())
 
 
-def _aws(*args: str) -> subprocess.CompletedProcess[str]:
+def _endpoint_aware_cli() -> str:
+    """The CLI for the environment-only test (a failure under CI=true when there is none)."""
+    explicit = os.environ.get("GANGWAY_TEST_AWS_CLI")
+    if explicit:
+        return require_program(explicit)
+    if os.access(AWS_CLI, os.X_OK) and _cli_version() >= (2, 13, 0):
+        return AWS_CLI
+    return require_program(str(ENDPOINT_AWARE_CLI))
+
+
+def _aws(*args: str, cli: str = AWS_CLI) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [AWS_CLI, *args, "--output", "json"],
+        [cli, *args, "--output", "json"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -109,22 +124,21 @@ def _aws(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_aws_cli_through_the_environment_alone(aws_env: AwsEnv, sandbox: Sandbox) -> None:
-    require_program(AWS_CLI)
-    if _cli_version() < (2, 13, 0):
-        pytest.skip(
-            "this aws-cli predates AWS_ENDPOINT_URL_<SERVICE> support (added in 2.13.0); "
-            "see test_aws_cli_with_endpoint_url for the same calls"
-        )
-    ec2 = _aws("ec2", "describe-instances", "--profile", "default")
+    cli = _endpoint_aware_cli()
+    version = _cli_version(cli)
+    assert version >= ((2, 13, 0) if version[0] == 2 else (1, 29, 0)), version
+    ec2 = _aws("ec2", "describe-instances", "--profile", "default", cli=cli)
     assert ec2.returncode == 0, ec2.stderr
     ids = {i["InstanceId"] for r in json.loads(ec2.stdout)["Reservations"] for i in r["Instances"]}
     # Superset: other tests in the same session may launch instances of their own.
     assert ids >= {n.instance_id for n in sandbox.fleet.ec2("us-east-1")}
-    ssm = _aws("ssm", "describe-instance-information", "--profile", "default")
+    ssm = _aws("ssm", "describe-instance-information", "--profile", "default", cli=cli)
     assert ssm.returncode == 0, ssm.stderr
     assert len(json.loads(ssm.stdout)["InstanceInformationList"]) == len(
         sandbox.fleet.managed("us-east-1")
     )
+    # The endpoint came from the environment alone (no --endpoint-url on these command lines).
+    assert os.environ["AWS_ENDPOINT_URL_SSM"] == sandbox.gateway
 
 
 def test_aws_cli_with_endpoint_url(aws_env: AwsEnv, sandbox: Sandbox) -> None:
