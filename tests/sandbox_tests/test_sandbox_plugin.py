@@ -206,6 +206,8 @@ def test_remote_host_forwarding_and_termination(aws_env: AwsEnv, sandbox: Sandbo
     finally:
         proc.kill()
         proc.wait()
+        assert proc.stdout is not None
+        proc.stdout.close()
 
 
 def test_sigterm_kills_a_forwarding_plugin_without_ending_the_session(
@@ -231,3 +233,5 @@ def test_sigterm_kills_a_forwarding_plugin_without_ending_the_session(
     finally:
         proc.kill()
         proc.wait()
+        assert proc.stdout is not None
+        proc.stdout.close()

@@ -57,6 +57,7 @@ def launched_by(qtbot: QtBot, actions: SessionActions, trigger) -> Launched:  # 
     actions.launched.connect(got.append)
     trigger()
     qtbot.waitUntil(lambda: bool(got), timeout=10_000)
+    got[0].proc.wait(timeout=15)  # the recording "terminal" exits at once: reap it
     return got[0]
 
 
