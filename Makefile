@@ -38,8 +38,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Coverage of app/ (lines and branches, child processes included; see [tool.coverage] in
+# pyproject.toml), printed after the tests; below fail_under the run fails.
 pytest: $(STAMP) $(AWSCLI_STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	rm -f .coverage .coverage.*
+	$(BIN)/python -m coverage run -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m coverage combine --quiet
+	$(BIN)/python -m coverage json --quiet -o build/coverage.json
+	$(BIN)/python scripts/coverage_summary.py build/coverage.json
+	$(BIN)/python -m coverage report
 
 test: lint typecheck pytest
 
@@ -65,4 +72,4 @@ package-check: $(STAMP)
 	GANGWAY_FROZEN_APP=dist/gangway/gangway $(BIN)/python -m pytest tests/packaging -q
 
 clean:
-	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*
