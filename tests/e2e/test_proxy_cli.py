@@ -51,7 +51,7 @@ def test_signals_reach_the_plugin_and_the_session_is_terminated(aws_env, sshd, s
     proc = _start_proxy(node.instance_id)
     plugin_pid = [r for r in aws_env.sandbox.plugin_records() if len(r["argv"]) > 5][-1]["pid"]
     proc.send_signal(sig)
-    proc.wait(timeout=30)
+    proc.communicate(timeout=30)  # waits, and closes the pipes
     # The plugin is gone (it got the signal), and so is the session at AWS.
     with pytest.raises(ProcessLookupError):
         for _ in range(50):
@@ -85,7 +85,7 @@ def test_sessions_lists_active_terminates_and_shows_history(aws_env, sshd) -> No
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
+        proc.communicate(timeout=30)  # reaps, and closes the pipes
     hist = _gangway("sessions", "--profile", "default", "--region", REGION, "--history",
                     "--json")
     rows = {r["session_id"]: r for r in json.loads(hist.stdout)}

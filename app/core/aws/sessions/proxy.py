@@ -21,7 +21,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from app.core.aws.sessions import api, connect, keypush, targets
-from app.core.aws.sessions.plugin import PluginProcess, require_secure
+from app.core.aws.sessions.plugin import PluginInfo, PluginProcess, require_secure
 from app.core.errors import GangwayError
 
 if TYPE_CHECKING:
@@ -137,6 +137,33 @@ def _parameters(req: ProxyRequest) -> dict[str, Sequence[str]]:
     return params
 
 
+def _prepare(source: CredentialSource, req: ProxyRequest, history: SessionHistory | None,
+             keys: EphemeralKey | None
+             ) -> tuple[_Push | None, PluginInfo, connect.Route, targets.Resolved]:
+    """The steps before StartSession; a failure here is recorded in the history too."""
+    try:
+        # Checked before any AWS call: a bad port must not cost a lookup or a session.
+        if req.port is not None and not 1 <= req.port <= 65535:
+            raise GangwayError(f"Port {req.port} is not a valid port number.",
+                               "Use a port from 1 to 65535.")
+        push = _Push.prepare(req, keys)
+        plugin = require_secure()
+        way = connect.route(source, req.profile, req.region,
+                            needs_ec2=targets.parse(req.host) is not None or push is not None)
+        resolved = way.resolve(req.host)
+        if push is not None:
+            push.look_up_zone(way, resolved)
+        return push, plugin, way, resolved
+    except GangwayError as exc:
+        if history is not None:  # like a failure at StartSession
+            with contextlib.suppress(Exception):
+                history.record_end(history.record_start(
+                    profile=req.profile, region=req.region or "", target=req.host,
+                    document=req.document or "", reason=req.reason or ""),
+                    f"error: {exc.one_line()}")
+        raise
+
+
 def run(source: CredentialSource, req: ProxyRequest, *, history: SessionHistory | None = None,
         interactive: bool | None = None, keys: EphemeralKey | None = None) -> int:
     """Start the session, run the plugin until it exits, terminate the session, record it.
@@ -146,14 +173,8 @@ def run(source: CredentialSource, req: ProxyRequest, *, history: SessionHistory 
     """
     if interactive is None:
         interactive = sys.stdin is not None and sys.stdin.isatty()
-    push = _Push.prepare(req, keys)
-    plugin = require_secure()
-    way = connect.route(source, req.profile, req.region,
-                        needs_ec2=targets.parse(req.host) is not None or push is not None)
-    resolved = way.resolve(req.host)
+    push, plugin, way, resolved = _prepare(source, req, history, keys)
     target = resolved.instance_id
-    if push is not None:
-        push.look_up_zone(way, resolved)
     params = _parameters(req)
 
     def record_start(session_id: str = "") -> str:
