@@ -154,4 +154,4 @@ def test_port_forwarding_session_to_sshd(
             assert result.stdout.strip() == "forwarded-21"
     finally:
         plugin.terminate()
-        plugin.wait(timeout=10)
+        plugin.communicate(timeout=10)  # reaps, and closes its stdout pipe

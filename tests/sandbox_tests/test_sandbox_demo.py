@@ -64,6 +64,8 @@ def test_demo_print_env_then_ctrl_c_tears_down(tmp_path: Path) -> None:
     finally:
         proc.kill()
         proc.wait()
+        assert proc.stdout is not None
+        proc.stdout.close()
 
 
 def test_demo_totp_prints_a_code() -> None:
