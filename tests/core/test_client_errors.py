@@ -66,7 +66,8 @@ def test_credential_process_failure(aws_env) -> None:  # type: ignore[no-untyped
     # boto3 runs the process when the client is made: client() says it in Gangway's words.
     with pytest.raises(CredentialError) as info:
         client(new_session("broken-process"), "sts")
-    assert info.value.message == ("Error when retrieving credentials from custom-process: "
+    # botocore keeps the process's trailing newline; one_line() (what the CLI prints) drops it.
+    assert info.value.message.rstrip("\n") == ("Error when retrieving credentials from custom-process: "
                                   "vault is sealed")
     assert info.value.hint == "The profile's credential_process failed; see its message."
 
