@@ -79,3 +79,63 @@ def test_aws_errors_are_translated(aws_env) -> None:  # type: ignore[no-untyped-
     with pytest.raises(AwsError, match="TargetNotConnected") as err:
         sigv4.SsmClient(good).call("StartSession", {"Target": stopped.instance_id}, "Starting")
     assert err.value.code == "TargetNotConnected"
+
+
+def _plan(aws_env, region: str = "us-east-1") -> sigv4.Plan:  # type: ignore[no-untyped-def]
+    import os
+
+    ident = aws_env.sandbox.identities["default"]
+    return sigv4.Plan(region, os.environ["AWS_ENDPOINT_URL_SSM"],
+                      Keys(ident.access_key_id, ident.secret_access_key),
+                      os.environ["AWS_ENDPOINT_URL_EC2"])
+
+
+def test_ec2_xml_error_documents_are_read(aws_env) -> None:  # type: ignore[no-untyped-def]
+    aws_env.sandbox.control.fault_region("us-east-1", "UnauthorizedOperation", service="ec2",
+                                         message="You are not authorized <to> & more.")
+    with pytest.raises(AwsError) as err:
+        sigv4.Lookup(_plan(aws_env)).instances("Name", "web-1.prod", ("running",))
+    assert err.value.code == "UnauthorizedOperation"
+    assert err.value.message == (
+        "Looking up the instance named 'web-1.prod': access denied (UnauthorizedOperation): "
+        "You are not authorized <to> & more.")
+
+
+@pytest.mark.parametrize(("service", "code"), [("ec2", "InternalError"),
+                                               ("ssm", "InternalServerError")])
+def test_5xx_is_retried_then_reported(aws_env, service, code) -> None:  # type: ignore[no-untyped-def]
+    sb = aws_env.sandbox
+    web = sb.fleet.by_name("web-1.prod")
+
+    def lookup() -> list[str]:
+        if service == "ec2":
+            return [m.instance_id for m in sigv4.Lookup(_plan(aws_env)).instances(
+                "Name", "web-1.prod", ("running",))]
+        page = sigv4.call(_plan(aws_env), "DescribeInstanceInformation", {
+            "Filters": [{"Key": "InstanceIds", "Values": [web.instance_id]}]}, "Listing")
+        return [i["InstanceId"] for i in page["InstanceInformationList"]]
+
+    sb.control.fault_region("us-east-1", code, service=service, count=2)
+    assert lookup() == [web.instance_id]  # two 5xx, then the answer (3 attempts)
+    sb.control.fault_region("us-east-1", code, service=service, count=3)
+    with pytest.raises(AwsError) as err:
+        lookup()
+    assert err.value.code == code
+    sb.control.clear_faults()
+    assert lookup() == [web.instance_id]
+
+
+def test_network_errors_are_retried_then_reported(aws_env) -> None:  # type: ignore[no-untyped-def]
+    from tests.sandbox.state import DROP
+
+    sb = aws_env.sandbox
+    stopped = sb.fleet.by_name("stopped-1").instance_id
+    sb.control.fault_region("us-east-1", DROP, service="ssm", count=2)
+    # The connection closed twice without an answer; the third attempt reaches SSM.
+    with pytest.raises(AwsError, match="TargetNotConnected"):
+        sigv4.SsmClient(_plan(aws_env)).call("StartSession", {"Target": stopped}, "Starting")
+    sb.control.fault_region("us-east-1", DROP, service="ssm", count=3)
+    with pytest.raises(NetworkError) as err:
+        sigv4.SsmClient(_plan(aws_env)).call("StartSession", {"Target": stopped}, "Starting")
+    assert err.value.message.startswith("Starting: AWS could not be reached (")
+    assert err.value.hint == "Check your network connection or VPN, then retry."

@@ -170,6 +170,8 @@ def service_error(service: str, code: str, message: str | None = None) -> Reply:
                 "You are not subscribed to this service. Please go to http://aws.amazon.com to subscribe.",
             ),
             "RequestLimitExceeded": (503, "Request limit exceeded."),
+            "InternalError": (500, "An internal error has occurred"),
+            "Unavailable": (503, "The server is overloaded and can't handle the request."),
         }
         status, text = defaults.get(code, (400, code))
         return ec2_error(status, code, message or text)
@@ -186,4 +188,6 @@ def service_error(service: str, code: str, message: str | None = None) -> Reply:
         "UnrecognizedClientException": INVALID_TOKEN,
         "ThrottlingException": "Rate exceeded",
     }
-    return json_error(400, json_code, message or texts.get(json_code, json_code))
+    # Server faults are 5xx, as AWS sends them (and as clients decide to retry them).
+    status = 500 if json_code == "InternalServerError" else 400
+    return json_error(status, json_code, message or texts.get(json_code, json_code))
