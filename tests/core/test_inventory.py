@@ -178,3 +178,27 @@ def test_region_choice(aws_env):
     assert resolve_regions(session, ["eu-west-1", "eu-west-1", "us-east-1"]) == \
         ["eu-west-1", "us-east-1"]
     assert resolve_regions(session) == ["us-east-1"]  # the profile's region
+
+
+def test_dropped_connections_in_one_region_are_retried(aws_env):
+    """The network drops EC2's connection twice in one region: retried, the region completes."""
+    from tests.sandbox.state import DROP
+
+    sb = aws_env.sandbox
+    sb.control.fault_region("eu-west-1", DROP, service="ec2", count=2)
+    inv = discover(new_session("default"), ["us-east-1", "eu-west-1"], check_permissions=False)
+    assert not inv.errors
+    assert len(inv.rows) == len(sb.fleet.in_region("us-east-1")) + \
+        len(sb.fleet.in_region("eu-west-1"))
+
+
+def test_a_failed_hybrid_tag_lookup_still_lists_the_node(aws_env):
+    sb = aws_env.sandbox
+    sb.control.fault_region("us-east-1", "InternalServerError", service="ssm",
+                            operation="ListTagsForResource")
+    inv = discover(new_session("default"), ["us-east-1"], check_permissions=False)
+    assert not inv.errors
+    db = {r.instance_id: r for r in inv.rows}["mi-0123456789abcdef0"]
+    assert db.name == "onprem-db" and db.hybrid  # the name comes from SSM itself
+    assert db.tags == ()  # the tags could not be read: none, rather than no node
+    assert len(inv.rows) == len(sb.fleet.in_region("us-east-1"))

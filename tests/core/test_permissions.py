@@ -161,3 +161,45 @@ def test_assumed_role_is_simulated_as_its_role(aws_env):
         if row.managed:
             want = Access.ALLOWED if row.tag("Environment") == "prod" else Access.DENIED
             assert row.permission.access is want, row.name
+
+
+def test_one_failing_simulation_group_leaves_the_others_checked(aws_env):
+    """IAM refuses the call for the Purpose=jumpbox group only: those say why, others are
+    decided as usual."""
+    sb = aws_env.sandbox
+    carol = sb.identities["jumpbox-only"].arn
+    sb.control.set_simulate_rule(carol, {"allow_tags": {"Purpose": ["jumpbox"]},
+                                         "fail_context": {"ssm:resourceTag/Purpose": "jumpbox"}})
+    inv = discover(new_session("jumpbox-only"), ["us-east-1"])
+    assert not inv.errors
+    rows = _by_id(inv)
+    bastion = rows[sb.fleet.by_name("bastion").instance_id]
+    assert bastion.permission.access is Access.UNKNOWN
+    assert bastion.permission.reason.startswith("permission unknown: iam:SimulatePrincipalPolicy"
+                                                ": InvalidInput: ")
+    assert bastion.connectable  # unknown is not a refusal
+    web = rows[sb.fleet.by_name("web-1.prod").instance_id]  # no Purpose tag: its own group
+    assert web.permission == Permission(
+        Access.DENIED, "no policy allows ssm:StartSession on this instance "
+        "(policy needs ssm:resourceTag/Purpose)")
+
+
+@pytest.mark.parametrize(("caller", "why"), [
+    ("arn:aws:iam::123456789012:root", "the root user cannot be simulated"),
+    ("arn:aws:sts::123456789012:federated-user/bob", "federated users cannot be simulated"),
+])
+def test_root_or_federated_caller_is_listed_with_unknown_permission(aws_env, caller, why):
+    sb = aws_env.sandbox
+    key = "AKIA" + ("ROOT" if caller.endswith(":root") else "FEDX") + "0000000SBX1"
+    sb.control.register_user("gw-" + key[4:8].lower(), key, "s3cr3t-" + key, caller_arn=caller)
+    with aws_env.credentials_file.open("a") as fh:
+        fh.write(f"\n[odd-caller]\naws_access_key_id = {key}\n"
+                 f"aws_secret_access_key = s3cr3t-{key}\n")
+    with aws_env.config_file.open("a") as fh:
+        fh.write("\n[profile odd-caller]\nregion = us-east-1\n")
+    inv = discover(new_session("odd-caller"), ["us-east-1"])
+    assert inv.principal is not None and inv.principal.caller_arn == caller
+    assert inv.principal.arn is None and inv.simulate_calls == 0
+    assert inv.permission_note == why
+    managed = [r for r in inv.rows if r.managed]
+    assert managed and {r.permission for r in managed} == {Permission(Access.UNKNOWN, why)}

@@ -60,6 +60,8 @@ def handle(gw: Gateway, req: Request) -> Reply:
         return _ok()
     if route == "users":
         user = User(body["name"], bool(body.get("require_mfa")), body.get("mfa_serial"))
+        # ``caller_arn``: what GetCallerIdentity says for the key (a root or federated caller).
+        caller = body.get("caller_arn") or user.arn
         with st.lock:
             st.users[user.name] = user
             if user.mfa_serial and body.get("mfa_secret"):
@@ -68,8 +70,8 @@ def handle(gw: Gateway, req: Request) -> Reply:
                 st.creds[body["access_key_id"]] = Credential(
                     body["access_key_id"],
                     body["secret"],
-                    user.arn,
-                    user.arn,
+                    caller,
+                    caller,
                     "AIDA" + user.name.upper().replace("-", "")[:13].ljust(13, "X") + "SBX",
                     user_name=user.name,
                 )
@@ -119,6 +121,7 @@ def handle(gw: Gateway, req: Request) -> Reply:
             body.get("message"),
             body.get("count"),
             float(body.get("delay") or 0.0),
+            body.get("operation"),
         )
         with st.lock:
             st.faults.append(fault)

@@ -283,9 +283,9 @@ def _simulate(gw: Gateway, req: Request) -> Reply:
     failing = rule.get("fail_context") or {}  # {context key: value}: IAM fails for that group
     if failing and all(context.get(k) == [v] for k, v in failing.items()):
         return query_error(
-            "iam", 500, "ServiceFailure",
-            "The request processing has failed because of an unknown error, exception or failure.",
-            sender=False,
+            "iam", 400, "InvalidInput",
+            "The request was rejected because an invalid or out-of-range value was supplied "
+            "for an input parameter.",
         )
     # As IAM answers today: ONE EvaluationResult per action, whatever the number of resources.
     # Its EvalDecision is the most restrictive across them; per-resource decisions and their

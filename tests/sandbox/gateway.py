@@ -130,7 +130,9 @@ class Gateway:
         if service in ("ec2", "sts", "iam"):
             req.form = parse_form(req.body) if req.method == "POST" else dict(req.query)
         if service in ("ec2", "ssm", "ec2-instance-connect"):
-            fault = self.state.take_fault(req.scope.region, service)
+            operation = req.headers.get("x-amz-target", "").rsplit(".", 1)[-1] or \
+                req.form.get("Action", "")
+            fault = self.state.take_fault(req.scope.region, service, operation)
             if fault is not None and fault.code == DROP:
                 raise HangUp()
             if fault is not None and fault.code == DELAY:

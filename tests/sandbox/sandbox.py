@@ -114,6 +114,7 @@ class Control:
         message: str | None = None,
         count: int | None = None,
         delay: float = 0.0,
+        operation: str | None = None,
     ) -> None:
         """Make ``service`` (ec2, ssm or *) in ``region`` fail with ``code`` (count=None: until
         reset). ``code`` may also be ``DELAY`` (answer ``delay`` seconds late) or ``DROP``
@@ -127,6 +128,7 @@ class Control:
                 "message": message,
                 "count": count,
                 "delay": delay,
+                "operation": operation,
             },
         )
 

@@ -63,6 +63,7 @@ class Fault:
     message: str | None = None
     remaining: int | None = None  # None = until cleared
     delay: float = 0.0  # seconds, for DELAY
+    operation: str | None = None  # only this API operation (e.g. ListTagsForResource)
 
 
 DELAY = "#delay"  # a slow region: the answer comes ``delay`` seconds late
@@ -184,9 +185,11 @@ class State:
                 return cred, "expired"
             return cred, "ok"
 
-    def take_fault(self, region: str, service: str) -> Fault | None:
+    def take_fault(self, region: str, service: str, operation: str = "") -> Fault | None:
         with self.lock:
             for fault in self.faults:
+                if fault.operation not in (None, operation):
+                    continue
                 if fault.region in (region, "*") and fault.service in (service, "*"):
                     if fault.remaining is not None:
                         fault.remaining -= 1
