@@ -190,6 +190,13 @@ def handle(gw: Gateway, req: Request) -> Reply:
         return _ok(
             {"approved": api_sso.approve(gw, body.get("user_code"), body.get("device_code"))}
         )
+    if route == "sso/device":
+        return _ok({"found": api_sso.device_hook(
+            gw, body["user_code"], body["what"], int(body.get("count") or 1))})
+    if route == "sso/expire_tokens":
+        with st.lock:  # every SSO access token issued so far is now past its expiry
+            st.sso_tokens.update(dict.fromkeys(st.sso_tokens, 0.0))
+        return _ok()
     if route == "sso/verify":
         # What a browser opening verificationUriComplete does: approve and say so.
         approved = api_sso.approve(gw, req.query.get("user_code"))

@@ -114,6 +114,11 @@ def _create_token(gw: Gateway, body: dict[str, Any]) -> Reply:
                 return _oidc_error(
                     "InvalidGrantException", "invalid_grant", "Invalid grant provided"
                 )
+            if auth.denied:
+                return _oidc_error("AccessDeniedException", "access_denied", "Access denied")
+            if auth.slow_downs > 0:
+                auth.slow_downs -= 1
+                return _oidc_error("SlowDownException", "slow_down", "Client is polling too fast")
             if auth.expires_at < time.time():
                 return _oidc_error(
                     "ExpiredTokenException", "expired_token", "Device code has expired"
@@ -148,6 +153,21 @@ def _create_token(gw: Gateway, body: dict[str, Any]) -> Reply:
         },
         content_type="application/json",
     )
+
+
+def device_hook(gw: Gateway, user_code: str, what: str, count: int = 1) -> bool:
+    """What the user or the server does to a pending device code: deny, slow_down, expire."""
+    with gw.state.lock:
+        for auth in gw.state.device_auths.values():
+            if auth.user_code == user_code:
+                if what == "deny":
+                    auth.denied = True
+                elif what == "slow_down":
+                    auth.slow_downs = count
+                elif what == "expire":
+                    auth.expires_at = 0.0
+                return True
+    return False
 
 
 def approve(gw: Gateway, user_code: str | None = None, device_code: str | None = None) -> bool:

@@ -167,6 +167,14 @@ class Control:
             ]
         )
 
+    def sso_device(self, user_code: str, what: str, count: int = 1) -> bool:
+        """``what``: deny (the user refuses), slow_down (``count`` polls), expire (the code)."""
+        return bool(self.call("sso/device", {"user_code": user_code, "what": what,
+                                             "count": count})["found"])
+
+    def expire_sso_tokens(self) -> None:
+        self.call("sso/expire_tokens", {})
+
     def sessions(self) -> list[dict[str, Any]]:
         return list(self.call("sessions")["sessions"])
 

@@ -107,6 +107,8 @@ class DeviceAuth:
     expires_at: float
     approved: bool = False
     consumed: bool = False
+    denied: bool = False  # the user pressed "Deny" in the browser
+    slow_downs: int = 0  # the next CreateToken polls answered SlowDownException
 
 
 @dataclass
