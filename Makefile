@@ -44,6 +44,7 @@ pytest: $(STAMP) $(AWSCLI_STAMP)
 	rm -f .coverage .coverage.*
 	$(BIN)/python -m coverage run -m pytest $(PYTEST_ARGS)
 	$(BIN)/python -m coverage combine --quiet
+	mkdir -p build
 	$(BIN)/python -m coverage json --quiet -o build/coverage.json
 	$(BIN)/python scripts/coverage_summary.py build/coverage.json
 	$(BIN)/python -m coverage report
