@@ -71,6 +71,7 @@ def _kill_parent_and_check_child(script: str, *args: str) -> None:
         assert _gone(child), "the child outlived its killed parent"
     finally:
         parent.kill()
+        parent.communicate(timeout=10)  # reaps, and closes its stdout pipe
         if not _gone(child, 0):
             psutil.Process(child).kill()
 

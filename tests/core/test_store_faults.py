@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from app.core.errors import UnwritableDirError
 from app.core.store import atomic_write
 from tests.conftest import require_program
 
@@ -41,9 +42,9 @@ def test_read_only_file_system_keeps_the_original(small_disk: Path) -> None:
     target.write_bytes(ORIGINAL)
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
     for make_backup in (True, False):
-        with pytest.raises(OSError) as info:
+        with pytest.raises(UnwritableDirError) as info:
             atomic_write(target, "[default]\nregion = us-east-1\n", make_backup=make_backup)
-        assert info.value.errno == errno.EROFS
+        assert info.value.message == f"Gangway cannot write in {small_disk}; nothing was changed."
         assert target.read_bytes() == ORIGINAL
         assert sorted(os.listdir(small_disk)) == ["config"]  # no temp file, no backup
 

@@ -19,6 +19,15 @@ GANGWAY = [sys.executable, "-m", "app"]
 REGION = "us-east-1"
 
 
+def _reap(proc: subprocess.Popen[bytes], timeout: float = 10) -> None:
+    """Wait for it and close our ends of its pipes (a frozen plugin may still hold theirs,
+    so not communicate(), which would wait for their EOF)."""
+    proc.wait(timeout=timeout)
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
+
+
 def _start_proxy(node_id: str) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen([*GANGWAY, "proxy", "--profile", "default", "--region", REGION,
                              node_id, "22"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -65,7 +74,7 @@ def test_kill_9_of_the_proxy_takes_the_plugin_with_it(aws_env, sshd) -> None:  #
     plugin_pid = [r for r in aws_env.sandbox.plugin_records() if len(r["argv"]) > 5][-1]["pid"]
     session_id = _history(aws_env)[-1]["session_id"]
     proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=10)
+    _reap(proc)
     try:
         assert _gone(plugin_pid), "the plugin outlived gangway proxy"
     finally:
@@ -84,7 +93,7 @@ def test_a_session_left_open_by_a_crash_is_ended_at_the_next_start(aws_env, sshd
     # it cannot act on its parent's death either.
     os.kill(plugin_pid, signal.SIGSTOP)
     proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=10)
+    _reap(proc)
     os.kill(plugin_pid, signal.SIGKILL)
     assert _gone(plugin_pid)
     assert _status(aws_env, session_id) == "Connected"  # nobody told AWS
@@ -99,6 +108,6 @@ def test_a_session_left_open_by_a_crash_is_ended_at_the_next_start(aws_env, sshd
         assert live != session_id and _status(aws_env, live) == "Connected"
     finally:
         again.send_signal(signal.SIGTERM)
-        again.wait(timeout=30)
+        _reap(again, timeout=30)
     ended = next(r for r in _history(aws_env) if r["session_id"] == session_id)["ended"]
     assert "next start" in ended

@@ -17,7 +17,15 @@ from pytestqt.qtbot import QtBot
 from app.core.paths import Paths
 from app.ui.ipc import IpcServer
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="raw AF_UNIX client")
+pytestmark = [
+    pytest.mark.skipif(sys.platform == "win32", reason="raw AF_UNIX client"),
+    # These raw clients are left for the GC: closing them before the server has seen them go
+    # (or keeping them to close at teardown) crashed the process in IpcServer (SIGSEGV), a
+    # defect reported to the IPC owner. Until it is fixed, their unclosed sockets are allowed.
+    pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning"),
+    pytest.mark.filterwarnings(
+        "ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning"),
+]
 ROOT = Path(__file__).resolve().parents[2]
 
 
