@@ -285,9 +285,19 @@ def test_run_a_command_uses_start_interactive_command(
     assert isinstance(actions.dialog, QInputDialog) and actions.dialog is not dlg
     actions.dialog.setTextValue("   ")
     actions.dialog.accept()
-<<<<<<< HEAD
-    qtbot.wait(200)
-    assert later == [] and actions.error_box is None
+    assert actions.error_box is None
+    # The next real command is the first launch after the blank one: had the blank one
+    # launched, it would have come first.
+    actions.trigger("shell-command", row)
+    actions.dialog.setTextValue("uptime")
+    with qtbot.waitSignal(actions.launched, timeout=10000):
+        actions.dialog.accept()
+    # Every launch task has finished and its signals are delivered: only the real one.
+    qtbot.waitUntil(lambda: runner.pool.activeThreadCount() == 0, timeout=10000)
+    QApplication.processEvents()
+    assert [la.request.parameters for la in later] == [{"command": ["uptime"]}]
+    assert actions.error_box is None
+    later[0].proc.wait(15)
 
 
 def test_the_context_menu_shows_the_keys_the_table_answers_to(qtbot):
@@ -307,19 +317,3 @@ def test_the_context_menu_shows_the_keys_the_table_answers_to(qtbot):
                       on_action=lambda a, r: None, on_favourite=lambda r: None)
     shown = {a.text(): a.shortcut().toString() for a in menu.actions() if a.text()}
     assert shown["Open shell"] == "Return" and shown["SSH"] == "Ctrl+Shift+S"
-=======
-    assert actions.error_box is None
-    # The next real command is the first launch after the blank one: had the blank one
-    # launched, it would have come first.
-    actions.trigger("shell-command", row)
-    actions.dialog.setTextValue("uptime")
-    with qtbot.waitSignal(actions.launched, timeout=10000):
-        actions.dialog.accept()
-    # Every launch task has finished and its signals are delivered: only the real one.
-    qtbot.waitUntil(lambda: runner.pool.activeThreadCount() == 0, timeout=10000)
-    QApplication.processEvents()
-    assert [la.request.parameters for la in later] == [{"command": ["uptime"]}]
-    assert actions.error_box is None
-    later[0].proc.wait(15)
-
->>>>>>> 4c9d37e (tests: wait on the real condition (consumers joined, tasks done) instead of sleeps; cancel and progress tests that can fail; sandbox DELAY/DROP faults and a failing-simulation-group rule)
