@@ -56,8 +56,9 @@ def test_sso_token_missing(aws_env) -> None:  # type: ignore[no-untyped-def]
     sts = client(new_session("sso"), "sts")  # no `aws sso login` token cached in this HOME
     err = translate(_raised(sts.get_caller_identity))
     assert isinstance(err, CredentialError)
-    assert (err.message, err.hint) == ("the SSO login has expired or is missing.",
-                                       "Log in with SSO again from the Profiles pane.")
+    assert (err.message, err.hint) == (
+        "the SSO login has expired or is missing.",
+        "Log in again: `gangway profiles login PROFILE` (or SSO login in the Profiles pane).")
 
 
 def test_credential_process_failure(aws_env) -> None:  # type: ignore[no-untyped-def]

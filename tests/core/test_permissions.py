@@ -102,7 +102,8 @@ def test_a_group_mixing_allowed_implicit_and_explicit_denials(aws_env):
     sb.control.set_simulate_rule(sb.identities["default"].arn,
                                  {"explicit_deny_ids": [explicit], "implicit_deny_ids": [implicit]})
     inv = discover(new_session("default"), ["us-east-1"])
-    assert inv.simulate_calls == 2  # the probe, then the region's one group in one call
+    # the probe, the EC2 instances (103: two calls of at most 100), the hybrid nodes (one)
+    assert inv.simulate_calls == 4
     rows = _by_id(inv)
     assert rows[explicit].permission == Permission(Access.DENIED, "explicitly denied by a policy")
     assert rows[implicit].permission == Permission(

@@ -40,8 +40,14 @@ class Simulator:
             kwargs["ContextEntries"] = [
                 {"ContextKeyName": k, "ContextKeyValues": [v], "ContextKeyType": "string"}
                 for k, v in context.items()]
-        result = self.iam.simulate_principal_policy(**kwargs)["EvaluationResults"][0]
-        return result["EvalDecision"], result.get("MissingContextValues", [])
+        [result] = self.iam.simulate_principal_policy(**kwargs)["EvaluationResults"]
+        # One resource: its decision and missing keys are in ResourceSpecificResults, as IAM
+        # answers today (the top level is the aggregate; MissingContextValues there is for "*").
+        [specific] = result.get("ResourceSpecificResults") or [
+            {"EvalResourceDecision": result["EvalDecision"],
+             "MissingContextValues": result.get("MissingContextValues", [])}]
+        assert specific["EvalResourceDecision"] == result["EvalDecision"]
+        return result["EvalDecision"], specific.get("MissingContextValues", [])
 
 
 @pytest.fixture

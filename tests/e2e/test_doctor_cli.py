@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -62,7 +63,8 @@ def test_everything_essential_present_exits_0(aws_env, tmp_path) -> None:  # typ
     checks = {c["name"]: c for c in doc["checks"]}
     assert doc["ok"] is True
     assert [c["name"] for c in doc["checks"]] == [
-        "AWS CLI", "session-manager-plugin", "OpenSSH client", "Keyring", "Terminal emulator"]
+        "AWS CLI", "session-manager-plugin", "OpenSSH client", "Keyring", "Terminal emulator",
+        "Keyless SSH (EC2 Instance Connect)"]
     assert checks["session-manager-plugin"]["status"] == "ok"
     assert checks["session-manager-plugin"]["detail"].endswith(f" at {bin_dir}/session-manager-plugin")
     assert checks["OpenSSH client"]["status"] == "ok"
@@ -70,7 +72,7 @@ def test_everything_essential_present_exits_0(aws_env, tmp_path) -> None:  # typ
     # The terminal from $TERMINAL, as the launcher would use it.
     assert checks["Terminal emulator"] == {
         "name": "Terminal emulator", "status": "ok", "detail": "$TERMINAL (xterm)", "hint": "",
-        "essential": False}
+        "essential": False, "fix": {"commands": [], "links": []}}
     # No AWS CLI on this PATH: a warning, not an essential.
     assert checks["AWS CLI"]["status"] == "warn" and checks["AWS CLI"]["detail"] == "not found"
     assert checks["AWS CLI"]["essential"] is False
@@ -80,7 +82,7 @@ def test_missing_plugin_exits_1_in_both_forms(aws_env, tmp_path, no_system_plugi
     bin_dir = _bin(tmp_path, ssh=require_program("ssh"))
     plain = _doctor(bin_dir)
     assert plain.returncode == 1
-    assert "session-manager-plugin  MISSING  not found" in " ".join(plain.stdout.split("\n"))
+    assert re.search(r"^session-manager-plugin +MISSING +not found$", plain.stdout, re.M)
     assert plain.stdout.rstrip().endswith("Some essentials are missing (see hints above).")
     assert "* session-manager-plugin: " in plain.stdout
     # --json keeps the same exit-code contract as the plain table.
@@ -113,5 +115,4 @@ def test_missing_ssh_is_essential(aws_env, tmp_path) -> None:  # type: ignore[no
     assert result.returncode == 1
     [check] = [c for c in json.loads(result.stdout)["checks"] if c["name"] == "OpenSSH client"]
     assert (check["status"], check["detail"]) == ("missing", "not found")
-    assert check["hint"] == ("Install the OpenSSH client (Debian/Ubuntu: "
-                             "`sudo apt install openssh-client`).")
+    assert check["hint"] == "SSH, SFTP and SCP need the OpenSSH client; shells work without it."

@@ -80,14 +80,15 @@ def test_plugin_missing_from_path(aws_env, verb) -> None:  # type: ignore[no-unt
 
 @pytest.mark.parametrize("port", ["0", "70000"])
 def test_port_out_of_range_is_refused_before_any_aws_call(aws_env, port) -> None:  # type: ignore[no-untyped-def]
-    # Every AWS endpoint dead: an AWS call would fail differently, so the port is checked first.
+    # Every AWS endpoint dead: an AWS call would fail differently, so the port is checked first
+    # (by the argument parser: a usage error, exit 2, before anything is started or recorded).
     dead = _dead_endpoint()
     env = dict(os.environ, **{f"AWS_ENDPOINT_URL_{s}": dead for s in ("SSM", "EC2", "STS")})
     result = _run(_proxy("web-1.prod", port), env)
-    line = _one_line(result, "proxy")
-    assert f"Port {port} is not a valid port number" in line and "1 to 65535" in line
-    [row] = _history(aws_env)
-    assert row["ended"].startswith(f"error: Port {port} is not a valid port number")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines()[-1] == (
+        f"gangway proxy: error: argument port: port {port} is outside 1-65535")
+    assert _history(aws_env) == []
 
 
 @pytest.mark.parametrize("service", ["SSM", "EC2"])

@@ -127,8 +127,9 @@ def test_identity_error_is_worded(env: Env) -> None:
     assert env.pane.message_label.isVisible()
     assert env.pane.message_label.text() == (
         "Checking profile 'unknown': AWS rejected the credentials (InvalidClientTokenId: The "
-        "security token included in the request is invalid.). Check the access key in the "
-        "profile; it may be deleted or mistyped.")
+        "security token included in the request is invalid.). AWS does not take these keys "
+        "(deleted, deactivated or mistyped): create new access keys in IAM and enter them in "
+        "the profile.")
 
 
 def test_hostile_names_are_plain_text(env: Env) -> None:

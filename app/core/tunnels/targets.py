@@ -53,13 +53,25 @@ def _version(text: str) -> tuple[int, ...] | None:
 
 def _info(way: Route, ids: list[str]) -> dict[str, dict[str, Any]]:
     """DescribeInstanceInformation for `ids` (50 per call): ping status, agent version."""
+    from app.core.errors import AwsError
+
     out: dict[str, dict[str, Any]] = {}
     for start in range(0, len(ids), 50):
         params: dict[str, Any] = {"Filters": [{"Key": "InstanceIds",
                                                "Values": ids[start:start + 50]}]}
         while True:
-            page = way.ssm.call("DescribeInstanceInformation", params,
-                                "Checking the instances' SSM Agent")
+            try:
+                page = way.ssm.call("DescribeInstanceInformation", params,
+                                    "Checking the instances' SSM Agent")
+            except AwsError as exc:
+                if exc.code != "InvalidInstanceId":
+                    raise
+                # SSM refuses the whole call when one id is not a managed node: ask for each
+                # alone, so the others are still known (and the unknown one is simply absent).
+                batch = params["Filters"][0]["Values"]
+                for one in batch if len(batch) > 1 else ():
+                    out.update(_info(way, [one]))
+                break
             for node in page.get("InstanceInformationList", []):
                 out[str(node["InstanceId"])] = node
             if not page.get("NextToken"):

@@ -142,10 +142,6 @@ def _prepare(source: CredentialSource, req: ProxyRequest, history: SessionHistor
              ) -> tuple[_Push | None, PluginInfo, connect.Route, targets.Resolved]:
     """The steps before StartSession; a failure here is recorded in the history too."""
     try:
-        # Checked before any AWS call: a bad port must not cost a lookup or a session.
-        if req.port is not None and not 1 <= req.port <= 65535:
-            raise GangwayError(f"Port {req.port} is not a valid port number.",
-                               "Use a port from 1 to 65535.")
         push = _Push.prepare(req, keys)
         plugin = require_secure()
         way = connect.route(source, req.profile, req.region,

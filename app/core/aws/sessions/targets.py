@@ -131,10 +131,16 @@ def why_not_connected(lookup: Lookup, ssm: Any, instance_id: str) -> str | None:
     """
     from app.core.aws.discovery.capabilities import unreachable_reason
     from app.core.aws.sessions.api import as_calls
+    from app.core.errors import AwsError
 
     try:
-        info = as_calls(ssm).call("DescribeInstanceInformation", {"Filters": [
-            {"Key": "InstanceIds", "Values": [instance_id]}]}, "Checking the managed node")
+        try:
+            info = as_calls(ssm).call("DescribeInstanceInformation", {"Filters": [
+                {"Key": "InstanceIds", "Values": [instance_id]}]}, "Checking the managed node")
+        except AwsError as exc:
+            if exc.code != "InvalidInstanceId":  # SSM's answer for an id it does not manage
+                raise
+            info = {}
         nodes = info.get("InstanceInformationList", [])
         ping = str(nodes[0].get("PingStatus", "")) if nodes else ""
         state = "hybrid" if instance_id.startswith("mi-") else lookup.state(instance_id)
