@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.errors import GangwayError
-from app.core.filelock import exclusive
 from app.core.procs import which
+from app.core.store import exclusive
 
 KEY_NAME = "gangway_ed25519"
 COMMENT = "gangway-ephemeral"

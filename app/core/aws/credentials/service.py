@@ -77,20 +77,9 @@ class CredentialService:
 
     # --- cache (no boto3) ------------------------------------------------------------------
 
-    def cached(self, name: str) -> Credentials | None:
-        """Usable temporary credentials from the cache, or None. Never imports boto3."""
-        text = self.store.get(CACHE_PREFIX + name)
-        if not text:
-            return None
-        try:
-            creds = Credentials.from_json(text)
-        except (ValueError, TypeError):
-            return None
-        return creds if creds.usable_temporary() else None
-
-    def stored_keys(self, name: str) -> Credentials | None:
-        """The long-term keys of a protected profile, from the secret store."""
-        text = self.store.get(KEYS_PREFIX + name)
+    def _read(self, key: str) -> Credentials | None:
+        """A credentials document from the store, or None when absent or unreadable."""
+        text = self.store.get(key)
         if not text:
             return None
         try:
@@ -98,17 +87,20 @@ class CredentialService:
         except (ValueError, TypeError):
             return None
 
+    def cached(self, name: str) -> Credentials | None:
+        """Usable temporary credentials from the cache, or None. Never imports boto3."""
+        creds = self._read(CACHE_PREFIX + name)
+        return creds if creds is not None and creds.usable_temporary() else None
+
+    def stored_keys(self, name: str) -> Credentials | None:
+        """The long-term keys of a protected profile, from the secret store."""
+        return self._read(KEYS_PREFIX + name)
+
     def expiry(self, name: str) -> datetime | None:
         """When the cached temporary credentials expire (UTC), or None if none are cached
         (an entry with no expiry, or one beyond what AWS grants, counts as none)."""
-        text = self.store.get(CACHE_PREFIX + name)
-        if not text:
-            return None
-        try:
-            creds = Credentials.from_json(text)
-        except (ValueError, TypeError):
-            return None
-        return creds.expiration if creds.plausible_temporary() else None
+        creds = self._read(CACHE_PREFIX + name)
+        return creds.expiration if creds is not None and creds.plausible_temporary() else None
 
     def forget(self, name: str) -> None:
         """Drop cached temporary credentials and identity (the next use asks again)."""
