@@ -104,6 +104,9 @@ def test_tarball_install_sh_installs_and_uninstalls(dist_dir: Path, tmp_path: Pa
     home.mkdir()
     (home / ".config" / "gangway").mkdir(parents=True)
     (home / ".config" / "gangway" / "settings.json").write_text("{}")
+    # The block is for a profile that exists (ssh-config refuses an unknown one).
+    (home / ".aws").mkdir()
+    (home / ".aws" / "config").write_text("[default]\nregion = us-east-1\n")
     before = sorted(str(p.relative_to(home)) for p in home.rglob("*"))
     with tarfile.open(one(dist_dir, "gangway-*-linux-*.tar.gz")) as tar:
         tar.extractall(tmp_path / "unpacked", filter="tar")
