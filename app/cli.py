@@ -77,22 +77,25 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     return build_parser(only=verb).parse_args(list(argv))
 
 
-def _show_retries() -> None:
-    """Retry notices from core (`gangway.retries`) go to stderr: the user is waiting."""
+def _show_notices() -> None:
+    """Core's notices for the person waiting go to stderr: retries (`gangway.retries`) and
+    one-line notices a verb words itself (`gangway.notice`, e.g. a keyless push refused)."""
     import logging
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("gangway: %(message)s"))
-    logger = logging.getLogger("gangway.retries")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    for name, form in (("gangway.retries", "gangway: %(message)s"),
+                       ("gangway.notice", "%(message)s")):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(form))
+        logger = logging.getLogger(name)
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
 
 
 def run_verb(args: argparse.Namespace) -> int:
     """Run the verb; any GangwayError or OSError is one escaped line on stderr, exit 1."""
     from app.core.errors import GangwayError
 
-    _show_retries()
+    _show_notices()
 
     try:
         code = int(_module(args.verb).run(args))

@@ -2,7 +2,7 @@
 
     outcome = keypush.push(route.eic, "i-0abc...", "ec2-user", pair.public_key, zone=None)
     if not outcome.pushed:
-        print(outcome.notice, file=sys.stderr)   # ssh falls back to the user's own keys
+        proxy.notice(outcome.notice)   # one line on stderr; ssh falls back to the user's keys
 
 `SendSSHPublicKey` puts the key on the instance for 60 seconds, for one OS user; the
 instance's sshd reads it through its `AuthorizedKeysCommand` (Amazon Linux and Ubuntu ship

@@ -13,6 +13,7 @@ thread of a CLI process. Everything else (`connect`, `PluginProcess`) is thread-
 from __future__ import annotations
 
 import contextlib
+import logging
 import signal
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -87,11 +88,15 @@ def _wait(proc: PluginProcess, seen: list[int]) -> int:
             proc.send(signal.SIGINT)
 
 
+NOTICES = logging.getLogger("gangway.notice")
+
+
 def notice(text: str) -> None:
-    """One line on stderr (ssh shows its ProxyCommand's stderr); never stdout."""
+    """A notice for the person at the terminal. Core only logs it; the CLI shows the
+    `gangway.notice` logger as one line on stderr (ssh shows its ProxyCommand's stderr)."""
     from app.core.display import one_line
 
-    print(f"gangway proxy: {one_line(text)}", file=sys.stderr, flush=True)
+    NOTICES.warning("gangway proxy: %s", one_line(text))
 
 
 @dataclass
