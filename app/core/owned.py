@@ -24,7 +24,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import IO, Any
 
 Make = Callable[..., "subprocess.Popen[bytes]"]
 WATCHDOG_MODULE = "app.core.watchdog"
@@ -189,3 +189,40 @@ if sys.platform == "win32":
                     ("JobMemoryLimit", ctypes.c_size_t),
                     ("PeakProcessMemoryUsed", ctypes.c_size_t),
                     ("PeakJobMemoryUsed", ctypes.c_size_t)]
+
+
+# --- the output of an owned child ---------------------------------------------------------
+
+def exit_code(returncode: int) -> int:
+    """A shell's view of a child's end: 128+N when signal N killed it."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def read_lines(stream: IO[bytes], on_line: Callable[[str], None],
+                proc: subprocess.Popen[bytes] | None = None,
+                on_exit: Callable[[int], None] | None = None) -> None:
+    """Deliver each line of `stream`; a partial line is delivered when the plugin pauses.
+    At the end, `on_exit` gets `proc`'s exit code."""
+    deliver_lines(stream, on_line)
+    if proc is not None and on_exit is not None:
+        on_exit(exit_code(proc.wait()))
+
+
+def deliver_lines(stream: IO[bytes], on_line: Callable[[str], None]) -> None:
+    with stream:
+        buf = b""
+        fd = stream.fileno()
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            buf += chunk
+            *lines, buf = buf.split(b"\n")
+            for line in lines:
+                on_line(line.decode("utf-8", "replace").rstrip("\r"))
+            if buf:  # "Port N opened for sessionId ID." has no newline: hand it over now
+                on_line(buf.decode("utf-8", "replace"))
+                buf = b""

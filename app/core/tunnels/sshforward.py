@@ -128,8 +128,6 @@ class SshProcess:
     @classmethod
     def start(cls, argv: Sequence[str], *, on_line: Callable[[str], None],
               on_exit: Callable[[int], None]) -> SshProcess:
-        from app.core.aws.sessions.plugin import _read_lines
-
         def make(**owned_kwargs: object) -> subprocess.Popen[bytes]:
             return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
                 list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -142,7 +140,7 @@ class SshProcess:
                                   "Install the OpenSSH client (`ssh`).") from exc
         self = cls(proc)
         assert proc.stderr is not None
-        self._reader = threading.Thread(target=_read_lines,
+        self._reader = threading.Thread(target=owned.read_lines,
                                         args=(proc.stderr, on_line, proc, on_exit),
                                         name="ssh-output", daemon=True)
         self._reader.start()

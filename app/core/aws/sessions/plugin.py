@@ -124,11 +124,6 @@ def require_secure(path_env: str | None = None) -> PluginInfo:
     return info
 
 
-def exit_code(returncode: int) -> int:
-    """A shell's view of a child's end: 128+N when signal N killed it."""
-    return 128 - returncode if returncode < 0 else returncode
-
-
 # --- the running plugin -------------------------------------------------------------------
 
 class PluginProcess:
@@ -169,7 +164,7 @@ class PluginProcess:
                                       install_hint()) from exc
         self = cls(proc, started, new_group)
         if on_line is not None and proc.stdout is not None:
-            self._reader = threading.Thread(target=_read_lines,
+            self._reader = threading.Thread(target=owned.read_lines,
                                             args=(proc.stdout, on_line, proc, on_exit),
                                             name="plugin-output", daemon=True)
             self._reader.start()
@@ -181,11 +176,11 @@ class PluginProcess:
 
     def poll(self) -> int | None:
         code = self.proc.poll()
-        return None if code is None else exit_code(code)
+        return None if code is None else owned.exit_code(code)
 
     def wait(self, timeout: float | None = None) -> int:
         """The exit code (128+N if killed by signal N); TimeoutExpired after `timeout`."""
-        code = exit_code(self.proc.wait(timeout))
+        code = owned.exit_code(self.proc.wait(timeout))
         if self._reader is not None:
             self._reader.join(timeout=2.0)
         return code
@@ -217,33 +212,3 @@ class PluginProcess:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             else:
                 self.proc.kill()
-
-
-def _read_lines(stream: IO[bytes], on_line: Callable[[str], None],
-                proc: subprocess.Popen[bytes] | None = None,
-                on_exit: Callable[[int], None] | None = None) -> None:
-    """Deliver each line of `stream`; a partial line is delivered when the plugin pauses.
-    At the end, `on_exit` gets `proc`'s exit code."""
-    _deliver_lines(stream, on_line)
-    if proc is not None and on_exit is not None:
-        on_exit(exit_code(proc.wait()))
-
-
-def _deliver_lines(stream: IO[bytes], on_line: Callable[[str], None]) -> None:
-    with stream:
-        buf = b""
-        fd = stream.fileno()
-        while True:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            buf += chunk
-            *lines, buf = buf.split(b"\n")
-            for line in lines:
-                on_line(line.decode("utf-8", "replace").rstrip("\r"))
-            if buf:  # "Port N opened for sessionId ID." has no newline: hand it over now
-                on_line(buf.decode("utf-8", "replace"))
-                buf = b""
