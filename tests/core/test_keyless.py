@@ -102,7 +102,7 @@ def test_pushing_forms_for_posix_and_windows() -> None:
     posix = proxy_command(Mode.BUILTIN, "prod", "eu-west-1", shell=Shell.POSIX, gangway=gw,
                           push_key=True)
     assert posix == ("'/opt/gang way/gangway' proxy --profile prod --region eu-west-1 "
-                     "--push-key='%r' %h %p")
+                     "--push-key='%r' '%h' %p")
     win = proxy_command(Mode.BUILTIN, "prod", None, shell=Shell.WINDOWS,
                         gangway=[r"C:\Program Files\Gangway\gangway.exe"], push_key=True)
     assert win.endswith(' proxy --profile prod --push-key="%r" %h %p')
@@ -148,16 +148,16 @@ def test_keyless_block_render() -> None:
         "  IdentityFile /home/me/.local/share/gangway/ssh/gangway_ed25519\n"
         "  IdentitiesOnly yes\n"
         "  ProxyCommand gangway proxy --profile default --region us-east-1 "
-        "--push-key='%r' %h %p\n"
+        "--push-key='%r' '%h' %p\n"
         "Host gw-edge\n  HostName mi-0123456789abcdef0\n"
-        "  ProxyCommand gangway proxy --profile default --region us-east-1 %h %p\n"
+        "  ProxyCommand gangway proxy --profile default --region us-east-1 '%h' %p\n"
         "Host i-*\n"
         "  IdentityFile /home/me/.local/share/gangway/ssh/gangway_ed25519\n"
         "  IdentitiesOnly yes\n"
         "  ProxyCommand gangway proxy --profile default --region us-east-1 "
-        "--push-key='%r' %h %p\n"
+        "--push-key='%r' '%h' %p\n"
         "Host mi-*\n"
-        "  ProxyCommand gangway proxy --profile default --region us-east-1 %h %p\n")
+        "  ProxyCommand gangway proxy --profile default --region us-east-1 '%h' %p\n")
     spaced = config_block.Keyless("/tmp/a b/100%/k", Shell.POSIX).lines(pc)
     assert spaced[0] == '  IdentityFile "/tmp/a b/100%%/k"'
 
@@ -187,7 +187,7 @@ def test_keyless_block_round_trips_and_ssh_G_reads_it(tmp_path: Path) -> None:
     ec2 = ssh_g("i-0123456789abcdef0")
     assert ec2["identitiesonly"] == ["yes"]
     assert str(key) in ec2["identityfile"]  # with the user's own, which they keep
-    assert ec2["proxycommand"] == [f"{pc[:-6]} --push-key='%r' %h %p"]
+    assert ec2["proxycommand"] == [f"{pc[:-8]} --push-key='%r' '%h' %p"]
     hybrid = ssh_g("mi-0123456789abcdef0")
     assert hybrid["identitiesonly"] == ["no"]
     assert str(key) not in hybrid["identityfile"]

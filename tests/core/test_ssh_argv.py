@@ -94,6 +94,23 @@ def test_builtin_proxycommand_runs_through_a_real_shell(tmp_path: Path) -> None:
         "line1 line2 'q' $HOME", "i-0123456789abcdef0", "22"]
 
 
+def test_hostile_host_stays_one_word_for_an_old_ssh(tmp_path: Path) -> None:
+    """OpenSSH before 9.6 puts `%h` into the text unchecked (CVE-2023-51385) and runs
+    `$SHELL -c "exec <text>"`: a host like `i-x$(touch P)`, matched by `Host i-*`, must reach
+    gangway as one word and run nothing. (The ssh here refuses such hosts itself, so its
+    expansion is done as the old ones do.)"""
+    out, marker = tmp_path / "argv.txt", tmp_path / "pwned"
+    script = tmp_path / "fake gangway"
+    script.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {quoting.posix_quote(str(out))}\n')
+    script.chmod(0o755)
+    pc = proxycommand.builtin("prod", None, shell=Shell.POSIX, gangway=[str(script)])
+    host = f"i-x$(touch {marker});touch {marker}`touch {marker}`"
+    text = pc.replace("%%", "\0").replace("%h", host).replace("%p", "22").replace("\0", "%")
+    subprocess.run(["/bin/sh", "-c", f"exec {text}"], check=True, timeout=30)
+    assert not marker.exists()
+    assert out.read_text().splitlines() == ["proxy", "--profile", "prod", host, "22"]
+
+
 def test_windows_builtin_proxycommand_uses_commandline_rules() -> None:
     pc = proxycommand.builtin("my prof", None, shell=Shell.WINDOWS,
                               gangway=[r"C:\Program Files\Gangway\gangway.exe"])

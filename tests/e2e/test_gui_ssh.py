@@ -157,7 +157,9 @@ def ssh_through_dialog(qtbot: QtBot, env: dict[str, object], mode: Mode, tmp_pat
 
 def test_ssh_from_the_gui_with_the_builtin_proxy(qtbot: QtBot, gui_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     row, preview = ssh_through_dialog(qtbot, gui_env, Mode.BUILTIN, tmp_path)
-    assert f"{VENV_BIN}/gangway proxy --profile default --region us-east-1 %h %p" in preview
+    # The preview is the argv quoted for sh: the quoted '%h' inside the quoted option.
+    assert (f"'ProxyCommand={VENV_BIN}/gangway proxy --profile default --region us-east-1 "
+            "'\\''%h'\\'' %p'") in preview
     aws_env = gui_env["aws_env"]
     rec = [r for r in aws_env.sandbox.plugin_records() if len(r["argv"]) > 5][-1]
     assert json.loads(rec["argv"][5]) == {"Target": row.instance_id,

@@ -178,7 +178,7 @@ def test_ssh_config_cli_install_and_ssh_G(aws_env, tmp_path: Path) -> None:  # t
     g = _run(["ssh", "-G", "-F", str(cfg), "i-0123456789abcdef0"])
     assert g.returncode == 0, g.stderr
     lines = dict(line.split(" ", 1) for line in g.stdout.splitlines() if " " in line)
-    assert "proxy --profile default --region us-east-1 %h %p" in lines["proxycommand"]
+    assert "proxy --profile default --region us-east-1 '%h' %p" in lines["proxycommand"]
     assert lines["hostname"] == "i-0123456789abcdef0"
     assert lines["user"] != "me"
     assert _run(["ssh", "-G", "-F", str(cfg), "myhost"]).stdout.count("user me") == 1

@@ -112,7 +112,7 @@ def test_ssh_dialog_launches_with_builtin_proxy_and_remembers_choices(
     assert "User=ec2-user" in argv and "ServerAliveInterval=30" in argv
     assert argv[argv.index("-p") + 1] == "2222"
     proxy = next(a for a in argv if a.startswith("ProxyCommand="))
-    assert "proxy --profile default --region us-east-1 --reason 'deploy 42' %h %p" in proxy
+    assert "proxy --profile default --region us-east-1 --reason 'deploy 42' '%h' %p" in proxy
     assert argv[-3:] == ["--", row.instance_id, "echo 'hello world'"]
     # Remembered for this instance and as the profile's default (the command is per launch).
     again = actions.prefs.get("default", row.region, row.instance_id)

@@ -7,6 +7,11 @@ How ssh runs it decides the quoting:
   the CommandLineToArgvW rules (`quoting.windows_join`).
 In both, ssh first expands `%h`, `%p`, ... in the whole text, so every `%` that comes from
 our data (paths, profile names) is doubled.
+
+`%h` is the host as typed to ssh (or by git, for a submodule URL). OpenSSH before 9.6
+(CVE-2023-51385) does not refuse shell metacharacters in it, and `Host i-*` matches
+`i-x$(cmd)`; so for sh/fish the token is single-quoted, which leaves only a `'` in the host
+able to end the quote (OpenSSH 9.6 and later refuse it). Windows runs no shell.
 """
 
 from __future__ import annotations
@@ -66,11 +71,16 @@ def builtin(profile: str, region: str | None = None, *, shell: Shell | None = No
     if reason:
         argv += ["--reason", " ".join(reason.split())]
     join = quoting.windows_join if shell is Shell.WINDOWS else quoting.portable_shell_join
-    return escape_percent(join(argv)) + " %h %p"
+    return escape_percent(join(argv)) + _tail(shell)
+
+
+def _tail(shell: Shell) -> str:
+    """The host and port tokens at the end of a built-in ProxyCommand."""
+    return " %h %p" if shell is Shell.WINDOWS else " '%h' %p"
 
 
 def pushing(text: str, shell: Shell | None = None) -> str:
-    """The keyless variant of a built-in ProxyCommand: `... --push-key='%r' %h %p`.
+    """The keyless variant of a built-in ProxyCommand: `... --push-key='%r' '%h' %p`.
 
     ssh puts the remote user (`%r`) into the text before its shell reads it, and OpenSSH
     before 9.6 does not refuse shell metacharacters in a user name given on its command line;
@@ -78,7 +88,7 @@ def pushing(text: str, shell: Shell | None = None) -> str:
     argument on Windows). `gangway proxy` then refuses anything but a plain login name.
     """
     shell = shell or Shell.current()
-    tail = " %h %p"
+    tail = _tail(shell)
     if not text.endswith(tail) or " proxy " not in text:
         raise GangwayError("Keyless SSH needs Gangway's built-in ProxyCommand.",
                            "Switch to the built-in mode (not the AWS CLI one).")
