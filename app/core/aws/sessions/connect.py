@@ -170,9 +170,8 @@ def _sso_credentials(profiles: ProfileSet, profile: Profile,
     refreshes tokens, and words a missing login)."""
     from app.core.aws.credentials import sso
 
-    account, role = profile.get("sso_account_id"), profile.get("sso_role_name")
-    if not account or not role:
-        return None
+    # Both are there: the reader gives an SSO profile without them an error, refused in route.
+    account, role = profile.get("sso_account_id") or "", profile.get("sso_role_name") or ""
     config = sso.config_for(profiles, profile)
     token = sso.cached_token(config)
     if token is None:
