@@ -6,6 +6,7 @@ used; and the choice among several matches, with literal candidates."""
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -127,6 +128,7 @@ def _add_profile(aws_env, text: str) -> None:  # type: ignore[no-untyped-def]
         f.write("\n" + text)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX credential_process")
 def test_a_credential_process_profile_goes_through_botocore(aws_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ident = aws_env.sandbox.identities["default"]
     helper = tmp_path / "creds.json"
@@ -141,6 +143,7 @@ def test_a_credential_process_profile_goes_through_botocore(aws_env, tmp_path: P
         "bastion").instance_id
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX credential_process")
 def test_a_failing_credential_process_is_one_plain_error(aws_env) -> None:  # type: ignore[no-untyped-def]
     _add_profile(aws_env, f"[profile broken]\nregion = {REGION}\n"
                  "credential_process = sh -c 'echo token service down >&2; exit 3'\n")

@@ -4,7 +4,8 @@ AWS's installers put it on each OS."""
 
 from __future__ import annotations
 
-import signal
+import platform
+import sys
 import threading
 import time
 from pathlib import Path
@@ -19,7 +20,8 @@ from app.core.errors import PluginNotFoundError
 from app.core.secrets import MemoryStore
 
 REGION = "us-east-1"
-KILLED = 128 + int(signal.SIGKILL)
+KILLED = 128 + 9  # SIGKILL
+posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell stand-ins, killpg")
 
 
 def _installed(folder: Path, version: str) -> Path:
@@ -31,15 +33,17 @@ def _installed(folder: Path, version: str) -> Path:
     return path
 
 
+@posix_only
 def test_a_plugin_older_than_1_2_is_refused_with_the_install_hint(tmp_path: Path) -> None:
     old = _installed(tmp_path / "bin", "1.1.61.0")
     with pytest.raises(PluginNotFoundError) as err:
         plugin.require_plugin(str(old.parent))
     assert err.value.message == (f"session-manager-plugin 1.1.61.0 at {old} is too old "
                                  "(Gangway needs 1.2.0.0 or later).")
-    assert err.value.hint.startswith("Install the .deb (Debian/Ubuntu) or .rpm from ")
+    assert err.value.hint == plugin.install_hint(platform.system())  # texts pinned below
 
 
+@posix_only
 def test_a_plugin_that_needs_the_token_on_argv_is_refused(tmp_path: Path) -> None:
     # 1.2.497.0 is the last release without AWS_SSM_START_SESSION_RESPONSE support.
     last = _installed(tmp_path / "old", "1.2.497.0")
@@ -55,15 +59,15 @@ def test_a_plugin_that_needs_the_token_on_argv_is_refused(tmp_path: Path) -> Non
 def test_where_each_os_installer_puts_the_plugin(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ProgramFiles", raising=False)
     monkeypatch.setenv("ProgramFiles(x86)", r"D:\Apps (x86)")
-    assert [str(p) for p in plugin.standard_locations("Windows")] == [
-        r"C:\Program Files/Amazon/SessionManagerPlugin/bin",
-        r"D:\Apps (x86)/Amazon/SessionManagerPlugin/bin"]
-    assert [str(p) for p in plugin.standard_locations("Darwin")] == [
+    assert plugin.standard_locations("Windows") == [
+        Path(r"C:\Program Files") / "Amazon" / "SessionManagerPlugin" / "bin",
+        Path(r"D:\Apps (x86)") / "Amazon" / "SessionManagerPlugin" / "bin"]
+    assert plugin.standard_locations("Darwin") == [Path(p) for p in (
         "/usr/local/sessionmanagerplugin/bin", "/usr/local/bin", "/opt/homebrew/bin",
-        "/usr/local/Caskroom/session-manager-plugin"]
-    assert [str(p) for p in plugin.standard_locations("Linux")] == [
+        "/usr/local/Caskroom/session-manager-plugin")]
+    assert plugin.standard_locations("Linux") == [Path(p) for p in (
         "/usr/local/sessionmanagerplugin/bin", "/usr/local/bin",
-        "/home/linuxbrew/.linuxbrew/bin", "/usr/bin"]
+        "/home/linuxbrew/.linuxbrew/bin", "/usr/bin")]
 
 
 def test_each_os_gets_its_own_install_hint() -> None:
@@ -104,6 +108,7 @@ def _gone(proc: psutil.Process) -> bool:
         return True
 
 
+@posix_only
 @pytest.mark.parametrize("new_group", [True, False])
 def test_kill_takes_the_plugins_group_with_it(aws_env, new_group: bool) -> None:  # type: ignore[no-untyped-def]
     opened = _open(aws_env, "sleep 300")
@@ -129,6 +134,7 @@ def test_kill_takes_the_plugins_group_with_it(aws_env, new_group: bool) -> None:
         opened.terminate()
 
 
+@posix_only
 def test_a_plugin_gone_from_disk_is_reported_from_a_worker_thread(aws_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # require_secure is cached per PATH: the plugin can be uninstalled after it was found.
     gone = PluginInfo(tmp_path / "uninstalled" / plugin.PLUGIN, "1.2.694.0")
@@ -148,4 +154,4 @@ def test_a_plugin_gone_from_disk_is_reported_from_a_worker_thread(aws_env, tmp_p
     assert len(caught) == 1 and isinstance(caught[0], PluginNotFoundError)
     assert caught[0].message == ("Could not run session-manager-plugin: [Errno 2] No such file "
                                  f"or directory: {str(gone.path)!r}")
-    assert caught[0].hint.startswith("Install the .deb (Debian/Ubuntu) or .rpm from ")
+    assert caught[0].hint == plugin.install_hint(platform.system())

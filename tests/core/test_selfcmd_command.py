@@ -5,12 +5,15 @@ argv. Real files under tmp_path; no app module is touched."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
 from app.core import selfcmd
+
+SCRIPT = "gangway.exe" if os.name == "nt" else "gangway"  # the console script's name
 
 
 def _exe(path: Path) -> Path:
@@ -37,18 +40,18 @@ def test_a_bare_interpreter_runs_the_package(bare: Path) -> None:
 
 
 def test_a_windows_style_scripts_folder_is_found(bare: Path) -> None:
-    script = _exe(bare.parent / "Scripts" / "gangway")
+    script = _exe(bare.parent / "Scripts" / SCRIPT)
     assert selfcmd.command() == [str(script)]
 
 
 def test_the_installers_launcher_comes_first(bare: Path, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    _exe(bare.parent / "gangway")  # a console script too: the launcher still wins
+    _exe(bare.parent / SCRIPT)  # a console script too: the launcher still wins
     launcher = _exe(tmp_path / "usr" / "bin" / "gangway")
     monkeypatch.setenv(selfcmd.LAUNCHER_ENV, str(launcher))
     assert selfcmd.command() == [str(launcher)]
     monkeypatch.setenv(selfcmd.LAUNCHER_ENV, str(tmp_path / "uninstalled" / "gangway"))
-    assert selfcmd.command() == [str(bare.parent / "gangway")]  # a stale setting is ignored
+    assert selfcmd.command() == [str(bare.parent / SCRIPT)]  # a stale setting is ignored
 
 
 def test_a_frozen_build_names_itself_and_its_verbs(bare: Path, tmp_path: Path,
@@ -66,8 +69,8 @@ def test_a_frozen_build_names_itself_and_its_verbs(bare: Path, tmp_path: Path,
 def test_windows_candidates_include_program_files(tmp_path: Path) -> None:
     found = selfcmd.stable_candidates("Windows", {"LOCALAPPDATA": r"C:\Users\a\AppData\Local",
                                                   "ProgramFiles": r"C:\Program Files"})
-    assert [str(p) for p in found] == [r"C:\Users\a\AppData\Local/Programs/Gangway/gangway.exe",
-                                       r"C:\Program Files/Gangway/gangway.exe"]
+    assert found == [Path(r"C:\Users\a\AppData\Local") / "Programs" / "Gangway" / "gangway.exe",
+                     Path(r"C:\Program Files") / "Gangway" / "gangway.exe"]
 
 
 def test_a_transient_copy_takes_the_first_installed_gangway(tmp_path: Path) -> None:
