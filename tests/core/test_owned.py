@@ -131,3 +131,21 @@ def test_a_spawned_child_carries_the_parent_death_signal() -> None:
     out, _ = proc.communicate(timeout=30)
     assert (proc.returncode, out) == (0, b"15\n")
 
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the watchdog is the POSIX fallback")
+def test_start_watchdog_runs_the_watchdog_module_for_our_pid_and_the_child() -> None:
+    from app.core import owned
+
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                             stdin=subprocess.PIPE)
+    owned.start_watchdog(child.pid, group=False)
+    me = psutil.Process()
+    dogs = [p for p in me.children()  # (on macOS, spawn starts watchdogs of its own too)
+            if "app.core.watchdog" in p.cmdline() and str(child.pid) in p.cmdline()]
+    assert [d.cmdline()[-4:] for d in dogs] == [
+        ["app.core.watchdog", str(me.pid), str(child.pid), "pid"]]
+    assert child.stdin is not None
+    child.stdin.close()  # the child ends first: the watchdog has nothing to do, and leaves
+    child.wait(timeout=10)
+    assert dogs[0].wait(timeout=15) == 0
