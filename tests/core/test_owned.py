@@ -39,7 +39,7 @@ _WATCHED = textwrap.dedent("""
     from app.core import owned
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"],
                              start_new_session=True)
-    owned.start_watchdog(child.pid, group=True)
+    owned.start_watchdog(child.pid, group=sys.argv[1] == "group")
     print(child.pid, flush=True)
     time.sleep(120)
 """)
@@ -82,8 +82,9 @@ def test_a_child_dies_with_its_parent_killed_hard(where: str) -> None:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="the watchdog is the POSIX fallback")
-def test_the_watchdog_stops_the_child_when_the_parent_dies() -> None:
-    _kill_parent_and_check_child(_WATCHED)
+@pytest.mark.parametrize("how", ["group", "pid"])
+def test_the_watchdog_stops_the_child_when_the_parent_dies(how: str) -> None:
+    _kill_parent_and_check_child(_WATCHED, how)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="the watchdog is the POSIX fallback")
@@ -93,3 +94,58 @@ def test_the_watchdog_leaves_when_the_child_ends_first() -> None:
                             str(child.pid), "pid"], cwd=ROOT)
     child.wait(timeout=10)
     assert dog.wait(timeout=15) == 0
+
+
+_PDEATHSIG = textwrap.dedent("""
+    import ctypes, sys
+    from app.core import owned
+    owned._pdeathsig(int(sys.argv[1]))()  # what runs between fork and exec, run here
+    sig = ctypes.c_int()
+    ctypes.CDLL(None).prctl(2, ctypes.byref(sig), 0, 0, 0)  # PR_GET_PDEATHSIG
+    print(sig.value)
+""")
+
+
+@pytest.mark.linux_only
+def test_the_parent_death_signal_is_set_and_a_dead_parent_is_noticed() -> None:
+    ours = subprocess.run([sys.executable, "-c", _PDEATHSIG, str(psutil.Process().pid)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=30, check=False)
+    assert (ours.returncode, ours.stdout) == (0, "15\n")  # SIGTERM when we die
+    # The parent died between fork and prctl (the pid it was given is no longer its parent):
+    # the child leaves at once rather than run unowned.
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    orphan = subprocess.run([sys.executable, "-c", _PDEATHSIG, str(dead.pid)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=30, check=False)
+    assert (orphan.returncode, orphan.stdout) == (1, "")
+
+
+@pytest.mark.linux_only
+def test_a_spawned_child_carries_the_parent_death_signal() -> None:
+    from app.core import owned
+
+    probe = [sys.executable, "-c", "import ctypes; s = ctypes.c_int(); "
+             "ctypes.CDLL(None).prctl(2, ctypes.byref(s), 0, 0, 0); print(s.value)"]
+    proc = owned.spawn(lambda **kw: subprocess.Popen(probe, stdout=subprocess.PIPE, **kw),
+                       new_group=False)
+    out, _ = proc.communicate(timeout=30)
+    assert (proc.returncode, out) == (0, b"15\n")
+
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the watchdog is the POSIX fallback")
+def test_start_watchdog_runs_the_watchdog_module_for_our_pid_and_the_child() -> None:
+    from app.core import owned
+
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                             stdin=subprocess.PIPE)
+    owned.start_watchdog(child.pid, group=False)
+    me = psutil.Process()
+    dogs = [p for p in me.children()  # (on macOS, spawn starts watchdogs of its own too)
+            if "app.core.watchdog" in p.cmdline() and str(child.pid) in p.cmdline()]
+    assert [d.cmdline()[-4:] for d in dogs] == [
+        ["app.core.watchdog", str(me.pid), str(child.pid), "pid"]]
+    assert child.stdin is not None
+    child.stdin.close()  # the child ends first: the watchdog has nothing to do, and leaves
+    child.wait(timeout=10)
+    assert dogs[0].wait(timeout=15) == 0

@@ -187,11 +187,13 @@ def _fetch(request: Callable[[], urllib.request.Request], ca_bundle: str | None,
     from app.core.aws import retries
 
     started = time.monotonic()
-    for attempt in range(attempts):
+    attempt = 0
+    while True:  # each pass returns, raises, or retries; at least one attempt is made
         if attempt:
             retries.notice(attempt, started, doing)
         req = request()
         context = _context(req.full_url, ca_bundle, doing)
+        last = attempt + 1 >= attempts
         try:
             with urllib.request.urlopen(req, timeout=timeout,  # noqa: S310
                                         context=context) as resp:
@@ -199,18 +201,14 @@ def _fetch(request: Callable[[], urllib.request.Request], ca_bundle: str | None,
                 return data
         except urllib.error.HTTPError as exc:
             err = _error(exc.code, exc.read(), operation, doing)
-            code = getattr(err, "code", "")
-            if (code in _RETRYABLE or exc.code >= 500) and attempt + 1 < attempts:
-                time.sleep(0.2 * 2 ** attempt)
-                continue
-            raise err from exc
+            if last or not (getattr(err, "code", "") in _RETRYABLE or exc.code >= 500):
+                raise err from exc
         except (urllib.error.URLError, OSError, TimeoutError) as exc:
-            if attempt + 1 < attempts:
-                time.sleep(0.2 * 2 ** attempt)
-                continue
-            raise NetworkError(f"{doing}: AWS could not be reached ({exc}).",
-                               "Check your network connection or VPN, then retry.") from exc
-    raise AssertionError("unreachable")
+            if last:
+                raise NetworkError(f"{doing}: AWS could not be reached ({exc}).",
+                                   "Check your network connection or VPN, then retry.") from exc
+        time.sleep(0.2 * 2 ** attempt)
+        attempt += 1
 
 
 def sso_role_credentials(region: str, token: str, account_id: str, role_name: str,

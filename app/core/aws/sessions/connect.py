@@ -117,13 +117,17 @@ def route(source: CredentialSource, profile_name: str, region: str | None,
     fast = _fast(source, profiles, profile, region_of(region, profile), needs_ec2)
     if fast is not None:
         return fast
-    from app.core.aws.client import client
+    from app.core.aws.client import client, translate
 
     # By keyword: CredentialService.session takes (name, prompt, region).
     session = source.session(profile_name, region=region)
     where = region or session.region_name or DEFAULT_REGION
     ssm = api.BotoSsm(client(session, "ssm", where))
-    return Route(profile_name, where, _frozen(session), ssm,
+    try:  # botocore resolves lazily: a revoked SSO token or a failing process surfaces here
+        credentials = _frozen(session)
+    except Exception as exc:
+        raise translate(exc, f"Getting the credentials of profile '{profile_name}'") from exc
+    return Route(profile_name, where, credentials, ssm,
                  targets.BotoLookup(session, where), keypush.BotoInstanceConnect(session, where))
 
 
@@ -166,9 +170,8 @@ def _sso_credentials(profiles: ProfileSet, profile: Profile,
     refreshes tokens, and words a missing login)."""
     from app.core.aws.credentials import sso
 
-    account, role = profile.get("sso_account_id"), profile.get("sso_role_name")
-    if not account or not role:
-        return None
+    # Both are there: the reader gives an SSO profile without them an error, refused in route.
+    account, role = profile.get("sso_account_id") or "", profile.get("sso_role_name") or ""
     config = sso.config_for(profiles, profile)
     token = sso.cached_token(config)
     if token is None:

@@ -142,7 +142,7 @@ def _parameters(req: ProxyRequest) -> dict[str, Sequence[str]]:
     return params
 
 
-def _prepare(source: CredentialSource, req: ProxyRequest, history: SessionHistory | None,
+def _prepare(source: CredentialSource, req: ProxyRequest, history: SessionHistory,
              keys: EphemeralKey | None
              ) -> tuple[_Push | None, PluginInfo, connect.Route, targets.Resolved]:
     """The steps before StartSession; a failure here is recorded in the history too."""
@@ -156,31 +156,27 @@ def _prepare(source: CredentialSource, req: ProxyRequest, history: SessionHistor
             push.look_up_zone(way, resolved)
         return push, plugin, way, resolved
     except GangwayError as exc:
-        if history is not None:  # like a failure at StartSession
-            with contextlib.suppress(Exception):
-                history.record_end(history.record_start(
-                    profile=req.profile, region=req.region or "", target=req.host,
-                    document=req.document or "", reason=req.reason or ""),
-                    f"error: {exc.one_line()}")
+        with contextlib.suppress(Exception):  # recorded like a failure at StartSession
+            history.record_end(history.record_start(
+                profile=req.profile, region=req.region or "", target=req.host,
+                document=req.document or "", reason=req.reason or ""),
+                f"error: {exc.one_line()}")
         raise
 
 
-def run(source: CredentialSource, req: ProxyRequest, *, history: SessionHistory | None = None,
-        interactive: bool | None = None, keys: EphemeralKey | None = None) -> int:
+def run(source: CredentialSource, req: ProxyRequest, *, history: SessionHistory,
+        keys: EphemeralKey | None = None) -> int:
     """Start the session, run the plugin until it exits, terminate the session, record it.
 
     With `req.push_key` (and `keys`), the ephemeral public key is pushed for that OS user
     after StartSession and right before the plugin starts (it is valid for 60 s).
     """
-    if interactive is None:
-        interactive = sys.stdin is not None and sys.stdin.isatty()
+    interactive = sys.stdin is not None and sys.stdin.isatty()
     push, plugin, way, resolved = _prepare(source, req, history, keys)
     target = resolved.instance_id
     params = _parameters(req)
 
     def record_start(session_id: str = "") -> str:
-        if history is None:
-            return ""
         return history.record_start(profile=req.profile, region=way.region, target=target,
                                     document=req.document or "", reason=req.reason or "",
                                     session_id=session_id)
@@ -196,8 +192,7 @@ def run(source: CredentialSource, req: ProxyRequest, *, history: SessionHistory 
                 opened.terminate()
                 raise
     except GangwayError as exc:
-        if history is not None:
-            history.record_end(record_start(session_id), f"error: {exc.one_line()}")
+        history.record_end(record_start(session_id), f"error: {exc.one_line()}")
         raise
     key = ""
     ended = "error: the plugin did not start"
@@ -218,19 +213,17 @@ def run(source: CredentialSource, req: ProxyRequest, *, history: SessionHistory 
             ended = f"closed ({names})"
     finally:
         opened.terminate()
-        if history is not None:
-            with contextlib.suppress(Exception):
-                history.record_end(key or record_start(opened.started.session_id), ended)
+        with contextlib.suppress(Exception):
+            history.record_end(key or record_start(opened.started.session_id), ended)
     return code
 
 
-def _after_start(history: SessionHistory | None, source: CredentialSource, profile: str,
+def _after_start(history: SessionHistory, source: CredentialSource, profile: str,
                  where: tuple[str, api.SsmCalls], push: _Push | None) -> None:
     """Housekeeping once the plugin runs (ssh no longer waits): orphaned sessions, and the
     ephemeral key's rotation when it is due."""
-    if history is not None:
-        region, ssm = where
-        _end_orphans_soon(history, source, profile, {(profile, region): ssm})
+    region, ssm = where
+    _end_orphans_soon(history, source, profile, {(profile, region): ssm})
     if push is not None:
         push.rotate_if_due()
 
