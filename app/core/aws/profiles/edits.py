@@ -122,15 +122,14 @@ class _Doc:
             self.changed = True
 
     def write(self, redact: Sequence[str] = ()) -> None:
-        if self.changed:
-            self.backup = atomic_write(self.path, str(self.updater), expect=self.snapshot,
-                                       redact=redact)
-            self.written = Snapshot.read(self.path)
+        """Only called for a changed file (`_Lazy.write` picks those)."""
+        self.backup = atomic_write(self.path, str(self.updater), expect=self.snapshot,
+                                   redact=redact)
+        self.written = Snapshot.read(self.path)
 
     def restore(self) -> None:
         """Undo `write()` (the other file's write failed); our backup goes too."""
-        if self.written is None:
-            return
+        assert self.written is not None  # only files whose write() returned are restored
         if self.snapshot.digest is None:
             if self.written.is_current():
                 self.path.unlink()
@@ -268,6 +267,7 @@ def copy(profiles: ProfileSet, name: str, new_name: str, keep_old: bool) -> Prof
 
             values["credential_process"] = credential_process_value(new_name)
         if keep_old:
+            doc.ensure_section(new_name)  # a copy of an empty section is an empty section
             doc.set_values(new_name, values)
         else:
             section = doc.section_for(name)
@@ -281,6 +281,7 @@ def copy(profiles: ProfileSet, name: str, new_name: str, keep_old: bool) -> Prof
     if profile.in_credentials:
         doc = files.creds
         if keep_old:
+            doc.ensure_section(new_name)
             doc.set_values(new_name, dict(_values(doc, name)))
         else:
             section = doc.section_for(name)
@@ -288,8 +289,6 @@ def copy(profiles: ProfileSet, name: str, new_name: str, keep_old: bool) -> Prof
             section.name = doc.header_for(new_name)
             doc.changed = True
             _follow_rename(doc, name, new_name)
-    if not profile.in_config and not profile.in_credentials:
-        raise ProfileError(f"Profile '{name}' is in neither file.", "Reload the profiles.")
     return files.write()
 
 
@@ -356,8 +355,10 @@ def unprotect(profiles: ProfileSet, name: str, store: SecretStore) -> ProfileSet
                            "Enter the keys again in the profile editor.")
     secret = json.loads(text)
     files = _Lazy(profiles)
+    # credential_process may sit in either file (botocore merges both): it goes from both.
     values: dict[str, str | None] = {"aws_access_key_id": secret["AccessKeyId"],
-                                     "aws_secret_access_key": secret["SecretAccessKey"]}
+                                     "aws_secret_access_key": secret["SecretAccessKey"],
+                                     "credential_process": None}
     if secret.get("SessionToken"):
         values["aws_session_token"] = secret["SessionToken"]
     files.creds.set_values(name, values)
