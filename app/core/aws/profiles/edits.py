@@ -66,6 +66,8 @@ class _Doc:
         self.text = text
 
     def section_for(self, name: str) -> Any | None:
+        """The section botocore reads for `name`: the last of those naming it."""
+        found_section = None
         for section in self.updater.iter_sections():
             header = section.name
             if self.sso_sessions:
@@ -73,8 +75,8 @@ class _Doc:
             else:
                 found = _profile_name(header) if self.is_config else header
             if found == name:
-                return section
-        return None
+                found_section = section
+        return found_section
 
     def header_for(self, name: str) -> str:
         from app.core.aws.profiles.names import config_section, credentials_section, quote_name

@@ -74,8 +74,9 @@ def _find_line(path: Path, section: str, text: str) -> int | None:
     inside = False
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         stripped = raw.strip()
-        if stripped.startswith("[") and stripped.endswith("]"):
-            inside = stripped[1:-1].strip() == section
+        # configparser's own header rule: `[ spaced ]` names the section " spaced ".
+        if (header := configparser.RawConfigParser.SECTCRE.match(stripped)) is not None:
+            inside = header.group("header") == section
         elif inside and stripped == text:
             return number
     return None
