@@ -57,6 +57,15 @@ def test_protected_keys_missing_from_the_keyring(aws_env, service) -> None:  # t
                                            "the keys are missing from the keyring")
 
 
+def test_protected_keys_in_the_keyring_are_not_checked_until_asked(aws_env, service) -> None:  # type: ignore[no-untyped-def]
+    add_config(aws_env, "[profile vault]\ncredential_process = gangway credentials --profile vault\n")
+    service.store.set("keys:vault", json.dumps({"Version": 1, "AccessKeyId": "AKIAVAULT",
+                                                "SecretAccessKey": "s"}))
+    assert service.status("vault") == CredentialStatus(CredentialState.UNKNOWN,
+                                                       reason=status.NOT_CHECKED)
+    assert service.get("vault").access_key_id == "AKIAVAULT"  # long-term: no expiry, no AWS
+
+
 def test_a_role_that_uses_its_own_keys(aws_env, service) -> None:  # type: ignore[no-untyped-def]
     alice = aws_env.sandbox.identities["default"]
     add_config(aws_env, f"[profile self]\nregion = us-east-1\n"
@@ -175,6 +184,28 @@ def test_a_login_cancelled_while_waiting_for_approval(aws_env) -> None:  # type:
     with pytest.raises(CancelledError, match=r"^The SSO login was cancelled\.$"):
         sso.login(config, on_code=on_code, open_browser=False, cancel=cancel)
     assert not sso.token_path(config).exists()
+
+
+def test_a_cancellable_login_keeps_polling_until_approved(aws_env) -> None:  # type: ignore[no-untyped-def]
+    config = sso.config_for(load_profiles(), "sso")
+    control = aws_env.sandbox.control
+
+    def on_code(device: sso.DeviceAuthorization) -> None:
+        # Approved while the login waits between polls (a user finishing in the browser).
+        threading.Timer(0.3, control.approve_device_code, kwargs={
+            "user_code": device.user_code}).start()
+
+    token = sso.login(config, on_code=on_code, open_browser=False, cancel=threading.Event())
+    cached = sso.cached_token(config)
+    assert cached is not None and cached.access_token == token.access_token
+
+
+def test_a_profile_naming_an_undefined_sso_session(aws_env) -> None:  # type: ignore[no-untyped-def]
+    add_config(aws_env, "[profile lost]\nsso_session = nowhere\nsso_account_id = 123456789012\n"
+               "sso_role_name = Admin\n")
+    with pytest.raises(ProfileError, match=r"^Profile 'lost': sso-session 'nowhere' is not "
+                       r"defined\.$"):
+        sso.config_for(load_profiles(), "lost")
 
 
 def test_listing_without_a_login_or_for_an_unknown_account(aws_env) -> None:  # type: ignore[no-untyped-def]

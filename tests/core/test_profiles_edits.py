@@ -153,6 +153,16 @@ def test_renaming_a_protected_profile_moves_its_line_and_its_secrets(tmp_path: P
     assert store.get("keys:other") == "untouched"
 
 
+def test_a_rename_moves_only_the_secrets_there_are(tmp_path: Path) -> None:
+    cfg, crd = tmp_path / "config", tmp_path / "credentials"
+    cfg.write_text(PROTECTED)
+    store = MemoryStore()
+    store.set("keys:vault", "the keys")  # no cached credentials yet
+    ProfileWriter(store).rename(load_profiles(cfg, crd), "vault", "safe")
+    assert (store.get("keys:safe"), store.get("cache:safe")) == ("the keys", None)
+    assert store.get("keys:vault") is None
+
+
 def test_deleting_a_profile_drops_its_secrets_from_the_store(files: tuple[Path, Path]) -> None:
     cfg, crd = files
     store = MemoryStore()

@@ -149,6 +149,7 @@ def test_a_keyringrc_that_does_not_parse_leaves_the_reading_to_keyring(
     assert secret_service_get(SERVICE, "keys:prod") is None
     rc.unlink()
     assert secret_service_get(SERVICE, "keys:prod") == "secret"
+    assert secret_service_get(SERVICE, "keys:absent") is None  # open, searched, not there
 
 
 BACKEND_INFO = "from app.core.secrets import backend_info; i = backend_info(); print(i.name, i.real)"

@@ -65,9 +65,8 @@ def _message(exc: configparser.Error) -> str:
         return f"section [{exc.section}] appears twice"
     if isinstance(exc, configparser.DuplicateOptionError):
         return f"'{exc.option}' is set twice in [{exc.section}]"
-    if isinstance(exc, configparser.ParsingError):
-        return "a line that is not 'key = value'"
-    return str(exc).strip().splitlines()[0]
+    # What is left of configparser's read errors: ParsingError (read raises no other).
+    return "a line that is not 'key = value'"
 
 
 def _find_line(path: Path, section: str, text: str) -> int | None:
