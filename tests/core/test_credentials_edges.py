@@ -23,6 +23,7 @@ from app.core.errors import (
     CancelledError,
     CredentialError,
     GangwayError,
+    MfaRequiredError,
     ProfileError,
     SsoLoginRequiredError,
 )
@@ -64,6 +65,19 @@ def test_protected_keys_in_the_keyring_are_not_checked_until_asked(aws_env, serv
     assert service.status("vault") == CredentialStatus(CredentialState.UNKNOWN,
                                                        reason=status.NOT_CHECKED)
     assert service.get("vault").access_key_id == "AKIAVAULT"  # long-term: no expiry, no AWS
+
+
+def test_an_identity_is_asked_once_and_a_missing_code_is_no_rejection(aws_env, service) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(MfaRequiredError):
+        service.identity("mfa")  # no prompt: the user was never asked, AWS refused nothing
+    assert service.rejection("mfa") is None
+    assert service.status("mfa").state is CredentialState.NEEDS_MFA
+    creds = service.get("mfa", lambda request: aws_env.sandbox.totp(request.serial))
+    first = service.identity("mfa")
+    assert aws_env.sandbox.control.expire_credentials(access_key_id=creds.access_key_id) == 1
+    assert service.identity("mfa") == first  # from memory: AWS is not asked again
+    with pytest.raises(CredentialError):
+        service.identity("mfa", refresh=True)  # asked again: the expired session says no
 
 
 def test_a_role_that_uses_its_own_keys(aws_env, service) -> None:  # type: ignore[no-untyped-def]

@@ -83,6 +83,22 @@ def wrong_code(sandbox) -> str:  # type: ignore[no-untyped-def]
     return "000000" if sandbox.totp() != "000000" else "111111"
 
 
+def test_the_helper_gets_the_code_from_the_window_and_keeps_the_credentials(aws_env) -> None:  # type: ignore[no-untyped-def]
+    asked: list[str] = []
+
+    def prompt(request: MfaRequest) -> str:
+        asked.append(request.profile)
+        return aws_env.sandbox.totp(request.serial)
+
+    with window(handler(prompt)):
+        source = CliCredentialSource(Paths.default(), store=MemoryStore())
+        creds = source.credentials("mfa")
+        assert creds.session_token and creds.expiration is not None
+        assert source.credentials("mfa") == creds  # kept: the window is not asked again
+    assert asked == ["mfa"]
+    assert source.service().cached("mfa") == creds
+
+
 def test_codes_aws_rejects_in_the_window_fail_the_helper_as_rejected(aws_env) -> None:  # type: ignore[no-untyped-def]
     asked: list[int] = []
 

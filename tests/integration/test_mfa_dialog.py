@@ -95,6 +95,8 @@ def test_a_wrong_code_then_the_right_one(aws_env, display: str) -> None:  # type
     creds = out["value"]
     assert creds.session_token and creds.expiration is not None
     assert source.service().cached("mfa") == creds
+    assert source.credentials("mfa") == creds  # the next helper: from the cache, no dialog
+    assert visible_dialogs() == []
 
 
 def test_escape_cancels(aws_env, display: str) -> None:  # type: ignore[no-untyped-def]

@@ -67,6 +67,17 @@ def test_a_bus_without_a_secret_service_is_a_plain_error(bare_bus: str) -> None:
     assert not secret_service.available()
 
 
+def test_a_session_bus_address_that_leads_nowhere_is_a_plain_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A stale DBUS_SESSION_BUS_ADDRESS (the session that set it has ended).
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path / 'gone'}")
+    with pytest.raises(KeyringUnavailableError) as err:
+        SecretServiceStore(SERVICE).get("keys:prod")
+    assert err.value.message == "The OS keyring could not be used (FileNotFoundError)."
+    assert secret_service.read_unlocked(SERVICE, "keys:prod") is None
+    assert not secret_service.available()
+
+
 KEYRING_ACTIONS = """
 from app.core.errors import KeyringUnavailableError
 from app.core.secrets import KeyringStore
