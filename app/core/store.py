@@ -239,14 +239,17 @@ def writable_mode(path: Path, default: int = PRIVATE) -> int:
 
 
 def check_writable(path: Path) -> None:
-    """Raise ReadOnlyFileError / UnwritableDirError if `path` could not be replaced now."""
+    """Raise ReadOnlyFileError / UnwritableDirError if `path` could not be replaced now.
+
+    The folder first, as `atomic_write` does: on a read-only file system every file looks
+    read-only too, and "chmod u+w" would be the wrong advice."""
     real = path.resolve() if path.is_symlink() else path
-    writable_mode(real)
     parent = real.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     if not os.access(parent, os.W_OK | os.X_OK):
         raise UnwritableDirError(parent)
+    writable_mode(real)
 
 
 def atomic_write(

@@ -129,9 +129,37 @@ def test_add_each_kind_then_remove(aws_env) -> None:
     (["--kind", "static", "--access-key-id", "AKIAEXAMPLE000000001"], "secret access key"),
     (["--kind", "static", "--access-key-id", "AKIAEXAMPLE000000001", "--region", "mars"],
      "--region: not a region"),
+    (["--kind", "role", "--source-profile", "default"],
+     "--role-arn is required for a role profile."),
+    (["--kind", "role", "--role-arn", "arn:aws:iam::123456789012:role/x", "--source-profile",
+      "default", "--duration-seconds", "600"],
+     "--duration-seconds: at least 900 seconds (15 minutes)."),
+    (["--kind", "sso", "--sso-start-url", "http://corp.awsapps.com/start", "--sso-region",
+      "eu-west-1", "--sso-account-id", "123456789012", "--sso-role-name", "Admin"],
+     "--sso-start-url (begins with https://) or --sso-session is required"),
 ])
 def test_add_refuses_bad_values_and_writes_nothing(aws_env, args: list[str], says: str) -> None:
     before = aws_env.config_file.read_bytes(), aws_env.credentials_file.read_bytes()
     done = gangway("profiles", "add", "bad", *args)
     assert done.returncode == 1 and says in done.stderr, done.stderr
     assert (aws_env.config_file.read_bytes(), aws_env.credentials_file.read_bytes()) == before
+
+
+def test_add_a_role_with_a_duration_and_a_legacy_sso_profile(aws_env) -> None:
+    done = gangway("profiles", "add", "long-role", "--kind", "role", "--role-arn",
+                   aws_env.sandbox.operator_role_arn, "--source-profile", "default",
+                   "--duration-seconds", "3600")
+    assert done.returncode == 0, done.stderr
+    done = gangway("profiles", "add", "old-sso", "--kind", "sso", "--sso-start-url",
+                   "https://corp.awsapps.com/start", "--sso-region", "eu-west-1",
+                   "--sso-account-id", "123456789012", "--sso-role-name", "Admin")
+    assert done.returncode == 0, done.stderr
+    profiles = load_profiles()
+    role, legacy = profiles.require("long-role"), profiles.require("old-sso")
+    assert (role.kind, role.get("duration_seconds"), role.error) == (
+        ProfileKind.ASSUME_ROLE, "3600", None)
+    assert (legacy.kind, legacy.error) == (ProfileKind.SSO, None)
+    assert {k: legacy.get(k) for k in ("sso_start_url", "sso_region", "sso_session")} == {
+        "sso_start_url": "https://corp.awsapps.com/start", "sso_region": "eu-west-1",
+        "sso_session": None}
+    assert gangway("profiles", "check", "long-role").returncode == 0

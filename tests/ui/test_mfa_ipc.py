@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +97,32 @@ def test_cancel_in_window_fails_helper_with_one_line(qtbot: Any, window: Any) ->
     [(code, stdout, stderr)] = finish(qtbot, [proc])
     assert code != 0 and stdout == ""
     assert len(stderr.strip().splitlines()) == 1 and "cancel" in stderr.lower()
+
+
+def test_a_window_without_the_mfa_command_lets_the_helper_ask_itself(
+        qtbot: Any, aws_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A window of a Gangway that does not know "mfa" (an older one still running after an
+    # upgrade) answers "unknown command"; the helper then goes on as with no window at all:
+    # here, with no keyring either, it says that (not "unknown command 'mfa'").
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    paths = Paths.default().ensure()
+    server = IpcServer(paths)
+    server.register("ping", lambda _msg, reply: reply({"ok": True}))
+    assert server.listen()
+    try:
+        from app.core.aws.credentials import mfa
+
+        found: list[object] = []
+        worker = threading.Thread(target=lambda: found.append(mfa.ask_window(paths, "mfa")))
+        worker.start()
+        qtbot.waitUntil(lambda: not worker.is_alive(), timeout=30000)
+        assert found == [None]
+        proc = helper("mfa")
+        [(code, stdout, stderr)] = finish(qtbot, [proc])
+    finally:
+        server.close()
+    assert code == 1 and stdout == ""
+    assert stderr.startswith("gangway credentials: No OS keyring is available")
+    assert "unknown command" not in stderr

@@ -83,10 +83,13 @@ def ask_window(paths: Paths, name: str, timeout: float = IPC_TIMEOUT) -> Credent
                 f"({creds.expiration or 'none'}); they were not used.",
                 "Quit any Gangway window you did not start yourself, then retry.")
         return creds
-    if "error" not in reply:
-        return None  # an older window that does not know the command
-    error = str(reply.get("error") or "the Gangway window could not get credentials")
     reason = reply.get("reason")
+    if reason is None:
+        # Not an answer of `handle_request` (which always gives a reason) but of the server
+        # itself: a window that does not know the command ("unknown command 'mfa'") or speaks
+        # another protocol version. The helper asks on its own, as with no window.
+        return None
+    error = str(reply.get("error") or "the Gangway window could not get credentials")
     if reason == "cancelled":
         raise CancelledError(error)
     if reason == "rejected":
@@ -104,7 +107,8 @@ def dialog_prompt(request: MfaRequest) -> str | None:
     """A Prompt that shows the standalone Qt dialog in a child process (no stdin involved).
 
     The child prints the code on stdout (a pipe only we read) and exits 0, or exits 1 when
-    the user cancels.
+    the user cancels. Any other end (Qt could not open the display, a missing library) is
+    not a cancel: MfaRequiredError with the dialog's last line on stderr.
     """
     if not has_display():
         raise MfaRequiredError(
@@ -121,9 +125,22 @@ def dialog_prompt(request: MfaRequest) -> str | None:
                               timeout=IPC_TIMEOUT, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise MfaRequiredError(f"The MFA dialog could not be shown ({exc}).") from exc
-    if done.returncode != 0:
+    if done.returncode == 1:
         return None
+    if done.returncode != 0:
+        raise MfaRequiredError(f"The MFA dialog could not be shown ({_why(done)}).",
+                               "Open the Gangway window first, or check that this desktop "
+                               "session can show Qt windows.")
     return done.stdout.strip() or None
+
+
+def _why(done: subprocess.CompletedProcess[str]) -> str:
+    """One line saying why the dialog child failed: a traceback's last line, else Qt's
+    first complaint ("could not connect to display :0"), else the exit status."""
+    lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+    if not lines:
+        return f"exit status {done.returncode}"
+    return lines[-1] if lines[0].startswith("Traceback") else lines[0]
 
 
 @contextlib.contextmanager

@@ -12,7 +12,7 @@ import os
 import shlex
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from app.core.aws.credentials.types import (
@@ -136,11 +136,7 @@ def _sts(base: Credentials, region: str | None) -> Any:
 
 
 def _from_sts(doc: dict[str, Any]) -> Credentials:
-    exp = doc["Expiration"]
-    if isinstance(exp, str):
-        exp = datetime.fromisoformat(exp.replace("Z", "+00:00"))
-    if exp.tzinfo is None:
-        exp = exp.replace(tzinfo=UTC)
+    exp: datetime = doc["Expiration"]  # botocore parses timestamps into aware datetimes
     return Credentials(doc["AccessKeyId"], doc["SecretAccessKey"], doc["SessionToken"], exp)
 
 

@@ -66,6 +66,8 @@ class _Doc:
         self.text = text
 
     def section_for(self, name: str) -> Any | None:
+        """The section botocore reads for `name`: the last of those naming it."""
+        found_section = None
         for section in self.updater.iter_sections():
             header = section.name
             if self.sso_sessions:
@@ -73,8 +75,8 @@ class _Doc:
             else:
                 found = _profile_name(header) if self.is_config else header
             if found == name:
-                return section
-        return None
+                found_section = section
+        return found_section
 
     def header_for(self, name: str) -> str:
         from app.core.aws.profiles.names import config_section, credentials_section, quote_name
@@ -122,15 +124,14 @@ class _Doc:
             self.changed = True
 
     def write(self, redact: Sequence[str] = ()) -> None:
-        if self.changed:
-            self.backup = atomic_write(self.path, str(self.updater), expect=self.snapshot,
-                                       redact=redact)
-            self.written = Snapshot.read(self.path)
+        """Only called for a changed file (`_Lazy.write` picks those)."""
+        self.backup = atomic_write(self.path, str(self.updater), expect=self.snapshot,
+                                   redact=redact)
+        self.written = Snapshot.read(self.path)
 
     def restore(self) -> None:
         """Undo `write()` (the other file's write failed); our backup goes too."""
-        if self.written is None:
-            return
+        assert self.written is not None  # only files whose write() returned are restored
         if self.snapshot.digest is None:
             if self.written.is_current():
                 self.path.unlink()
@@ -268,6 +269,7 @@ def copy(profiles: ProfileSet, name: str, new_name: str, keep_old: bool) -> Prof
 
             values["credential_process"] = credential_process_value(new_name)
         if keep_old:
+            doc.ensure_section(new_name)  # a copy of an empty section is an empty section
             doc.set_values(new_name, values)
         else:
             section = doc.section_for(name)
@@ -281,6 +283,7 @@ def copy(profiles: ProfileSet, name: str, new_name: str, keep_old: bool) -> Prof
     if profile.in_credentials:
         doc = files.creds
         if keep_old:
+            doc.ensure_section(new_name)
             doc.set_values(new_name, dict(_values(doc, name)))
         else:
             section = doc.section_for(name)
@@ -288,8 +291,6 @@ def copy(profiles: ProfileSet, name: str, new_name: str, keep_old: bool) -> Prof
             section.name = doc.header_for(new_name)
             doc.changed = True
             _follow_rename(doc, name, new_name)
-    if not profile.in_config and not profile.in_credentials:
-        raise ProfileError(f"Profile '{name}' is in neither file.", "Reload the profiles.")
     return files.write()
 
 
@@ -356,8 +357,10 @@ def unprotect(profiles: ProfileSet, name: str, store: SecretStore) -> ProfileSet
                            "Enter the keys again in the profile editor.")
     secret = json.loads(text)
     files = _Lazy(profiles)
+    # credential_process may sit in either file (botocore merges both): it goes from both.
     values: dict[str, str | None] = {"aws_access_key_id": secret["AccessKeyId"],
-                                     "aws_secret_access_key": secret["SecretAccessKey"]}
+                                     "aws_secret_access_key": secret["SecretAccessKey"],
+                                     "credential_process": None}
     if secret.get("SessionToken"):
         values["aws_session_token"] = secret["SessionToken"]
     files.creds.set_values(name, values)

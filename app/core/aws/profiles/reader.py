@@ -193,9 +193,8 @@ def load_profiles(config_path: Path | None = None,
                     "spaces must be quoted)", section.line,
                     'Write it as [profile "NAME"] or rename it in Gangway.'))
             continue
-        # [profile default] and [default] both exist: botocore prefers [profile default].
-        if name in merged and section.name == "default":
-            continue
+        # Two sections for one profile ([default] and [profile default], or a quoted and an
+        # unquoted name): botocore takes the later one, in file order.
         merged[name] = dict(section.values)
         in_config.add(name)
     for section in parse_ini(credentials_path, creds_text, problems):

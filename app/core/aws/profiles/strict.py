@@ -65,17 +65,17 @@ def _message(exc: configparser.Error) -> str:
         return f"section [{exc.section}] appears twice"
     if isinstance(exc, configparser.DuplicateOptionError):
         return f"'{exc.option}' is set twice in [{exc.section}]"
-    if isinstance(exc, configparser.ParsingError):
-        return "a line that is not 'key = value'"
-    return str(exc).strip().splitlines()[0]
+    # What is left of configparser's read errors: ParsingError (read raises no other).
+    return "a line that is not 'key = value'"
 
 
 def _find_line(path: Path, section: str, text: str) -> int | None:
     inside = False
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         stripped = raw.strip()
-        if stripped.startswith("[") and stripped.endswith("]"):
-            inside = stripped[1:-1].strip() == section
+        # configparser's own header rule: `[ spaced ]` names the section " spaced ".
+        if (header := configparser.RawConfigParser.SECTCRE.match(stripped)) is not None:
+            inside = header.group("header") == section
         elif inside and stripped == text:
             return number
     return None

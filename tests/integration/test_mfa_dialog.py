@@ -1,0 +1,109 @@
+"""The credentials helper's own MFA dialog, as a user meets it with no Gangway window open:
+the real dialog child on a private Xvfb display, typed into with xdotool. A wrong code comes
+back as a second dialog that says so; the right one gives credentials; Escape cancels."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from app.core.aws.credentials.source import CliCredentialSource
+from app.core.errors import CancelledError
+from app.core.paths import Paths
+from app.core.secrets import MemoryStore
+from tests.conftest import require_program
+
+pytestmark = [pytest.mark.needs_program("Xvfb"), pytest.mark.needs_program("xdotool"),
+              pytest.mark.linux_only]
+
+TITLE = "Gangway: MFA code"  # the dialog's window title
+
+
+@pytest.fixture
+def display(aws_env, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen([require_program("Xvfb"), "-displayfd", str(write_fd), "-screen",
+                             "0", "1024x768x24", "-nolisten", "tcp"], pass_fds=(write_fd,),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_fd)
+    with os.fdopen(read_fd) as pipe:
+        number = pipe.readline().strip()
+    try:
+        assert number, "Xvfb did not report a display number"
+        monkeypatch.setenv("DISPLAY", f":{number}")
+        monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+        monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)  # the child draws on Xvfb
+        yield f":{number}"
+    finally:
+        proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(5)
+
+
+def answer_dialog(*keys: str, text: str = "") -> None:
+    """Wait for the dialog (it is a new window each attempt), type, press keys."""
+    found = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--name", TITLE],
+                           capture_output=True, text=True, timeout=60, check=True)
+    window = found.stdout.split()[-1]
+    subprocess.run(["xdotool", "windowfocus", "--sync", window], timeout=30, check=True)
+    if text:
+        subprocess.run(["xdotool", "type", "--delay", "20", text], timeout=30, check=True)
+    subprocess.run(["xdotool", "key", *keys], timeout=30, check=True)
+    # This window gone before the next attempt's own one is looked for.
+    deadline = time.monotonic() + 30
+    while window in visible_dialogs():
+        assert time.monotonic() < deadline, "the MFA dialog did not close"
+        time.sleep(0.05)
+
+
+def visible_dialogs() -> list[str]:
+    found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", TITLE],
+                           capture_output=True, text=True, timeout=30, check=False)
+    return found.stdout.split()
+
+
+def in_worker(fn: Any) -> tuple[threading.Thread, dict[str, Any]]:
+    out: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            out["value"] = fn()
+        except Exception as exc:  # handed to the test below
+            out["error"] = exc
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    return thread, out
+
+
+def test_a_wrong_code_then_the_right_one(aws_env, display: str) -> None:  # type: ignore[no-untyped-def]
+    source = CliCredentialSource(Paths.default(), store=MemoryStore())
+    thread, out = in_worker(lambda: source.credentials("mfa"))
+    right = aws_env.sandbox.totp()
+    answer_dialog("Return", text="000000" if right != "000000" else "111111")
+    # The second dialog carries the reason; the sandbox's current code goes in.
+    answer_dialog("Return", text=aws_env.sandbox.totp())
+    thread.join(60)
+    assert "error" not in out, out.get("error")
+    creds = out["value"]
+    assert creds.session_token and creds.expiration is not None
+    assert source.service().cached("mfa") == creds
+    assert source.credentials("mfa") == creds  # the next helper: from the cache, no dialog
+    assert visible_dialogs() == []
+
+
+def test_escape_cancels(aws_env, display: str) -> None:  # type: ignore[no-untyped-def]
+    source = CliCredentialSource(Paths.default(), store=MemoryStore())
+    thread, out = in_worker(lambda: source.credentials("mfa"))
+    answer_dialog("Escape")
+    thread.join(60)
+    assert isinstance(out.get("error"), CancelledError)
+    assert out["error"].message == "MFA for profile 'mfa' was cancelled."
+    assert source.service().cached("mfa") is None
