@@ -53,7 +53,7 @@ def test_wire_tunnels_forward_a_port_ipc_and_no_tray(qtbot: Any, aws_env: Any,
 
     from app.core.actions import Action
     from app.core.secrets import MemoryStore
-    from app.ui.application import wire_tunnels
+    from app.ui.tunnels_wiring import wire_tunnels
     from tests.ui.instances_factory import make_row
 
     paths = Paths.for_root(tmp_path / "gw").ensure()
