@@ -73,8 +73,9 @@ def first_verb(argv: Sequence[str]) -> str | None:
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     verb = first_verb(argv)
-    # With a verb, only that verb's module is imported; --help lists them all.
-    return build_parser(only=verb).parse_args(list(argv))
+    # With a verb, only that verb's module is imported; without one (the window, or
+    # --help, which lists the verbs by their one-line help) none is.
+    return build_parser(only=verb or "").parse_args(list(argv))
 
 
 def _show_notices() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -70,8 +70,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.nav)
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(body)
-        self.status_label = QLabel()
-        self.status_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.status_label = QLabel()  # plain text from its first set_status()
         self.statusBar().addWidget(self.status_label, 1)
         self._build_menus()
 
@@ -124,6 +123,10 @@ class MainWindow(QMainWindow):
             self.nav.setCurrentRow(titles.index(title))
 
     def set_status(self, text: str) -> None:
+        # Set here, not in __init__: the Qt namespace's ~100 enums load after the first paint.
+        from PySide6.QtCore import Qt
+
+        self.status_label.setTextFormat(Qt.TextFormat.PlainText)  # names may look like markup
         self.status_label.setText(text)
 
     def show_message(self, text: str, error: bool = False) -> None:
@@ -138,10 +141,13 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         close = QAction("&Close Window", self)
-        close.setShortcut(QKeySequence.StandardKey.Close)
+        # setShortcuts, not setShortcut: the latter's overloads (Qt.Key, QKeyCombination) make
+        # PySide6 build the Qt namespace's ~100 enums, which the first paint need not wait for;
+        # and a standard key gets all of the platform's bindings (Ctrl+W and Ctrl+F4).
+        close.setShortcuts(QKeySequence.StandardKey.Close)
         close.triggered.connect(self.close)
         quit_action = QAction("&Quit Gangway", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.setShortcuts(QKeySequence.StandardKey.Quit)
         quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         quit_action.triggered.connect(self.quit_requested)
         file_menu.addAction(close)
@@ -152,7 +158,7 @@ class MainWindow(QMainWindow):
         for index in range(self.nav.count()):
             title = self.nav.item(index).text()
             action = QAction(title, self)
-            action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+            action.setShortcuts([QKeySequence(f"Ctrl+{index + 1}")])
             action.triggered.connect(lambda _=False, t=title: self.show_pane(t))
             view_menu.addAction(action)
 
