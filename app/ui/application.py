@@ -135,8 +135,8 @@ class GangwayApplication(QApplication):
         self._wire_mfa_ipc()
         self._wire_tunnels()
         self._started = True
-        self._listen()
         log.info("Gangway %s ready", app_package.__version__)
+        self._listen()
         return panes
 
     def _make_tray(self) -> None:
