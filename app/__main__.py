@@ -1,8 +1,8 @@
 """Composition root: parse arguments, set up paths and logging, then run a verb or the GUI.
 
-Startup order (GUI): paths -> logging -> single-instance check -> QApplication -> window ->
-first paint -> services, tray, panes, IPC server (app/ui/startup.py). Nothing happens at
-import time.
+Startup order (GUI): paths -> logging -> single-instance check (before Qt loads) ->
+QApplication -> window -> first paint -> services, tray, panes, IPC server
+(app/ui/startup.py). Nothing happens at import time.
 """
 
 from __future__ import annotations
@@ -60,6 +60,13 @@ def open_gui(args: argparse.Namespace) -> GangwayApplication | int:
 
     paths = Paths.default().ensure()
     setup_logging(paths.log_file, logging.DEBUG if args.debug else logging.INFO)
+    from app.core.ipc import send as ipc_send
+
+    # A second launch hands over to the running window and exits, before Qt even loads.
+    if ipc_send(paths, {"cmd": "show"}, timeout=2.0) is not None:
+        logging.getLogger(__name__).info(
+            "another Gangway is running; asked it to show its window")
+        return 0
     from app.ui.startup import start_gui
 
     return start_gui(paths, args)

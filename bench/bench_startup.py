@@ -39,12 +39,14 @@ w = Window(); w.setWindowTitle("bare"); w.setCentralWidget(QLabel("hello")); w.r
 w.show()
 app.exec()
 """
+# As `gangway` does, Gangway's side imports PySide6 only inside open_gui: PySide6 reads the
+# source of every module imported after it (looking for `from __feature__`).
 GANGWAY = """
 import os, sys, time
-from PySide6.QtCore import QTimer
 from app import cli
 from app.__main__ import open_gui
 app = open_gui(cli.parse([]))
+from PySide6.QtCore import QTimer
 def ready():
     if not app.started:  # finish_start() has not run yet
         QTimer.singleShot(0, ready)

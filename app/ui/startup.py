@@ -1,6 +1,7 @@
-"""The GUI's start-up order, painting first (`python -m app` with no verb ends here).
+"""The GUI's start-up order, painting first (`python -m app` with no verb ends here, after
+`app.__main__.open_gui` found no running window to hand over to):
 
-    single-instance probe -> GangwayApplication (window, opening page's frame) -> show
+    GangwayApplication (window, the opening page's frame) -> show
     -> [event loop: first paint] -> finish_start(): services, tray, panes, wiring, IPC listen
 
 Only what the first paint needs is imported before it: the services, the tray, the IPC
@@ -17,7 +18,6 @@ from types import TracebackType
 
 from PySide6.QtCore import QTimer
 
-from app.core.ipc import send as ipc_send
 from app.core.paths import Paths
 from app.ui.application import GangwayApplication
 
@@ -49,12 +49,8 @@ def _handle_sigint(app: GangwayApplication) -> QTimer:
 
 def start_gui(paths: Paths, args: argparse.Namespace) -> GangwayApplication | int:
     """Everything before the event loop: the window is shown (it paints in the loop's first
-    turns). An int instead of the app: the exit code, when no loop is to run (another
-    window was asked to show itself, or the smoke test ran)."""
-    # A second launch hands over to the running window and exits.
-    if ipc_send(paths, {"cmd": "show"}, timeout=2.0) is not None:
-        log.info("another Gangway is running; asked it to show its window")
-        return 0
+    turns). An int instead of the app: the exit code, when no loop is to run (the smoke
+    test ran)."""
     app = GangwayApplication(paths, sys.argv[:1])
     _install_excepthook(app)
     _handle_sigint(app)  # its timer is the app's child: it lives as long as the app
