@@ -4,6 +4,7 @@ launched at once exactly one stays (the other hands over to it and quits)."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -94,3 +95,41 @@ def test_two_launched_at_once_leave_one_window(env: dict[str, str]) -> None:
         assert reply is not None and reply["started"] is True
     finally:
         stop(a, b)
+
+
+# Run by `python -c` as `gangway` runs: at the window's first paint, what has loaded.
+AT_FIRST_PAINT = """
+import json, os, sys
+from app import cli
+from app.__main__ import open_gui
+app = open_gui(cli.parse([]))
+from PySide6 import QtCore
+def painted():
+    print(json.dumps({"modules": sorted(sys.modules), "qt_namespace": "Qt" in vars(QtCore),
+                      "page": type(app.window.stack.currentWidget()).__name__,
+                      "started": app.started, "services": "services" in vars(app),
+                      "nav": [app.window.nav.item(i).text() for i in range(app.window.nav.count())],
+                      "menus": [a.text() for a in app.window.menuBar().actions()]}), flush=True)
+    os._exit(0)
+app.first_painted.connect(painted)
+app.exec()
+"""
+
+
+def test_the_first_paint_waits_for_nothing_but_the_window(env: dict[str, str]) -> None:
+    """Paint first: the real window (sidebar, menus, the Profiles page's frame) paints before
+    the services, the tray, the IPC server or any pane's module load, and before PySide6
+    builds the Qt namespace's enums."""
+    done = subprocess.run([sys.executable, "-c", AT_FIRST_PAINT], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60, check=True)
+    seen = json.loads(done.stdout)
+    assert seen["page"] == "ProfilesFrame"
+    assert seen["nav"] == ["Profiles", "Instances", "Tunnels", "Sessions"]
+    assert seen["menus"] == ["&File", "&View", "&Settings", "&Help"]
+    assert seen["started"] is False and seen["services"] is False
+    assert seen["qt_namespace"] is False
+    loaded = set(seen["modules"])
+    for later in ("app.ui.services", "app.ui.tray", "app.ui.ipc", "PySide6.QtNetwork",
+                  "app.ui.panes.profiles_pane", "app.core.aws.credentials.service",
+                  "app.ui.crash", "boto3", "botocore", "keyring"):
+        assert later not in loaded, later
