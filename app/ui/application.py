@@ -61,7 +61,7 @@ class GangwayApplication(QApplication):
         self._frames: dict[str, QWidget] = {}
         self._first: dict[str, QWidget] = {}
         if first in FRAMES:
-            self._frames[first] = opening = FRAMES[first]()
+            self._frames[first] = opening = FRAMES[first][0]()
         else:
             self._first[first] = opening = PANES[first](self.services)
         self.window = MainWindow(paths, [(t, opening if t == first else QWidget())
@@ -96,13 +96,6 @@ class GangwayApplication(QApplication):
         server.register("ping", lambda _msg, reply: reply(
             {"ok": True, "version": app_package.__version__, "started": self.started}))
         return server
-
-    @property
-    def can_hide(self) -> bool:
-        """A tray to live in, so the window may stay closed (--minimized)."""
-        from app.ui.tray import Tray
-
-        return Tray.available()
 
     def _after_first_paint(self) -> None:
         # Emitted while painting: the next event-loop turn sees the paint done and flushed.
@@ -156,11 +149,16 @@ class GangwayApplication(QApplication):
         and the other hands over to it (asks it to show) and quits."""
         if self.ipc.listen():
             return
+        from app.core.errors import GangwayError
         from app.core.ipc import send as ipc_send
 
-        if ipc_send(self.paths, {"cmd": "show"}, timeout=2.0) is not None:
+        try:
+            winner = ipc_send(self.paths, {"cmd": "show"}, timeout=2.0)
+        except GangwayError as exc:  # e.g. another user's process took the socket since
+            log.warning("not handing over to %s: %s", self.ipc.name, exc.one_line())
+            winner = None
+        if winner is not None:
             log.info("another Gangway started at the same time; it shows its window")
-            self.window.quitting = True
             QTimer.singleShot(0, self, self.quit_now)
             return
         log.warning("could not listen on %s; continuing without single-instance IPC",

@@ -47,6 +47,13 @@ def _handle_sigint(app: GangwayApplication) -> QTimer:
     return timer
 
 
+def _has_tray() -> bool:
+    """A tray to live in, so the window may stay closed (--minimized)."""
+    from app.ui.tray import Tray
+
+    return Tray.available()
+
+
 def start_gui(paths: Paths, args: argparse.Namespace) -> GangwayApplication | int:
     """Everything before the event loop: the window is shown (it paints in the loop's first
     turns). An int instead of the app: the exit code, when no loop is to run (the smoke
@@ -61,7 +68,7 @@ def start_gui(paths: Paths, args: argparse.Namespace) -> GangwayApplication | in
         code = smoke_test(app)
         app.shutdown()
         return code
-    if not (getattr(args, "minimized", False) and app.can_hide):
+    if not (getattr(args, "minimized", False) and _has_tray()):
         app.show_window()
     else:  # no paint to wait for
         QTimer.singleShot(0, app, app.finish_start)

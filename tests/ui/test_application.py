@@ -104,7 +104,7 @@ def test_the_profiles_pane_adopts_the_frame_that_painted_first(qtbot: Any, aws_e
     from app.ui.panes.profiles_frame import ProfilesFrame
 
     paths = Paths.for_root(tmp_path / "gw").ensure()
-    frame = FRAMES["Profiles"]()
+    frame = FRAMES["Profiles"][0]()
     assert isinstance(frame, ProfilesFrame)
     window = MainWindow(paths, [(t, frame if t == "Profiles" else QWidget()) for t in PANES])
     qtbot.addWidget(window)

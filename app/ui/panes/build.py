@@ -92,11 +92,11 @@ def _profiles_frame() -> QWidget:
 PANES: dict[str, Callable[[Services], QWidget]] = {
     "Profiles": _profiles_pane, "Instances": _instances_pane, "Tunnels": _tunnels_pane,
     "Sessions": _sessions_pane}
-# Pages whose frame (toolbar, filter, "Reading…") is built without services or the pane's
-# modules, to paint first; the pane's factory takes it as its second argument.
-FRAMES: dict[str, Callable[[], QWidget]] = {"Profiles": _profiles_frame}
-_ADOPTS: dict[str, Callable[[Services, QWidget | None], QWidget]] = {
-    "Profiles": _profiles_pane}
+# Pages with a light frame (toolbar, filter, "Reading…": no services, none of the pane's
+# modules, no Qt namespace enum) that paints first: how to build the frame, and the pane
+# around it (the pane adopts the frame).
+FRAMES: dict[str, tuple[Callable[[], QWidget], Callable[[Services, QWidget], QWidget]]] = {
+    "Profiles": (_profiles_frame, _profiles_pane)}
 
 
 def build_panes(services: Services, built: Mapping[str, QWidget] | None = None,
@@ -106,7 +106,7 @@ def build_panes(services: Services, built: Mapping[str, QWidget] | None = None,
     that painted first, adopted by their panes."""
     have, frame = dict(built or {}), dict(frames or {})
     made = {title: have.get(title) or (
-        _ADOPTS[title](services, frame[title]) if title in frame else make(services))
+        FRAMES[title][1](services, frame[title]) if title in frame else make(services))
         for title, make in PANES.items()}
     return Panes(cast("ProfilesPane", made["Profiles"]),
                  cast("InstancesPane", made["Instances"]),
