@@ -1,7 +1,8 @@
 """Composition root: parse arguments, set up paths and logging, then run a verb or the GUI.
 
-Startup order (GUI): paths -> logging -> single-instance check -> QApplication -> services ->
-window -> tray. Nothing happens at import time.
+Startup order (GUI): paths -> logging -> single-instance check (before Qt loads) ->
+QApplication -> window -> first paint -> services, tray, panes, IPC server
+(app/ui/startup.py). Nothing happens at import time.
 """
 
 from __future__ import annotations
@@ -10,6 +11,10 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.ui.application import GangwayApplication
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -43,14 +48,28 @@ def _start(args: argparse.Namespace) -> int:
             setup_logging(paths.log_dir / "cli.log", logging.DEBUG)
         return cli.run_verb(args)
 
+    started = open_gui(args)
+    return started if isinstance(started, int) else started.exec()
+
+
+def open_gui(args: argparse.Namespace) -> GangwayApplication | int:
+    """Paths, logging, then the window, shown, its event loop not yet running (an int: the
+    exit code when there is no loop to run). bench/bench_startup.py times this path."""
     from app.core.logsetup import setup_logging
     from app.core.paths import Paths
 
     paths = Paths.default().ensure()
     setup_logging(paths.log_file, logging.DEBUG if args.debug else logging.INFO)
-    from app.ui.application import run_gui
+    from app.core.ipc import send as ipc_send
 
-    return run_gui(paths, args)
+    # A second launch hands over to the running window and exits, before Qt even loads.
+    if ipc_send(paths, {"cmd": "show"}, timeout=2.0) is not None:
+        logging.getLogger(__name__).info(
+            "another Gangway is running; asked it to show its window")
+        return 0
+    from app.ui.startup import start_gui
+
+    return start_gui(paths, args)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,9 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+def build_parser(only: str | None = None, *, verbs: bool = True) -> argparse.ArgumentParser:
+    """The parser; `only`: the one verb whose module (and arguments) is loaded (None: all);
+    `verbs=False`: the window's options alone, for an argv with no word and no --help."""
     parser = argparse.ArgumentParser(
         prog="gangway",
         description="SSH, shells and tunnels over AWS Systems Manager Session Manager. "
@@ -52,6 +54,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--smoke-test", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--minimized", action="store_true",
                         help="start in the tray without opening the window (start at login)")
+    if not verbs:
+        parser.set_defaults(verb=None)
+        return parser
     sub = parser.add_subparsers(dest="verb", metavar="COMMAND")
     for verb, help_text in VERBS.items():
         if only is not None and verb != only:
@@ -73,8 +78,11 @@ def first_verb(argv: Sequence[str]) -> str | None:
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     verb = first_verb(argv)
-    # With a verb, only that verb's module is imported; --help lists them all.
-    return build_parser(only=verb).parse_args(list(argv))
+    # With a verb, only that verb's module is imported; without one (the window, or
+    # --help, which lists the verbs by their one-line help) none is. `gangway` alone (or
+    # with window options) builds no verb's parser at all: argparse's ~0.3 ms each.
+    words = [a for a in argv if not a.startswith("-") or a in ("-h", "--help")]
+    return build_parser(only=verb or "", verbs=bool(words)).parse_args(list(argv))
 
 
 def _show_notices() -> None:

@@ -205,6 +205,7 @@ def child(args: argparse.Namespace) -> int:
 
             paths = Paths.default().ensure()
             app = GangwayApplication(paths, [sys.argv[0]])
+            app.finish_start()  # no first paint to wait for: the window is not shown yet
             ctx = Ctx(app=app, out=out, sandbox=sandbox, env=env)
             failed = 0
             for name in wanted:

@@ -1,80 +1,47 @@
 """The QApplication: builds every service, wires them to the window and tray, shuts them down.
 
 This is the only module that builds the services (`services.build_services`) and the panes;
-widgets receive what they need. Startup order, painting first: single-instance check ->
-services -> tray -> the pane the window opens on -> window (geometry and page restored) -> IPC
-handlers; then, right after the window's first paint (`finish_start`): the other panes ->
-wiring (tray sections, menus, columns) -> services.start().
+widgets receive what they need. Start-up paints first (`app/ui/startup.py` runs it): before
+the first paint only the window (menus, sidebar, geometry and page restored) and the opening
+page's frame are built; right after it (`finish_start`): services -> tray -> every pane (the
+opening one filling its frame) -> wiring (tray sections, menus, columns) -> services.start()
+-> the IPC server listens, so every message finds the app whole.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
-import signal
-import sys
 from collections.abc import Callable, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QApplication, QTableView, QWidget
 
 import app as app_package
 from app import APP_ID, APP_NAME
-from app.core.ipc import send as ipc_send
 from app.core.paths import Paths
-from app.ui.ipc import Handler, IpcServer, Reply
 from app.ui.main_window import MainWindow
-from app.ui.panes.build import PANES, Panes, build_panes
+from app.ui.panes.build import FRAMES, PANES, Panes, build_panes
 from app.ui.resources import app_icon
-from app.ui.services import Services, build_services
-from app.ui.tray import Tray, credentials_section
+from app.ui.tunnels_wiring import wire_tunnels
 
 if TYPE_CHECKING:
     from app.core.checks import Check
     from app.core.settings import Settings
     from app.core.tunnels.spec import TunnelSpec
+    from app.ui.ipc import Handler, IpcServer, Reply
     from app.ui.quit_guard import QuitGuard
+    from app.ui.services import Services
+    from app.ui.tray import Tray
 
 log = logging.getLogger(__name__)
 
 
-def wire_tunnels(services: Services, panes: Panes, window: MainWindow,
-                 tray: Tray | None) -> None:
-    """Instances' "Forward a port…" and "Remote desktop" -> the Tunnels pane; the instances
-    listed -> the editor's target check; the tray's tunnels section, failure icon and
-    notices; no tray: closing minimises instead while tunnels are on."""
-    from app.core.actions import Action
-    from app.core.aws.discovery.rows import InstanceRow
-    from app.ui.tray import tunnels_section
-    from app.ui.tunnel_open import open_tunnel
-
-    bridge, pane, instances = services.tunnel_view, panes.tunnels, panes.instances
-
-    def instance_action(action: object, row: object) -> None:
-        if not isinstance(row, InstanceRow) or action not in (
-                Action.PORT_FORWARD, Action.REMOTE_PORT_FORWARD, Action.RDP):
-            return
-        window.show_pane("Tunnels")
-        if action == Action.RDP:
-            pane.remote_desktop(row, instances.profile)
-        else:
-            pane.forward_port(row, instances.profile,
-                              remote_host=action == Action.REMOTE_PORT_FORWARD)
-
-    instances.action_requested.connect(instance_action)
-    for signal_ in (instances.model.modelReset, instances.model.rowsInserted):
-        signal_.connect(lambda *_: pane.set_inventory(instances.model.rows))
-    if tray is not None:
-        tray.add_section(tunnels_section(bridge, lambda name: open_tunnel(bridge, name)))
-        bridge.failed_changed.connect(lambda failed: tray.set_state(
-            "failed" if failed else "normal"))
-        bridge.notice.connect(tray.notify)
-    else:  # GNOME without AppIndicator: never hide into nothing
-        window.keep_running = lambda: bridge.on_count() > 0
-
-
 class GangwayApplication(QApplication):
+    # The window's first paint is done (on screen); finish_start() runs right after it.
+    first_painted = Signal()
+
     def __init__(self, paths: Paths, argv: list[str]) -> None:
         super().__init__(argv)
         self.setApplicationName(APP_NAME)
@@ -83,55 +50,71 @@ class GangwayApplication(QApplication):
         self.setDesktopFileName(APP_ID)
         self.setWindowIcon(app_icon())
         self.paths = paths
-        self.ipc = IpcServer(paths, self)
-        self.services = build_services(paths, self, window=lambda: getattr(self, "window", None))
-        self.tray: Tray | None = Tray(self) if Tray.available() else None
-        self.setQuitOnLastWindowClosed(self.tray is None)
-        # Paint first: only the page the window opens on is built now; placeholders hold the
-        # others until finish_start(), which runs right after the first paint.
+        self.tray: Tray | None = None  # made in finish_start, if this desktop has a tray
+        # Paint first: the page the window opens on is its light frame (or, for a page with
+        # none, the pane itself); the other pages are placeholders until finish_start().
         from app.ui.window_state import WindowState
 
         self.window_state = WindowState(self.paths.data_dir)
         page = self.window_state.page()
         first = page if page in PANES else next(iter(PANES))
-        self._first = {first: PANES[first](self.services)}
-        self.window = MainWindow(paths, [(t, self._first.get(t) or QWidget()) for t in PANES],
-                                 hide_on_close=self.tray is not None)
+        self._frames: dict[str, QWidget] = {}
+        self._first: dict[str, QWidget] = {}
+        if first in FRAMES:
+            self._frames[first] = opening = FRAMES[first][0]()
+        else:
+            self._first[first] = opening = PANES[first](self.services)
+        self.window = MainWindow(paths, [(t, opening if t == first else QWidget())
+                                         for t in PANES])
         self.window.set_nav_icons({"Profiles": "profiles", "Instances": "instances",
                                    "Tunnels": "tunnels", "Sessions": "sessions"})
         self.window_state.restore(self.window, {}, self.window.show_pane)
         self._quit_guard: QuitGuard | None = None
         self.window.quit_requested.connect(self.request_quit)
-        if self.tray is not None:
-            self.tray.show_requested.connect(self.show_window)
-            self.tray.quit_requested.connect(self.request_quit)
-            self.tray.show()
-        # Every IPC handler is there before the event loop runs: none needs a pane.
-        self.ipc.register("show", self._ipc_show)
-        self.ipc.register("ping", lambda _msg, reply: reply(
-            {"ok": True, "version": app_package.__version__}))
-        self._wire_mfa_ipc()
-        self._wire_tunnels()
         self._panes: Panes | None = None
+        self._started = False
         self.tables: dict[str, QTableView] = {}
-        self.window.installEventFilter(self)
+        # The window's first paint: the rest of the start-up goes in the next event-loop turn.
+        self.window.painted.connect(self._after_first_paint)
         self.aboutToQuit.connect(self.shutdown)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        # The window's first paint: the rest of the start-up goes in the next event-loop turn.
-        if watched is self.window and event.type() == QEvent.Type.Paint:
-            self.window.removeEventFilter(self)
-            QTimer.singleShot(0, self, self.finish_start)
-        return False
+    @cached_property
+    def services(self) -> Services:
+        """Built on first use: in finish_start(), or before the first paint when the opening
+        page has no light frame. Cheap to construct; their modules are what costs."""
+        from app.ui.services import build_services
+
+        return build_services(self.paths, self, window=lambda: getattr(self, "window", None))
+
+    @cached_property
+    def ipc(self) -> IpcServer:
+        """The single-instance server, its handlers registered; finish_start() listens."""
+        from app.ui.ipc import IpcServer
+
+        server = IpcServer(self.paths, self)
+        server.register("show", self._ipc_show)
+        server.register("ping", lambda _msg, reply: reply(
+            {"ok": True, "version": app_package.__version__, "started": self.started}))
+        return server
+
+    def _after_first_paint(self) -> None:
+        # Emitted while painting: the next event-loop turn sees the paint done and flushed.
+        self.window.painted.disconnect(self._after_first_paint)
+        QTimer.singleShot(0, self, self._painted)
+
+    def _painted(self) -> None:
+        self.first_painted.emit()
+        self.finish_start()
 
     def finish_start(self) -> Panes:
-        """Build the other panes and wire everything (idempotent: the first call does it).
-        Runs right after the first paint, or directly when the window starts hidden."""
+        """Build the services, tray and panes, wire everything, then listen for IPC
+        (idempotent: the first call does it). Runs right after the first paint, or directly
+        when the window starts hidden."""
         if self._panes is not None:
             return self._panes
-        self.window.removeEventFilter(self)
         self.setApplicationVersion(app_package.__version__)  # importlib.metadata: 15+ ms
-        self._panes = panes = build_panes(self.services, self._first)
+        self._make_tray()
+        self._panes = panes = build_panes(self.services, self._first, self._frames)
         for title, pane in panes.titled():
             self.window.set_pane(title, pane)
         self._wire_profiles()
@@ -142,7 +125,44 @@ class GangwayApplication(QApplication):
         self._wire_window_state()
         wire_tunnels(self.services, panes, self.window, self.tray)
         self.services.start()
+        self._wire_mfa_ipc()
+        self._wire_tunnels()
+        self._started = True
+        log.info("Gangway %s ready", app_package.__version__)
+        self._listen()
         return panes
+
+    def _make_tray(self) -> None:
+        from app.ui.tray import Tray
+
+        if Tray.available():
+            self.tray = Tray(self)
+            self.tray.show_requested.connect(self.show_window)
+            self.tray.quit_requested.connect(self.request_quit)
+            self.tray.show()
+        self.window.hide_on_close = self.tray is not None
+        self.setQuitOnLastWindowClosed(self.tray is None)
+
+    def _listen(self) -> None:
+        """Listen last: a second launch that finds us finds every handler ready. One that
+        started between our probe and now has its own window; whoever listens first wins,
+        and the other hands over to it (asks it to show) and quits."""
+        if self.ipc.listen():
+            return
+        from app.core.errors import GangwayError
+        from app.core.ipc import send as ipc_send
+
+        try:
+            winner = ipc_send(self.paths, {"cmd": "show"}, timeout=2.0)
+        except GangwayError as exc:  # e.g. another user's process took the socket since
+            log.warning("not handing over to %s: %s", self.ipc.name, exc.one_line())
+            winner = None
+        if winner is not None:
+            log.info("another Gangway started at the same time; it shows its window")
+            QTimer.singleShot(0, self, self.quit_now)
+            return
+        log.warning("could not listen on %s; continuing without single-instance IPC",
+                    self.ipc.name)
 
     @property
     def panes(self) -> Panes:
@@ -151,8 +171,8 @@ class GangwayApplication(QApplication):
 
     @property
     def started(self) -> bool:
-        """finish_start() has run: every pane is built and wired."""
-        return self._panes is not None
+        """finish_start() has run: every pane is built and wired, the IPC server listens."""
+        return self._started
 
     def _wire_mfa_ipc(self) -> None:
         from app.ui.mfa_broker import mfa_ipc_handler
@@ -172,6 +192,8 @@ class GangwayApplication(QApplication):
         self.window.add_settings_action("Credentials and MFA…", self.panes.profiles.open_settings)
         self.panes.profiles.status_sink = self.window.show_message
         if self.tray is not None:
+            from app.ui.tray import credentials_section
+
             services.expiry.expiring.connect(self.tray.notify)
             self.tray.add_section(credentials_section(services.expiry))
 
@@ -200,15 +222,13 @@ class GangwayApplication(QApplication):
             names, group, catalog.tunnels)
 
     def _wire_tunnels(self) -> None:
-        """`gangway tunnel up/down/status` reach the supervisor over IPC (registered before
-        the first paint; the tunnels' modules load with the first message or finish_start)."""
+        """`gangway tunnel up/down/status` reach the supervisor over IPC (the tunnels' IPC
+        module loads with the first message)."""
         handler: list[Handler] = []
 
         def tunnels(message: dict[str, Any], reply: Reply) -> None:
             if not handler:
                 from app.ui.tunnels_ipc import tunnels_ipc_handler
-
-                self.finish_start()  # the supervisor must be running (services.start())
 
                 handler.append(tunnels_ipc_handler(
                     self.services.tunnels, self._tunnel_select, self.services.tasks))
@@ -264,7 +284,7 @@ class GangwayApplication(QApplication):
         from app.ui.dialogs.preferences import PreferencesDialog
 
         dialog = PreferencesDialog(self.services.settings, self.services.tasks, self.window)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        _delete_on_close(dialog)
         dialog.open()
         self.preferences = dialog
         return dialog
@@ -369,7 +389,7 @@ class GangwayApplication(QApplication):
                               row=picked, account=pane.account, checks=checks,
                               parent=self.window)
         dialog.checked.connect(self._checked)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        _delete_on_close(dialog)
         self.doctor = dialog
         dialog.show()
         return dialog
@@ -378,7 +398,7 @@ class GangwayApplication(QApplication):
         from app.ui.dialogs.about import AboutDialog
 
         dialog = AboutDialog(self.services.tasks, self.window)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        _delete_on_close(dialog)
         dialog.open()
         return dialog
 
@@ -394,7 +414,7 @@ class GangwayApplication(QApplication):
         account = pane.account or (identity.account if identity else "")
         dialog = PolicyHelper(self.services.tasks, account=account, users=user,
                               parent=self.window)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        _delete_on_close(dialog)
         dialog.show()
         return dialog
 
@@ -411,51 +431,16 @@ class GangwayApplication(QApplication):
     def shutdown(self) -> None:
         log.info("shutting down")
         self.save_window_state()  # before finish_start: geometry and page (no tables yet)
-        self.services.stop()
-        self.ipc.close()
+        made = vars(self)  # what a quit before finish_start never built is not made now
+        if "services" in made:
+            self.services.stop()
+        if "ipc" in made:
+            self.ipc.close()
         if self.tray is not None:
             self.tray.hide()
 
 
-def _install_excepthook(app: GangwayApplication) -> None:
-    from app.ui.crash import make_hook
+def _delete_on_close(dialog: QWidget) -> None:
+    from PySide6.QtCore import Qt  # the Qt namespace's ~100 enums: not before the first paint
 
-    sys.excepthook = make_hook(lambda: app.window if app.window.isVisible() else None,
-                               app.paths.log_file, app.quit_now)
-
-
-def _handle_sigint(app: GangwayApplication) -> QTimer:
-    # Python only runs signal handlers between bytecodes; a idle timer lets it in, so Ctrl-C
-    # quits through aboutToQuit (stopping tunnels) instead of killing the process.
-    signal.signal(signal.SIGINT, lambda *_: app.quit_now())
-    signal.signal(signal.SIGTERM, lambda *_: app.quit_now())
-    timer = QTimer(app)
-    timer.timeout.connect(lambda: None)
-    timer.start(250)
-    return timer
-
-
-def run_gui(paths: Paths, args: argparse.Namespace) -> int:
-    # A second launch hands over to the running window and exits.
-    if ipc_send(paths, {"cmd": "show"}, timeout=2.0) is not None:
-        log.info("another Gangway is running; asked it to show its window")
-        return 0
-    app = GangwayApplication(paths, sys.argv[:1])
-    if not app.ipc.listen():
-        log.warning("could not listen on %s; continuing without single-instance IPC",
-                    app.ipc.name)
-    _install_excepthook(app)
-    _sigint_timer = _handle_sigint(app)
-    if getattr(args, "smoke_test", False):
-        from app.ui.smoke import smoke_test
-
-        app.finish_start()
-        code = smoke_test(app)
-        app.shutdown()
-        return code
-    if not (getattr(args, "minimized", False) and app.tray is not None):
-        app.show_window()
-    else:  # no paint to wait for
-        QTimer.singleShot(0, app, app.finish_start)
-    log.info("Gangway %s started", app_package.__version__)
-    return app.exec()
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -8,13 +8,17 @@ theme switch) gives icons that match. The app/tray icon is separate (`resources.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray
 from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
 
 from app.ui.resources import resources_dir
 
-SIZES = (16, 20, 40)  # list rows and menus, the sidebar, the sidebar at 2x
+if TYPE_CHECKING:
+    from PySide6.QtSvg import QSvgRenderer
+
+SIZES = (20, 40)  # the sidebar, the sidebar at 2x
 
 
 @lru_cache(maxsize=64)
@@ -22,12 +26,15 @@ def _svg(name: str) -> str:
     return (resources_dir() / "ui-icons" / f"{name}.svg").read_text(encoding="utf-8")
 
 
-def _pixmap(svg: str, colour: QColor, size: int) -> QPixmap:
+def _renderer(svg: str, colour: QColor) -> QSvgRenderer:
     from PySide6.QtSvg import QSvgRenderer  # loaded with the first icon, not at import
 
-    renderer = QSvgRenderer(QByteArray(svg.replace("currentColor", colour.name()).encode()))
+    return QSvgRenderer(QByteArray(svg.replace("currentColor", colour.name()).encode()))
+
+
+def _draw(renderer: QSvgRenderer, size: int) -> QPixmap:
     pixmap = QPixmap(size, size)
-    pixmap.fill(Qt.GlobalColor.transparent)
+    pixmap.fill(QColor(0, 0, 0, 0))  # transparent, without the Qt namespace's enums
     painter = QPainter(pixmap)
     renderer.render(painter)
     painter.end()
@@ -37,7 +44,7 @@ def _pixmap(svg: str, colour: QColor, size: int) -> QPixmap:
 def tinted(name: str, colour: QColor, size: int) -> QPixmap:
     """One icon in one colour (state chips: the colour says it, the shape says it again)."""
     try:
-        return _pixmap(_svg(name), colour, size)
+        return _draw(_renderer(_svg(name), colour), size)
     except OSError:
         return QPixmap()
 
@@ -49,9 +56,11 @@ def ui_icon(name: str, palette: QPalette) -> QIcon:
     except OSError:
         return QIcon()
     icon = QIcon()
-    normal = palette.color(QPalette.ColorRole.WindowText)
-    selected = palette.color(QPalette.ColorRole.HighlightedText)
-    for size in SIZES:  # Qt derives the disabled look from the normal pixmap
-        icon.addPixmap(_pixmap(svg, normal, size), QIcon.Mode.Normal)
-        icon.addPixmap(_pixmap(svg, selected, size), QIcon.Mode.Selected)
+    # Qt derives the disabled look from the normal pixmap. One parse per colour, drawn at
+    # each size (the sidebar draws them before its first paint).
+    for role, mode in ((QPalette.ColorRole.WindowText, QIcon.Mode.Normal),
+                       (QPalette.ColorRole.HighlightedText, QIcon.Mode.Selected)):
+        renderer = _renderer(svg, palette.color(role))
+        for size in SIZES:
+            icon.addPixmap(_draw(renderer, size), mode)
     return icon

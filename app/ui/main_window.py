@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QEvent, QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtCore import QEvent, QSize, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QStackedWidget,
     QWidget,
 )
@@ -27,6 +26,7 @@ class MainWindow(QMainWindow):
     """Owns no services: panes arrive built, with theirs, from `application.py`."""
 
     quit_requested = Signal()
+    painted = Signal()  # after each paint of the window itself (start-up waits for the first)
 
     def __init__(self, paths: Paths, panes: Sequence[tuple[str, QWidget]],
                  hide_on_close: bool = False, parent: QWidget | None = None) -> None:
@@ -70,8 +70,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.nav)
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(body)
-        self.status_label = QLabel()
-        self.status_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.status_label = QLabel()  # plain text from its first set_status()
         self.statusBar().addWidget(self.status_label, 1)
         self._build_menus()
 
@@ -81,17 +80,23 @@ class MainWindow(QMainWindow):
         QListWidgetItem(title, self.nav)
 
     def set_pane(self, title: str, pane: QWidget) -> None:
-        """Put a built pane where its placeholder was (panes not shown first are built after
-        the first paint); the page shown stays the same."""
+        """Put a built pane where its placeholder or frame was (panes are built after the
+        first paint; a pane may have adopted the frame that painted first, which then lives
+        on inside it); the page shown stays the same."""
         old = self.panes[title]
         if old is pane:
             return
-        index = self.stack.indexOf(old)
-        self.stack.insertWidget(index, pane)
-        self.stack.removeWidget(old)
-        old.deleteLater()
+        if self.stack.indexOf(old) >= 0:
+            self.stack.removeWidget(old)
+        if not pane.isAncestorOf(old):
+            old.deleteLater()
+        self.stack.insertWidget(list(self.panes).index(title), pane)
         self.panes[title] = pane
         self.stack.setCurrentIndex(self.nav.currentRow())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        self.painted.emit()
 
     def set_nav_icons(self, names: dict[str, str]) -> None:
         """Sidebar icons by pane title (resources/ui-icons), redrawn when the palette changes."""
@@ -118,6 +123,10 @@ class MainWindow(QMainWindow):
             self.nav.setCurrentRow(titles.index(title))
 
     def set_status(self, text: str) -> None:
+        # Set here, not in __init__: the Qt namespace's ~100 enums load after the first paint.
+        from PySide6.QtCore import Qt
+
+        self.status_label.setTextFormat(Qt.TextFormat.PlainText)  # names may look like markup
         self.status_label.setText(text)
 
     def show_message(self, text: str, error: bool = False) -> None:
@@ -132,10 +141,13 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         close = QAction("&Close Window", self)
-        close.setShortcut(QKeySequence.StandardKey.Close)
+        # setShortcuts, not setShortcut: the latter's overloads (Qt.Key, QKeyCombination) make
+        # PySide6 build the Qt namespace's ~100 enums, which the first paint need not wait for;
+        # and a standard key gets all of the platform's bindings (Ctrl+W and Ctrl+F4).
+        close.setShortcuts(QKeySequence.StandardKey.Close)
         close.triggered.connect(self.close)
         quit_action = QAction("&Quit Gangway", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.setShortcuts(QKeySequence.StandardKey.Quit)
         quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         quit_action.triggered.connect(self.quit_requested)
         file_menu.addAction(close)
@@ -146,7 +158,7 @@ class MainWindow(QMainWindow):
         for index in range(self.nav.count()):
             title = self.nav.item(index).text()
             action = QAction(title, self)
-            action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+            action.setShortcuts([QKeySequence(f"Ctrl+{index + 1}")])
             action.triggered.connect(lambda _=False, t=title: self.show_pane(t))
             view_menu.addAction(action)
 
@@ -156,8 +168,7 @@ class MainWindow(QMainWindow):
 
         self.help_menu = help_menu = self.menuBar().addMenu("&Help")
         logs = QAction("Open &Log Folder", self)
-        logs.triggered.connect(
-            lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.paths.log_dir))))
+        logs.triggered.connect(self._open_logs)
         about = QAction(f"&About {APP_NAME}", self)
         about.setMenuRole(QAction.MenuRole.AboutRole)
         about.triggered.connect(self._about)
@@ -182,10 +193,18 @@ class MainWindow(QMainWindow):
         anywhere in the window and shows in the menu ("Ctrl+K" is Cmd+K on macOS)."""
         return _add_first(self.view_menu, QAction(text, self), slot, shortcut)
 
+    def _open_logs(self) -> None:
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.paths.log_dir)))
+
     def _about(self) -> None:
         if self.about_provider is not None:  # the application's, with versions
             self.about_provider()
             return
+        from PySide6.QtWidgets import QMessageBox
+
         from app import __version__  # importlib.metadata: not on the way to the first paint
 
         QMessageBox.about(

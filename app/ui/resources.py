@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPainter, QPainterPath, QPen, QPixmap
-from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtGui import QIcon
 
+if TYPE_CHECKING:
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath
+
+# The drawing classes (QtSvg, QPainter, QImage and their enums) are imported where they
+# draw: the window's icon, the one thing needed before the first paint, is a QIcon of a file.
 TRAY_STATES = ("normal", "failed", "mfa")
-_BADGE = {"failed": (QColor("#dc2626"), "!"), "mfa": (QColor("#f59e0b"), "key")}
+_BADGE = {"failed": ("#dc2626", "!"), "mfa": ("#f59e0b", "key")}
 
 
 def resources_dir() -> Path:
@@ -39,6 +44,10 @@ def app_icon() -> QIcon:
 
 def render_icon(size: int) -> QImage:
     """The app icon at size x size pixels (ARGB32, premultiplied)."""
+    from PySide6.QtCore import QRectF, Qt
+    from PySide6.QtGui import QImage, QPainter
+    from PySide6.QtSvg import QSvgRenderer
+
     image = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(Qt.GlobalColor.transparent)
     renderer = QSvgRenderer(str(icon_svg()))
@@ -55,6 +64,9 @@ def template_image(size: int) -> QImage:
     The dark blue tile becomes transparent and the ramp, door and waves opaque, so the glyph
     is the same drawing as the app icon, in the one colour the menu bar allows.
     """
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QColor, QImage
+
     source = render_icon(size).convertToFormat(QImage.Format.Format_ARGB32)
     out = QImage(size, size, QImage.Format.Format_ARGB32)
     out.fill(Qt.GlobalColor.transparent)
@@ -69,6 +81,9 @@ def template_image(size: int) -> QImage:
 
 
 def _badge_path(size: int) -> tuple[QRectF, QPainterPath]:
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QPainterPath
+
     d = size * 0.5
     rect = QRectF(size - d, size - d, d, d)
     path = QPainterPath()
@@ -77,6 +92,9 @@ def _badge_path(size: int) -> tuple[QRectF, QPainterPath]:
 
 
 def _draw_mark(painter: QPainter, rect: QRectF, mark: str, color: QColor) -> None:
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtGui import QFont, QPen
+
     pen = QPen(color, max(1.0, rect.width() * 0.14), Qt.PenStyle.SolidLine,
                Qt.PenCapStyle.RoundCap)
     painter.setPen(pen)
@@ -99,12 +117,16 @@ def _draw_mark(painter: QPainter, rect: QRectF, mark: str, color: QColor) -> Non
 
 def tray_image(state: str, size: int, template: bool = False) -> QImage:
     """One tray picture for `state` ("normal", "failed" or "mfa") at size x size pixels."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QColor, QPainter, QPen
+
     if state not in TRAY_STATES:
         raise ValueError(f"unknown tray state {state!r}; expected one of {TRAY_STATES}")
     image = template_image(size) if template else render_icon(size)
     if state == "normal":
         return image
-    color, mark = _BADGE[state]
+    hex_colour, mark = _BADGE[state]
+    color = QColor(hex_colour)
     rect, path = _badge_path(size)
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -132,6 +154,8 @@ def tray_image(state: str, size: int, template: bool = False) -> QImage:
 
 def tray_icon(state: str) -> QIcon:
     """The tray icon for "normal", "failed" (a tunnel failed) or "mfa" (a code is needed)."""
+    from PySide6.QtGui import QPixmap
+
     template = sys.platform == "darwin"
     icon = QIcon()
     for size in (16, 22, 24, 32, 44, 48, 64):

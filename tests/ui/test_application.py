@@ -53,7 +53,7 @@ def test_wire_tunnels_forward_a_port_ipc_and_no_tray(qtbot: Any, aws_env: Any,
 
     from app.core.actions import Action
     from app.core.secrets import MemoryStore
-    from app.ui.application import wire_tunnels
+    from app.ui.tunnels_wiring import wire_tunnels
     from tests.ui.instances_factory import make_row
 
     paths = Paths.for_root(tmp_path / "gw").ensure()
@@ -88,5 +88,43 @@ def test_wire_tunnels_forward_a_port_ipc_and_no_tray(qtbot: Any, aws_env: Any,
     assert tray.state == "failed"
     services.tunnel_view.failed_changed.emit(False)
     assert tray.state == "normal"
+    qtbot.waitUntil(lambda: not services.tasks._live, timeout=30000)
+    services.tasks.shutdown(timeout_ms=30000)
+
+
+def test_the_profiles_pane_adopts_the_frame_that_painted_first(qtbot: Any, aws_env: Any,
+                                                               tmp_path: Any) -> None:
+    """The frame the window opened with is the pane's own (not rebuilt, not deleted); its
+    toolbar's actions work once the pane has it."""
+    from PySide6.QtCore import QObject
+    from PySide6.QtWidgets import QWidget
+
+    from app.core.secrets import MemoryStore
+    from app.ui.panes.build import FRAMES, PANES
+    from app.ui.panes.profiles_frame import ProfilesFrame
+
+    paths = Paths.for_root(tmp_path / "gw").ensure()
+    frame = FRAMES["Profiles"][0]()
+    assert isinstance(frame, ProfilesFrame)
+    window = MainWindow(paths, [(t, frame if t == "Profiles" else QWidget()) for t in PANES])
+    qtbot.addWidget(window)
+    window.show_pane("Instances")
+    window.show_pane("Profiles")
+    assert window.stack.currentWidget() is frame
+    owner = QObject()
+    services = build_services(paths, owner)
+    services.credentials.store = MemoryStore()
+    owner.setParent(window)
+    panes = build_panes(services, frames={"Profiles": frame})
+    for title, pane in panes.titled():
+        window.set_pane(title, pane)
+    profiles = panes.profiles
+    assert profiles.frame is frame and profiles.isAncestorOf(frame)
+    assert window.stack.currentWidget() is profiles  # still the page shown
+    assert [window.stack.widget(i) for i in range(4)] == [w for _, w in panes.titled()]
+    qtbot.waitUntil(lambda: profiles.stack.currentWidget() is profiles.table, timeout=20000)
+    assert frame.filter_edit.isVisibleTo(window)  # alive and shown inside the pane
+    with qtbot.waitSignal(profiles.loaded, timeout=20000):
+        frame.actions_by_name["reload"].trigger()
     qtbot.waitUntil(lambda: not services.tasks._live, timeout=30000)
     services.tasks.shutdown(timeout_ms=30000)

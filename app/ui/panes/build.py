@@ -1,7 +1,8 @@
 """The window's panes: one factory per page, and `build_panes` for the set.
 
 Each pane's module is imported by its factory, so start-up pays only for the page the window
-opens on (application.py builds the others right after the first paint).
+opens on (application.py builds the others right after the first paint). A page with a light
+frame in `FRAMES` paints that first; its pane, built after the first paint, adopts it.
 """
 
 from __future__ import annotations
@@ -35,13 +36,15 @@ class Panes:
 
 
 # Reading ~/.aws/config is file I/O, and the keyring probe is slow: both off the GUI thread.
-def _profiles_pane(services: Services) -> QWidget:
+def _profiles_pane(services: Services, frame: QWidget | None = None) -> QWidget:
     from app.core.aws.profiles.writer import ProfileWriter
+    from app.ui.panes.profiles_frame import ProfilesFrame
     from app.ui.panes.profiles_pane import ProfilesPane
 
     creds = services.credentials
     pane = ProfilesPane(creds, ProfileWriter(creds.store), services.tasks, services.mfa,
-                        services.expiry, settings=services.settings)
+                        services.expiry, settings=services.settings,
+                        frame=frame if isinstance(frame, ProfilesFrame) else None)
     pane.reload()
     return pane
 
@@ -79,17 +82,32 @@ def _sessions_pane(services: Services) -> QWidget:
     return pane
 
 
+def _profiles_frame() -> QWidget:
+    from app.ui.panes.profiles_frame import ProfilesFrame
+
+    return ProfilesFrame()
+
+
 # The window's pages in sidebar order, each with the function that builds it.
 PANES: dict[str, Callable[[Services], QWidget]] = {
     "Profiles": _profiles_pane, "Instances": _instances_pane, "Tunnels": _tunnels_pane,
     "Sessions": _sessions_pane}
+# Pages with a light frame (toolbar, filter, "Reading…": no services, none of the pane's
+# modules, no Qt namespace enum) that paints first: how to build the frame, and the pane
+# around it (the pane adopts the frame).
+FRAMES: dict[str, tuple[Callable[[], QWidget], Callable[[Services, QWidget], QWidget]]] = {
+    "Profiles": (_profiles_frame, _profiles_pane)}
 
 
-def build_panes(services: Services, built: Mapping[str, QWidget] | None = None) -> Panes:
+def build_panes(services: Services, built: Mapping[str, QWidget] | None = None,
+                frames: Mapping[str, QWidget] | None = None) -> Panes:
     """One pane per job; each says honestly what will appear in it. `built`: panes already
-    made (the page the window opened on), kept as they are."""
-    have = dict(built or {})
-    made = {title: have.get(title) or make(services) for title, make in PANES.items()}
+    made (the page the window opened on), kept as they are; `frames`: frames from `FRAMES`
+    that painted first, adopted by their panes."""
+    have, frame = dict(built or {}), dict(frames or {})
+    made = {title: have.get(title) or (
+        FRAMES[title][1](services, frame[title]) if title in frame else make(services))
+        for title, make in PANES.items()}
     return Panes(cast("ProfilesPane", made["Profiles"]),
                  cast("InstancesPane", made["Instances"]),
                  cast("TunnelsPane", made["Tunnels"]), cast("SessionsPane", made["Sessions"]))

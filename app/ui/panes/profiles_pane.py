@@ -22,12 +22,9 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QMenu,
     QPushButton,
-    QStackedWidget,
     QTableView,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -50,6 +47,7 @@ from app.ui.mfa_broker import MfaBroker
 from app.ui.models.profiles_model import COL_NAME, SORT_ROLE, ProfilesModel
 from app.ui.panes.profile_checks import ProfileChecksMixin
 from app.ui.panes.profile_edits import ProfileEditsMixin
+from app.ui.panes.profiles_frame import BANNERS_AT, ProfilesFrame
 from app.ui.tasks import TaskRunner
 from app.ui.widgets.colours import BANNER_CSS, ERROR_CSS
 from app.ui.widgets.empty_state import EmptyState
@@ -96,7 +94,7 @@ class ProfilesPane(ProfileChecksMixin, ProfileEditsMixin):
     def __init__(self, service: CredentialService, writer: ProfileWriter, tasks: TaskRunner,
                  broker: MfaBroker, expiry: CredentialsBridge, *,
                  keyring_real: bool | None = None, settings: SettingsStore | None = None,
-                 parent: QWidget | None = None) -> None:
+                 frame: ProfilesFrame | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service, self.writer, self.tasks, self.broker = service, writer, tasks, broker
         self.keyring_real = keyring_real
@@ -111,32 +109,26 @@ class ProfilesPane(ProfileChecksMixin, ProfileEditsMixin):
         self._quiet: dict[object, str] = {}
         self.status_sink: Callable[[str, bool], object] | None = None  # the status bar
 
-        self.toolbar = QToolBar()
+        # The frame (toolbar, filter, "Reading…") may have painted first, before this pane
+        # existed: adopted as it is, so nothing on screen moves.
+        self.frame = frame if frame is not None else ProfilesFrame()
+        self.toolbar, self.filter_edit = self.frame.toolbar, self.frame.filter_edit
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.actions_by_name: dict[str, QAction] = {}
-        for key, text, slot in (
-                ("new", "New", self.new_profile), ("edit", "Edit", self.edit_profile),
-                ("duplicate", "Duplicate", self.duplicate_profile),
-                ("rename", "Rename", self.rename_profile),
-                ("delete", "Delete", self.delete_profile),
-                (None, "", None),
-                ("protect", "Protect keys", self.protect_keys),
-                ("restore", "Restore keys", self.restore_keys), (None, "", None),
-                ("mfa", "Enter MFA code", self.enter_mfa), ("sso", "SSO login", self.start_sso),
-                ("identity", "Check identity", self.check_identity), (None, "", None),
-                ("reload", "Reload", self.reload), ("settings", "Settings…", self.open_settings)):
-            if key is None:
-                self.toolbar.addSeparator()
-                continue
-            action = QAction(text, self)
-            action.triggered.connect(lambda _=False, s=slot: s())
+        self.actions_by_name: dict[str, QAction] = self.frame.actions_by_name
+        slots: dict[str, Callable[[], object]] = {
+            "new": self.new_profile, "edit": self.edit_profile,
+            "duplicate": self.duplicate_profile, "rename": self.rename_profile,
+            "delete": self.delete_profile, "protect": self.protect_keys,
+            "restore": self.restore_keys, "mfa": self.enter_mfa, "sso": self.start_sso,
+            "identity": self.check_identity, "reload": self.reload,
+            "settings": self.open_settings}
+        for key, action in self.actions_by_name.items():
+            action.triggered.connect(lambda _=False, s=slots[key]: s())
             if key in _SHORTCUTS:
                 action.setShortcut(QKeySequence(_SHORTCUTS[key]))
                 # Only while this pane has focus: other panes have their own Delete/F5.
                 action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
                 self.addAction(action)
-            self.toolbar.addAction(action)
-            self.actions_by_name[key] = action
 
         self.keyring_label = _plain(KEYRING_NOTICE)
         self.keyring_frame, lay = _banner("keyringNotice")
@@ -175,9 +167,6 @@ class ProfilesPane(ProfileChecksMixin, ProfileEditsMixin):
         # A few dozen rows: the stock proxy's every-column, case-blind filter is enough.
         self.proxy.setFilterKeyColumn(-1)
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter profiles by name, kind, region or account")
-        self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
         self.table = QTableView()
         self.table.setModel(self.proxy)
@@ -207,22 +196,20 @@ class ProfilesPane(ProfileChecksMixin, ProfileEditsMixin):
             "account and how long their credentials stay valid. Create one with your access "
             "keys, a role or an SSO login.", "New profile")
         self.empty.action.connect(self.new_profile)
-        self.loading = EmptyState("Reading your AWS profiles…", "")
+        self.loading, self.stack = self.frame.loading, self.frame.stack
         self.guide = FirstRunGuide()
         self.guide.chosen.connect(self._first_run)
         self.guide.doctor_requested.connect(self.doctor_requested)
-        self.stack = QStackedWidget()
-        for w in (self.loading, self.empty, self.guide, self.table):
+        for w in (self.empty, self.guide, self.table):
             self.stack.addWidget(w)
+        for at, banner in enumerate((self.keyring_frame, self.problems_frame,
+                                     self.changed_frame, self.message_label), BANNERS_AT):
+            self.frame.column.insertWidget(at, banner)
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 4, 8, 8)
-        layout.addWidget(self.toolbar)
-        for banner in (self.keyring_frame, self.problems_frame, self.changed_frame,
-                       self.message_label):
-            layout.addWidget(banner)
-        layout.addWidget(self.filter_edit)  # right above what it filters
-        layout.addWidget(self.stack, 1)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.frame)
+        self.frame.show()  # adopted from the window's stack, which had it shown
 
         expiry.ticked.connect(self.tick)
         expiry.mfa_requested.connect(self.enter_mfa)

@@ -1,0 +1,86 @@
+"""The Profiles pane's frame: its toolbar, the filter and the "Reading…" page.
+
+It needs no services and none of the pane's modules, so the window paints it first; the
+ProfilesPane built right after adopts this very widget (connects the actions, adds its
+banners, table and guide) instead of building another. A pane made on its own (tests,
+scenes) builds its frame the same way, so both look alike.
+
+It touches no enum of the `Qt` namespace: PySide6 builds all ~100 of them on first use
+(~13 ms), which the first paint need not wait for. Hence no alignment flags (stretches centre
+the loading title) and the toolbar's default style (text, as none of its actions has an
+icon; the pane sets text-only when it adopts the frame).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QStackedWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+# (key, text) in toolbar order; None is a separator. The pane connects each key's slot.
+TOOLBAR: tuple[tuple[str, str] | None, ...] = (
+    ("new", "New"), ("edit", "Edit"), ("duplicate", "Duplicate"), ("rename", "Rename"),
+    ("delete", "Delete"), None,
+    ("protect", "Protect keys"), ("restore", "Restore keys"), None,
+    ("mfa", "Enter MFA code"), ("sso", "SSO login"), ("identity", "Check identity"), None,
+    ("reload", "Reload"), ("settings", "Settings…"))
+# What the pane's update_actions() enables with no profile selected (the state it opens in).
+IDLE = frozenset({"new", "sso", "reload", "settings"})
+BANNERS_AT = 1  # the pane's banners go between the toolbar and the filter
+
+
+class ProfilesFrame(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.toolbar = QToolBar()
+        self.actions_by_name: dict[str, QAction] = {}
+        for item in TOOLBAR:
+            if item is None:
+                self.toolbar.addSeparator()
+                continue
+            key, text = item
+            action = QAction(text, self)
+            action.setEnabled(key in IDLE)
+            self.toolbar.addAction(action)
+            self.actions_by_name[key] = action
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter profiles by name, kind, region or account")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.loading = _loading_page("Reading your AWS profiles…")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.loading)
+        self.column = QVBoxLayout(self)
+        self.column.setContentsMargins(8, 4, 8, 8)
+        self.column.addWidget(self.toolbar)
+        self.column.addWidget(self.filter_edit)  # right above what it filters
+        self.column.addWidget(self.stack, 1)
+
+
+def _loading_page(title: str) -> QWidget:
+    """Laid out as an EmptyState with this title and no text, from plain parts."""
+    page = QWidget()
+    label = QLabel(title)  # static text: no markup to guard against
+    font = label.font()
+    font.setPointSizeF(font.pointSizeF() * 1.35)
+    font.setBold(True)
+    label.setFont(font)
+    row = QHBoxLayout()
+    row.addStretch(1)
+    row.addWidget(label)
+    row.addStretch(1)
+    column = QVBoxLayout()
+    column.setContentsMargins(0, 0, 0, 0)
+    column.addLayout(row)
+    column.addWidget(QLabel())  # where an EmptyState's text goes: the same height
+    outer = QVBoxLayout(page)
+    outer.addStretch(1)
+    outer.addLayout(column)
+    outer.addStretch(2)
+    return page
