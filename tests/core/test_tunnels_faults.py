@@ -229,7 +229,7 @@ def test_a_plugin_killed_under_a_half_closed_request_moves_it_with_its_eof(
         tmp_path: Path, made: list[TunnelSupervisor], far: list[Far]) -> None:
     server = Far("silent", after_first="echo-len")
     far.append(server)
-    sup = _sup(tmp_path)
+    sup = _sup(tmp_path, move_wait=30)  # however loaded the machine, its end is seen in time
     rec = _started(made, sup)
     t = spec(server.port)
     sup.up(t)
