@@ -31,9 +31,9 @@ from tests.sandbox.sshd import SshServer
 class Far:
     """A TCP service "on the instance" (the sandbox maps instance port N to loopback N).
 
-    `mode` "silent": reads to EOF and never answers (a stuck server); "echo-len": reads to EOF, then
-    answers `got <n> bytes: <first 16>` and closes; "flood": sends `size` bytes at once.
-    `after_first` switches the mode for every connection after the first.
+    `mode` "silent": reads to EOF and never answers (a stuck server); "echo-len": reads to
+    EOF, then answers `got <n> bytes: <first 16>` and closes; "flood": sends `size` bytes,
+    noting when a send has to wait. `after_first`: the mode of every later connection.
     """
 
     def __init__(self, mode: str, *, after_first: str | None = None, size: int = 0) -> None:
