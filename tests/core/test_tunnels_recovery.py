@@ -22,9 +22,17 @@ from app.core.tunnels.spec import TunnelSpec
 from app.core.tunnels.states import TunnelState
 from app.core.tunnels.supervisor import TunnelSupervisor
 from tests.conftest import AwsEnv
-from tests.core.tunnel_helpers import Recorder, http_get, plugins_of, records_path
+from tests.core.tunnel_helpers import (
+    Recorder,
+    http_get,
+    plugins_of,
+    records_path,
+    wait_until,
+)
 from tests.sandbox.fleet import LINUX_AMI
 from tests.sandbox.services import free_port
+
+REFRESH_DUE = 15
 
 
 def _supervisor(source: Any, tmp_path: Path) -> tuple[TunnelSupervisor, Recorder]:
@@ -189,9 +197,11 @@ def test_credentials_near_expiry_restart_make_before_break(
 
     sandbox = aws_env.sandbox
     sandbox.control.expire_credentials(cap_seconds=900)  # new temporary keys last 15 min
+    # The refresh is due REFRESH_DUE s after the keys are issued. A refresh due in 5 s or
+    # less when the session comes up is not scheduled, so leave room for a loaded machine.
     service = CredentialService(MemoryStore(), prompt=lambda request: sandbox.totp())
     sup = TunnelSupervisor(SeamOpener(service), records=records_path(tmp_path),
-                           policy=Policy(wake_check=3600, refresh_margin=900 - 8))
+                           policy=Policy(wake_check=3600, refresh_margin=900 - REFRESH_DUE))
     rec = Recorder()
     sup.subscribe(rec)
     sup.start()
@@ -204,10 +214,44 @@ def test_credentials_near_expiry_restart_make_before_break(
     conn = socket.create_connection(("127.0.0.1", spec.local_port), timeout=30)
     conn.sendall(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
     assert b"path=/a" in _reply(conn)
-    rec.wait(lambda: sup.status("exp").session_id not in ("", first.session_id), timeout=30)
+    # The new session is up (its own plugin port) while the old one still serves.
+    rec.wait(lambda: sup.status("exp").session_id not in ("", first.session_id)
+             and sup.status("exp").plugin_port not in (0, first.plugin_port), timeout=30)
     assert sup.status("exp").state is TunnelState.LISTENING  # never went down
+    assert [s["Status"] for s in sandbox.control.sessions()
+            if s["SessionId"] == first.session_id] == ["Connected"]
     conn.sendall(b"GET /b HTTP/1.1\r\nHost: x\r\n\r\n")
     assert b"path=/b" in _reply(conn)  # the old session still carries its connection
     conn.close()
+    # Its last connection gone, the old session is stopped and terminated.
+    wait_until(lambda: [s["Status"] for s in sandbox.control.sessions()
+                        if s["SessionId"] == first.session_id] == ["Terminated"])
+    assert len(plugins_of(os.getpid())) == 1
     assert http_get(spec.local_port, "/c") == f"hello from {http_server} path=/c\n".encode()
     assert any("the credentials expire soon" in ln.text for ln in sup.log("exp"))
+
+
+def test_a_refresh_that_fails_keeps_the_old_session_serving(
+        aws_env: AwsEnv, http_server: int, tmp_path: Path,
+        cleanup: list[TunnelSupervisor]) -> None:
+    sandbox = aws_env.sandbox
+    sandbox.control.expire_credentials(cap_seconds=900)
+    service = CredentialService(MemoryStore(), prompt=lambda request: sandbox.totp())
+    sup = TunnelSupervisor(SeamOpener(service), records=records_path(tmp_path),
+                           policy=Policy(wake_check=3600, refresh_margin=900 - REFRESH_DUE))
+    rec = Recorder()
+    sup.subscribe(rec)
+    sup.start()
+    cleanup.append(sup)
+    spec = TunnelSpec(name="exp", profile="mfa", target="web-1.prod", remote_port=http_server,
+                      local_port=free_port()).validate()
+    sup.up(spec)
+    first = rec.wait_state(sup, "exp", TunnelState.LISTENING)
+    sandbox.control.fault_region("us-east-1", "InternalServerError", service="ssm",
+                                 operation="StartSession", message="SSM is having a bad day")
+    rec.wait(lambda: sup.status("exp").last_event.startswith("refresh failed: "))
+    status = sup.status("exp")
+    assert "SSM is having a bad day" in status.last_event
+    assert (status.state, status.session_id, status.problem) == (
+        TunnelState.LISTENING, first.session_id, None)
+    assert http_get(spec.local_port) == f"hello from {http_server} path=/\n".encode()

@@ -20,7 +20,7 @@ import psutil
 import pytest
 
 from tests.conftest import AwsEnv, require_program
-from tests.core.tunnel_helpers import wait_until
+from tests.core.tunnel_helpers import plugins_of, wait_until
 from tests.sandbox.services import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.linux_only]
@@ -40,18 +40,28 @@ def curl(port: int) -> subprocess.CompletedProcess[str]:
 
 
 def apps(home: str) -> list[psutil.Process]:
-    """Gangway windows started for this test's GANGWAY_HOME."""
-    out = []
+    """Gangway windows started for this test's GANGWAY_HOME.
+
+    Every child the app forks has its argv and environment until it execs (the start-up
+    checks run a dozen programs just as `up` returns), and may be gone a moment later: such
+    a fork is not the app, and a process that vanished while we looked is none either.
+    """
+    found: dict[int, tuple[psutil.Process, int]] = {}
     for proc in psutil.process_iter(["cmdline"]):
         try:
             if "--minimized" in (proc.info["cmdline"] or []) and \
                     proc.environ().get("GANGWAY_HOME") == home:
-                out.append(proc)
+                found[proc.pid] = (proc, proc.ppid())
         except psutil.Error:
             continue
-    # The app's plugin spawner is a fork of it (same argv): keep the top-level process.
-    pids = {p.pid for p in out}
-    return [p for p in out if p.ppid() not in pids]
+    return [p for p, parent in found.values() if parent not in found]
+
+
+def running(proc: psutil.Process) -> bool:
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:  # gone between the two questions
+        return False
 
 
 @pytest.fixture
@@ -85,26 +95,23 @@ def test_up_starts_the_app_minimized_then_down_and_status_talk_to_it(
     assert status.returncode == 0, status.stderr
     [row] = json.loads(status.stdout)
     assert (row["name"], row["state"], row["local_port"]) == ("web", "listening", port)
-    plugins = [p for p in app.children(recursive=True)
-               if "session-manager-plugin" in " ".join(p.cmdline())]
-    assert plugins
+    # The tunnel's plugin, not the start-up checks' `--version` runs (nor their shells,
+    # which come and go while we look).
+    [plugin] = plugins_of(app.pid)
     down = gangway("down", "web")
     assert down.returncode == 0, down.stderr
     assert "web is off." in down.stdout
     assert curl(port).returncode != 0
-    wait_until(lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE
-                               for p in plugins), timeout=20)
+    wait_until(lambda: not running(plugin), timeout=20)
     # On again, now that the app runs: it answers at once, and quitting it (SIGTERM, as a
     # logout would) switches the tunnel off and leaves no plugin behind.
     again = gangway("up", "web")
     assert again.returncode == 0, again.stderr
     assert curl(port).returncode == 0
-    plugins = [p for p in app.children(recursive=True)
-               if "session-manager-plugin" in " ".join(p.cmdline())]
+    [plugin] = plugins_of(app.pid)
     app.send_signal(signal.SIGTERM)
     app.wait(30)
-    for p in plugins:
-        assert not p.is_running() or p.status() == psutil.STATUS_ZOMBIE
+    assert not running(plugin)
     assert curl(port).returncode != 0
     [row] = json.loads(gangway("status", "--json").stdout)  # not running: saved, all off
     assert (row["name"], row["state"]) == ("web", "off")

@@ -48,6 +48,9 @@ class Policy:
     stop_grace: float = 3.0  # after SIGINT, before the group is killed
     wake_check: float = 5.0  # how often wall vs monotonic clock and addresses are compared
     give_up_after: int = 6  # failed starts in a row before FAILED (a client still retries)
+    # An upstream closed before its first byte: this long for its plugin's end (then the
+    # connection moves to the next session), else the far side closed it.
+    move_wait: float = 1.0
 
 
 class PluginEnded(Exception):

@@ -141,8 +141,7 @@ class Pipe(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if self.peer is not None and self.peer.transport is not None:
             self.peer.transport.close()  # flushes what it still has buffered
-        if not self.closed.done():
-            self.closed.set_result(None)
+        self.closed.set_result(None)  # a transport loses its connection once
 
     def pause_writing(self) -> None:
         if self.peer is not None and self.peer.transport is not None:
@@ -212,16 +211,13 @@ class Upstream(Pipe):
 
     def connection_lost(self, exc: Exception | None) -> None:
         client = self.client
-        movable = (self.received == 0 and client.replay is not None and client.peer is self
-                   and client.transport is not None and not client.transport.is_closing()
-                   and client.runner.on)
-        if not movable:
+        held = client.transport
+        if (self.received or client.replay is None or client.peer is not self or held is None
+                or held.is_closing() or not client.runner.on):
             super().connection_lost(exc)
             return
         client.peer = None
         self.peer = None
-        if client.transport is not None:
-            client.transport.pause_reading()
-        if not self.closed.done():
-            self.closed.set_result(None)
+        held.pause_reading()
+        self.closed.set_result(None)
         client.runner.lost_upstream(client, self.live)

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from app.core.tunnels.sshforward import SshProcess
 
 log = logging.getLogger(__name__)
-MOVE_WAIT = 1.0  # an upstream closed before its first byte: is its plugin gone?
 
 
 class TunnelRunner(StatusKeeper):
@@ -411,7 +410,7 @@ class TunnelRunner(StatusKeeper):
         move the client to the next session; if it lives on, the far side closed it."""
         async def decide() -> None:
             try:
-                await asyncio.wait_for(asyncio.shield(live.ended), MOVE_WAIT)
+                await asyncio.wait_for(asyncio.shield(live.ended), self.policy.move_wait)
             except TimeoutError:
                 client.close()
                 return

@@ -71,11 +71,6 @@ class Target:
             return cls(TargetKind.TAG, key, value)
         return cls(TargetKind.NAME, "Name", text)
 
-    def __str__(self) -> str:
-        if self.kind is TargetKind.INSTANCE_ID or self.kind is TargetKind.NAME:
-            return self.value
-        return f"tag:{self.key}={self.value}"
-
 
 @dataclass(frozen=True)
 class TunnelSpec:

@@ -121,9 +121,9 @@ class SshProcess:
     """ssh as an owned child (own process group, dies with Gangway: `app.core.owned`), its
     stderr delivered line by line, its end reported from the reader thread (no polling)."""
 
-    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], reader: threading.Thread) -> None:
         self.proc = proc
-        self._reader: threading.Thread | None = None
+        self._reader = reader
 
     @classmethod
     def start(cls, argv: Sequence[str], *, on_line: Callable[[str], None],
@@ -138,13 +138,12 @@ class SshProcess:
         except OSError as exc:
             raise SshForwardError(f"Could not run ssh: {exc}",
                                   "Install the OpenSSH client (`ssh`).") from exc
-        self = cls(proc)
         assert proc.stderr is not None
-        self._reader = threading.Thread(target=owned.read_lines,
-                                        args=(proc.stderr, on_line, proc, on_exit),
-                                        name="ssh-output", daemon=True)
-        self._reader.start()
-        return self
+        reader = threading.Thread(target=owned.read_lines,
+                                  args=(proc.stderr, on_line, proc, on_exit),
+                                  name="ssh-output", daemon=True)
+        reader.start()
+        return cls(proc, reader)
 
     @property
     def pid(self) -> int:
@@ -155,8 +154,7 @@ class SshProcess:
 
     def wait(self, timeout: float | None = None) -> int:
         code = self.proc.wait(timeout)
-        if self._reader is not None:
-            self._reader.join(timeout=2.0)
+        self._reader.join(timeout=2.0)
         return code
 
     def stop(self, grace: float = 5.0) -> int:
@@ -175,9 +173,8 @@ class SshProcess:
                 self.proc.wait(grace)
             except subprocess.TimeoutExpired:
                 self.kill()
-        if self._reader is not None:
-            # Its stderr is shared by the proxy (and its plugin): it ends when they have.
-            self._reader.join(max(0.0, deadline - time.monotonic()))
+        # Its stderr is shared by the proxy (and its plugin): it ends when they have.
+        self._reader.join(max(0.0, deadline - time.monotonic()))
         if sys.platform != "win32" and _group_alive(self.proc.pid):
             self.kill()
         return self.wait()
