@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -46,6 +47,10 @@ class _Runnable(QRunnable):
         self.task, self.fn, self.args, self.kwargs = task, fn, args, kwargs
 
     def run(self) -> None:
+        # Qt's pool threads are not started by `threading`, so a tracer set with
+        # threading.settrace (coverage, a debugger) never reaches them: hand it on, once.
+        if sys.gettrace() is None and (trace := threading.gettrace()) is not None:
+            sys.settrace(trace)
         task = self.task
         try:
             value = self.fn(*self.args, **self.kwargs)
