@@ -9,7 +9,8 @@ look and behave as they always did; so are texts with line breaks or other unpri
 characters (hostile names), which the stock delegate shows in its own way.
 
 `cell_text(row, column) -> (text, dimmed)` says what a cell shows; `dimmed_colour()` is the
-colour the model's ForegroundRole gives a dimmed cell (any other cell has none).
+colour the model's ForegroundRole gives a dimmed cell (any other cell has none). For a model
+whose cells have no font, alignment, background, decoration or check-state roles.
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ class CachedTextDelegate(QStyledItemDelegate):
         if event.type() in _RESTYLE:
             self.forget()
         return False
+
+    def kept(self) -> set[str]:
+        """The texts kept laid out (drawn here, not by the stock delegate)."""
+        return {text for (text, _), static in self._texts.items() if static is not None}
 
     def forget(self) -> None:
         """Drop every laid-out text (the font, style or palette changed)."""
