@@ -173,3 +173,22 @@ def test_cell_text_is_what_the_display_role_and_foreground_say():
                                                                   ("up-1", False)]
     assert proxy.cell_text(1, im.COL_ACCESS) == ("yes", False)
     assert proxy.cell_text(0, im.COL_SSM) == ("connection lost", True)
+
+
+def test_a_new_source_replaces_the_old_one_and_out_of_range_cells_are_empty():
+    first, proxy = _filtered(text="web")
+    second = InstancesModel()
+    second.add_rows([make_row("web-9.prod", n=99)])
+    proxy.setSourceModel(second)
+    assert proxy.sourceModel() is second and _shown(proxy) == ["web-9.prod"]
+    first.add_rows([make_row("web-7.prod", n=77)])  # no longer followed
+    first.clear()
+    assert _shown(proxy) == ["web-9.prod"]
+    assert not proxy.index(1, im.COL_NAME).isValid()
+    assert not proxy.index(0, im.NCOLS).isValid()
+    assert proxy.data(proxy.index(0, im.COL_NAME), Qt.ItemDataRole.DecorationRole) is None
+    assert proxy.headerData(im.COL_NAME, Qt.Orientation.Horizontal) == "Name"
+    assert proxy.headerData(0, Qt.Orientation.Vertical) is None
+    empty = InstancesFilter()
+    empty.set_text("web")
+    assert empty.rowCount() == 0 and empty.headerData(0, Qt.Orientation.Horizontal) is None

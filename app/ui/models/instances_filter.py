@@ -101,26 +101,21 @@ class InstancesFilter(QAbstractTableModel):
     def sourceModel(self) -> InstancesModel | None:
         return self._source
 
+    def _source_rows(self) -> int:
+        return len(self._source.blobs) if self._source is not None else 0
+
     def _source_reset(self) -> None:
-        self._map = self._matching(range(len(self._source.blobs))) if self._source else []
+        self._map = self._matching(range(self._source_rows()))
         self.endResetModel()
 
     def _source_moved(self, *_: object) -> None:
-        """Rows were reordered or removed there: match again, let persistent indexes follow."""
-        if self._held is None:  # not announced (cannot happen with InstancesModel)
-            self._hold()
-        self._apply(self._matching(range(len(self._source.blobs))) if self._source else [])
+        """Rows were reordered or removed there (announced: _hold ran): match again, and let
+        persistent indexes follow their rows."""
+        self._apply(self._matching(range(self._source_rows())))
 
-    def _source_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
-        src = self._source
-        if src is None or parent.isValid():
-            return
-        count = last - first + 1
-        if first < len(src.blobs) - count:  # not appended (InstancesModel only appends)
-            self._map = [i + count if i >= first else i for i in self._map]
-            self._hold()
-            self._apply(self._matching(range(len(src.blobs))))
-            return
+    def _source_inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
+        # InstancesModel only appends (a region's rows, streamed in): the new rows that match
+        # are appended here too, as row insertions.
         new = self._matching(range(first, last + 1))
         if new:
             at = len(self._map)
