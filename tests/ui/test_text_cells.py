@@ -85,3 +85,6 @@ def test_font_and_palette_changes_are_drawn_as_the_stock_delegate_draws_them(qtb
         assert _same(view, stock, ours) and ours.kept()
     finally:
         app.setPalette(light)
+    view.setLayoutDirection(Qt.LayoutDirection.RightToLeft)  # the stock delegate's alone
+    assert not ours.kept()
+    assert _same(view, stock, ours) and not ours.kept()

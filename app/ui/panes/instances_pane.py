@@ -187,8 +187,8 @@ class InstancesPane(InstancesStatesMixin):
         layout.addWidget(self.banner)
         layout.addWidget(self.permission_note)
         layout.addWidget(self.stack, 1)
-        # A filter change can arrive as hundreds of row-range signals; update the counts and
-        # the page once, after them.
+        # A region's rows arrive as an insertion and a re-sort; update the counts and the page
+        # once, after both.
         self._state_timer = QTimer(self)
         self._state_timer.setSingleShot(True)
         self._state_timer.setInterval(0)

@@ -23,15 +23,18 @@ from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyledItemDelegate, QS
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 CellText = Callable[[int, int], tuple[str, bool]]
-# Font metrics, text margin, line height, the pens (by 2 * active + dimmed), whether the
-# painter's font is the option's (static text is laid out in the one, elided with the other).
+# Font metrics, text margin, line height, the pens (by 2 * active + dimmed), and whether cells
+# may be drawn here at all: left to right, in the painter's font the option's (static text is
+# laid out in the one, elided with the other).
 _Metrics = tuple[QFontMetrics, int, int, tuple[QColor, ...], bool]
 _LIMIT = 8192  # laid-out texts kept: a few screens of cells at every column width
+# State flags as ints: bit operations on PySide's enum flags cost more than drawing a cell.
 _STATE = QStyle.StateFlag
-_PLAIN_MASK = (_STATE.State_Selected | _STATE.State_HasFocus | _STATE.State_MouseOver
-               | _STATE.State_Enabled)
-_PLAIN = _STATE.State_Enabled
-_ACTIVE = _STATE.State_Active
+_PLAIN_MASK = (_STATE.State_Selected.value | _STATE.State_HasFocus.value
+               | _STATE.State_MouseOver.value | _STATE.State_Enabled.value)
+_PLAIN = _STATE.State_Enabled.value
+_ACTIVE = _STATE.State_Active.value
+_LTR = Qt.LayoutDirection.LeftToRight
 # What changes how a cell looks: then everything kept is laid out again.
 _RESTYLE = (QEvent.Type.FontChange, QEvent.Type.StyleChange, QEvent.Type.PaletteChange,
             QEvent.Type.ApplicationFontChange, QEvent.Type.ApplicationPaletteChange,
@@ -73,30 +76,31 @@ class CachedTextDelegate(QStyledItemDelegate):
         palette, dimmed = option.palette, self._dimmed_colour()
         pens = (palette.color(QPalette.ColorGroup.Inactive, QPalette.ColorRole.Text), dimmed,
                 palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.Text), dimmed)
-        self._metrics = (metrics, margin, metrics.height(), pens, painter.font() == option.font)
+        usable = option.direction == _LTR and painter.font() == option.font
+        self._metrics = (metrics, margin, metrics.height(), pens, usable)
         return self._metrics
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
-        if ((option.state & _PLAIN_MASK) != _PLAIN
-                or option.direction != Qt.LayoutDirection.LeftToRight):
+        state = option.state.value
+        if (state & _PLAIN_MASK) != _PLAIN:
             super().paint(painter, option, index)
             return
         text, dimmed = self._cell_text(index.row(), index.column())
         if not text:
             return  # the view has drawn the row's background already
-        metrics, margin, height, pens, same_font = self._metrics or self._measure(painter, option)
+        metrics, margin, height, pens, usable = self._metrics or self._measure(painter, option)
         rect = option.rect
         width = rect.width() - 2 * margin
         key = (text, width)
         try:
             static = self._texts[key]
         except KeyError:
-            static = self._layout(metrics, text, width, option) if same_font else None
+            static = self._layout(metrics, text, width, option) if usable else None
         if static is None:
             super().paint(painter, option, index)
             return
         pen = painter.pen()
-        painter.setPen(pens[(2 if option.state & _ACTIVE else 0) + dimmed])
+        painter.setPen(pens[(2 if state & _ACTIVE else 0) + dimmed])
         painter.drawStaticText(rect.x() + margin, rect.y() + (rect.height() - height) // 2,
                                static)
         painter.setPen(pen)
