@@ -1,9 +1,9 @@
 """The instance table: rows stream in region by region; favourites stay on top.
 
 Rows are frozen `InstanceRow`s from core. Sorting happens here, in Python, with one key per
-row (the proxy forwards `sort()`), because a proxy sorting 10,000 rows would call back into
-Python for every comparison. Each row's lowercase search text is computed once, on insert, for
-the filter proxy.
+row (the filter forwards `sort()`), because a proxy sorting 10,000 rows would call back into
+Python for every comparison. Each row's lowercase search text and its cells' display text are
+computed once, on insert: the filter scans the one, every painted cell reads the other.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
 from app.core.aws.discovery.permissions import Access
 from app.core.aws.discovery.rows import InstanceRow
@@ -46,7 +46,7 @@ _DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
 _ROW = int(ROW_ROLE)
 _SORT = int(SORT_ROLE)
-_NCOLS = len(_HEADERS)
+_NCOLS = NCOLS = len(_HEADERS)
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)
 _ROLES = frozenset((_DISPLAY, _TOOLTIP, _ROW, _SORT, _FOREGROUND))
 HANDLED_ROLES = _ROLES  # the roles data() answers; anything else is None
@@ -127,6 +127,11 @@ _TEXT: tuple[Callable[[InstanceRow], str], ...] = (
     lambda r: r.private_ip, lambda r: r.public_ip, lambda r: r.agent_version, tags_text)
 
 
+def row_texts(row: InstanceRow) -> tuple[str, ...]:
+    """The display text of every column after the star, in column order."""
+    return tuple(text(row) for text in _TEXT)
+
+
 def _display(row: InstanceRow, col: int, fav: bool) -> str:
     if col == COL_FAV:
         return "★" if fav else ""
@@ -152,17 +157,22 @@ def sort_key(row: InstanceRow, col: int, fav: bool) -> Any:
     return _display(row, col, fav).lower()
 
 
+def muted_text() -> QColor:
+    """How a row with no way in reads (dimmed: the palette's muted text); read at each paint,
+    so a theme switched at run time applies at once."""
+    return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+
+
 class InstancesModel(QAbstractTableModel):
     def __init__(self, favourites: Iterable[tuple[str, str]] = (), parent: Any = None) -> None:
         super().__init__(parent)
         self._rows: list[InstanceRow] = []
         self._blobs: list[str] = []
         self._conn: list[bool] = []  # row.connectable, precomputed for the filter
+        self._texts: list[tuple[str, ...]] = []  # row_texts(row), precomputed for painting
         self._favs: set[tuple[str, str]] = set(favourites)
         self._sort: tuple[int, Qt.SortOrder] | None = None
         self._plugin_missing = False  # no session-manager-plugin here: nothing connects yet
-        # Bumped whenever rows change or move, so the filter knows its flags are stale.
-        self.generation = 0
 
     # --- Qt API -----------------------------------------------------------------------------
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
@@ -195,21 +205,28 @@ class InstancesModel(QAbstractTableModel):
         r = index.row()
         if r >= len(self._rows):
             return None
-        row = self._rows[r]
         col = index.column()
         if role == _DISPLAY:
-            if col == COL_ACCESS and self._plugin_missing and row.connectable:
-                return NEEDS_PLUGIN
-            return _display(row, col, row_key(row) in self._favs)
+            return self.display(r, col)
+        return self.value(r, col, role)
+
+    def display(self, r: int, col: int) -> str:
+        """Row r's text in column col (r and col in range): what each painted cell asks."""
+        if col == COL_FAV:
+            return "★" if row_key(self._rows[r]) in self._favs else ""
+        if col == COL_ACCESS and self._plugin_missing and self._conn[r]:
+            return NEEDS_PLUGIN
+        return self._texts[r][col - 1] if col <= len(_TEXT) else ""
+
+    def value(self, r: int, col: int, role: int) -> Any:
+        """Row r's data for a role other than DisplayRole (r and col in range)."""
+        row = self._rows[r]
         if role == _ROW:
             return row
         if role == _SORT:
             return sort_key(row, col, row_key(row) in self._favs)
         if role == _FOREGROUND:
-            # No way in: the row reads dimmed (the palette's muted text), the reason on hover.
-            if row.connectable:
-                return None
-            return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+            return None if self._conn[r] else muted_text()
         if role == _TOOLTIP:
             return self._tooltip(row, col)
         return None
@@ -240,9 +257,6 @@ class InstancesModel(QAbstractTableModel):
     def row_at(self, i: int) -> InstanceRow:
         return self._rows[i]
 
-    def blob_at(self, i: int) -> str:
-        return self._blobs[i]
-
     @property
     def blobs(self) -> list[str]:
         """Lowercase search text per row, in row order (read-only, for the filter)."""
@@ -253,12 +267,17 @@ class InstancesModel(QAbstractTableModel):
         """Whether each row has a way in, in row order (read-only, for the filter)."""
         return self._conn
 
+    def _index_rows(self, rows: list[InstanceRow]) -> None:
+        """Append the precomputed columns for rows just appended to self._rows."""
+        self._blobs.extend(search_blob(r) for r in rows)
+        self._conn.extend(r.connectable for r in rows)
+        self._texts.extend(row_texts(r) for r in rows)
+
     def set_rows(self, rows: Iterable[InstanceRow]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
-        self._blobs = [search_blob(r) for r in self._rows]
-        self._conn = [r.connectable for r in self._rows]
-        self.generation += 1
+        self._blobs, self._conn, self._texts = [], [], []
+        self._index_rows(self._rows)
         self.endResetModel()
         self._resort()
 
@@ -274,17 +293,13 @@ class InstancesModel(QAbstractTableModel):
         stale = [i for i, r in enumerate(self._rows) if row_key(r) in keys]
         for i in reversed(stale):  # rare: a region refreshed twice
             self.beginRemoveRows(QModelIndex(), i, i)
-            del self._rows[i]
-            del self._blobs[i]
-            del self._conn[i]
-            self.generation += 1
+            for column in (self._rows, self._blobs, self._conn, self._texts):
+                del column[i]
             self.endRemoveRows()
         first = len(self._rows)
         self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
         self._rows.extend(new)
-        self._blobs.extend(search_blob(r) for r in new)
-        self._conn.extend(r.connectable for r in new)
-        self.generation += 1
+        self._index_rows(new)
         self.endInsertRows()
         self._resort()
 
@@ -351,7 +366,7 @@ class InstancesModel(QAbstractTableModel):
         self._rows = [self._rows[i] for i in order_idx]
         self._blobs = [self._blobs[i] for i in order_idx]
         self._conn = [self._conn[i] for i in order_idx]
-        self.generation += 1
+        self._texts = [self._texts[i] for i in order_idx]
         self.changePersistentIndexList(
             persistent,
             [self.index(old_to_new[p.row()], p.column()) for p in persistent])

@@ -49,6 +49,7 @@ from app.ui.panes.instances_states import InstancesStatesMixin
 from app.ui.tasks import Task, TaskRunner
 from app.ui.widgets.colours import BANNER_CSS
 from app.ui.widgets.profile_box import ProfileBox
+from app.ui.widgets.text_cells import CachedTextDelegate
 
 _WIDTHS = {im.COL_FAV: 28, im.COL_NAME: 175, im.COL_ID: 145, im.COL_REGION: 105,
            im.COL_STATE: 65, im.COL_SSM: 105, im.COL_ACCESS: 105, im.COL_PLATFORM: 65,
@@ -155,6 +156,8 @@ class InstancesPane(InstancesStatesMixin):
 
         self.view = QTableView()
         self.view.setModel(self.proxy)
+        self.view.setItemDelegate(CachedTextDelegate(self.view, self.proxy.cell_text,
+                                                     im.muted_text))
         # Qt's default indicator is column 0 descending; start with names A to Z.
         self.view.horizontalHeader().setSortIndicator(im.COL_NAME, Qt.SortOrder.AscendingOrder)
         self.view.setSortingEnabled(True)
@@ -184,8 +187,8 @@ class InstancesPane(InstancesStatesMixin):
         layout.addWidget(self.banner)
         layout.addWidget(self.permission_note)
         layout.addWidget(self.stack, 1)
-        # A filter change can arrive as hundreds of row-range signals; update the counts and
-        # the page once, after them.
+        # A region's rows arrive as an insertion and a re-sort; update the counts and the page
+        # once, after both.
         self._state_timer = QTimer(self)
         self._state_timer.setSingleShot(True)
         self._state_timer.setInterval(0)
