@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.aws.credentials.types import MfaRequest
+from app.ui.icons import dress
 from app.ui.widgets.colours import ERROR_CSS
 
 WRONG_CODE = "Wrong code, try again (wait for the next code on your device)."
@@ -92,6 +93,7 @@ class MfaDialog(QDialog):
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel)
+        dress(self.buttons)
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok_button.setText("Continue")
         self.buttons.accepted.connect(self._submit)

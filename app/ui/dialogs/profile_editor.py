@@ -35,6 +35,7 @@ from app.core.aws.profiles.kinds import SESSION_NAME as _SESSION_NAME
 from app.core.aws.profiles.model import Profile, ProfileKind, SsoSession
 from app.core.aws.profiles.names import validate_name
 from app.core.errors import ProfileError
+from app.ui.icons import dress
 from app.ui.widgets.colours import ERROR_CSS
 
 REGIONS = ("us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
@@ -179,6 +180,7 @@ class ProfileEditor(QDialog):
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                         | QDialogButtonBox.StandardButton.Cancel)
+        dress(self.buttons)
         self.buttons.accepted.connect(self._save)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

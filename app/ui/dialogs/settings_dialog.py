@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.settings import CredentialSettings, Settings, SettingsStore
+from app.ui.icons import dress
 from app.ui.widgets.colours import ERROR_CSS
 
 
@@ -71,6 +72,7 @@ class SettingsDialog(QDialog):
         self.error.hide()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                    | QDialogButtonBox.StandardButton.Cancel)
+        dress(buttons)
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         self.buttons = buttons

@@ -37,6 +37,7 @@ from app.core.aws.profiles.names import sso_profile_name
 from app.core.aws.profiles.writer import ProfileWriter, SsoProfileSpec
 from app.core.errors import ProfileError
 from app.ui.errors import error_text
+from app.ui.icons import dress, icon
 from app.ui.tasks import Task, TaskRunner
 from app.ui.widgets.colours import ERROR_CSS
 
@@ -132,9 +133,9 @@ class SsoLoginDialog(QDialog):
         self.url_label.setOpenExternalLinks(True)
         self.url_label.setWordWrap(True)
         self.url_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
-        self.browser_button = QPushButton("Open the browser again")
+        self.browser_button = QPushButton(icon("open"), "Open the browser again")
         self.browser_button.clicked.connect(self._open_browser)
-        self.copy_code = QPushButton("Copy code")
+        self.copy_code = QPushButton(icon("copy"), "Copy code")
         self.copy_code.clicked.connect(self._copy_code)
         self.countdown = _plain()
         self.countdown.setWordWrap(False)  # centred: a wrapped label would be cut to a line
@@ -182,6 +183,7 @@ class SsoLoginDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.go = self.buttons.addButton("Log in", QDialogButtonBox.ButtonRole.AcceptRole)
         self.go.clicked.connect(self._go)
+        dress(self.buttons, {self.go: "login"})
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.pages, 1)

@@ -43,6 +43,7 @@ from app.core.tunnels.spec import (
     check_name,
     privileged_note,
 )
+from app.ui.icons import dress
 from app.ui.widgets.state_light import failure_colour
 
 MODES = ((Mode.INSTANCE_PORT, "A port on the instance"),
@@ -304,6 +305,7 @@ class TunnelEditor(QDialog):
                 self.ssh_user_row = cell
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                         | QDialogButtonBox.StandardButton.Cancel)
+        dress(self.buttons)
         self.buttons.accepted.connect(self.try_save)
         self.buttons.rejected.connect(self.reject)
         outer = QVBoxLayout(self)

@@ -35,6 +35,7 @@ from app.core.aws.discovery.permissions import PermissionCache
 from app.core.aws.discovery.rows import InstanceRow, RegionResult
 from app.core.ssh.favourites import Favourites
 from app.ui.errors import error_text
+from app.ui.icons import icon
 from app.ui.models import instances_model as im
 from app.ui.models.instances_filter import InstancesFilter
 from app.ui.models.instances_model import InstancesModel
@@ -100,9 +101,9 @@ class InstancesPane(InstancesStatesMixin):
         self.profile_box.currentTextChanged.connect(self._profile_picked)
         self.region_box = QComboBox()
         self.region_box.addItems([DEFAULT_REGION, ALL_REGIONS, *KNOWN_REGIONS])
-        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button = QPushButton(icon("refresh"), "Refresh")
         self.refresh_button.clicked.connect(self.refresh)
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton(icon("stop"), "Cancel")
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.setVisible(False)
         self.progress = QProgressBar()

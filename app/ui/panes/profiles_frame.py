@@ -7,12 +7,13 @@ scenes) builds its frame the same way, so both look alike.
 
 It touches no enum of the `Qt` namespace: PySide6 builds all ~100 of them on first use
 (~13 ms), which the first paint need not wait for. Hence no alignment flags (stretches centre
-the loading title) and the toolbar's default style (text, as none of its actions has an
-icon; the pane sets text-only when it adopts the frame).
+the loading title), and the toolbar's text-beside-icon style is set as a property. Its icons
+are palette icons (`icons.icon`): drawn when painted, in the palette of that moment.
 """
 
 from __future__ import annotations
 
+from PySide6.QtCore import QSize
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -24,6 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.icons import icon
+
 # (key, text) in toolbar order; None is a separator. The pane connects each key's slot.
 TOOLBAR: tuple[tuple[str, str] | None, ...] = (
     ("new", "New"), ("edit", "Edit"), ("duplicate", "Duplicate"), ("rename", "Rename"),
@@ -31,6 +34,11 @@ TOOLBAR: tuple[tuple[str, str] | None, ...] = (
     ("protect", "Protect keys"), ("restore", "Restore keys"), None,
     ("mfa", "Enter MFA code"), ("sso", "SSO login"), ("identity", "Check identity"), None,
     ("reload", "Reload"), ("settings", "Settings…"))
+# Each action's icon (resources/ui-icons).
+ICONS = {"new": "add", "edit": "edit", "duplicate": "copy", "rename": "rename",
+         "delete": "delete", "protect": "lock", "restore": "unlock", "mfa": "mfa",
+         "sso": "login", "identity": "identity", "reload": "refresh", "settings": "settings"}
+TEXT_BESIDE_ICON = 2  # Qt.ToolButtonStyle.ToolButtonTextBesideIcon, without the namespace
 # What the pane's update_actions() enables with no profile selected (the state it opens in).
 IDLE = frozenset({"new", "sso", "reload", "settings"})
 BANNERS_AT = 1  # the pane's banners go between the toolbar and the filter
@@ -40,13 +48,15 @@ class ProfilesFrame(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.toolbar = QToolBar()
+        self.toolbar.setProperty("toolButtonStyle", TEXT_BESIDE_ICON)
+        self.toolbar.setIconSize(QSize(16, 16))
         self.actions_by_name: dict[str, QAction] = {}
         for item in TOOLBAR:
             if item is None:
                 self.toolbar.addSeparator()
                 continue
             key, text = item
-            action = QAction(text, self)
+            action = QAction(icon(ICONS[key]), text, self)
             action.setEnabled(key in IDLE)
             self.toolbar.addAction(action)
             self.actions_by_name[key] = action

@@ -113,7 +113,6 @@ class ProfilesPane(ProfileChecksMixin, ProfileEditsMixin):
         # existed: adopted as it is, so nothing on screen moves.
         self.frame = frame if frame is not None else ProfilesFrame()
         self.toolbar, self.filter_edit = self.frame.toolbar, self.frame.filter_edit
-        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.actions_by_name: dict[str, QAction] = self.frame.actions_by_name
         slots: dict[str, Callable[[], object]] = {
             "new": self.new_profile, "edit": self.edit_profile,

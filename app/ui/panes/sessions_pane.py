@@ -33,6 +33,7 @@ from app.core.aws.sessions.api import SessionRecord
 from app.core.aws.sessions.history import SessionHistory
 from app.core.settings import SettingsStore
 from app.ui.errors import error_text
+from app.ui.icons import icon
 from app.ui.models import sessions_model as sm
 from app.ui.models.sessions_model import SessionsModel
 from app.ui.tasks import Task, TaskRunner
@@ -129,9 +130,9 @@ class SessionsPane(QWidget):
         self.profile_box = ProfileBox()
         self.profile_box.setMinimumWidth(160)
         self.profile_box.currentTextChanged.connect(lambda _t: self.refresh())
-        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button = QPushButton(icon("refresh"), "Refresh")
         self.refresh_button.clicked.connect(self.refresh)
-        self.terminate_button = QPushButton("Terminate…")
+        self.terminate_button = QPushButton(icon("stop"), "Terminate…")
         self.terminate_button.setEnabled(False)
         self.terminate_button.setToolTip("End one of your own active sessions")
         self.terminate_button.clicked.connect(self.ask_terminate)
@@ -152,7 +153,7 @@ class SessionsPane(QWidget):
         top.addWidget(self.terminate_button)
         top.addWidget(self.status)
         if self.settings is not None:
-            self.settings_button = QPushButton("Terminal settings…")
+            self.settings_button = QPushButton(icon("settings"), "Terminal settings…")
             self.settings_button.setToolTip("Which terminal opens sessions, the SSH proxy mode, "
                                             "and the reason prompt")
             self.settings_button.clicked.connect(self.open_settings)
@@ -177,21 +178,24 @@ class SessionsPane(QWidget):
         self.empty = EmptyState(
             "No sessions yet",
             "Active and recent Session Manager sessions (shells, SSH, tunnels) will appear "
-            "here, with who started them, when, and how they ended.", "Refresh")
+            "here, with who started them, when, and how they ended.", "Refresh",
+            icon_name="refresh")
         self.empty.action.connect(self.refresh)
         self.no_profile = EmptyState("Pick a profile to see sessions",
                                      "Sessions are listed per AWS profile and region.")
         self.no_profiles = EmptyState(
             "No AWS profiles yet", "Sessions are listed per AWS profile. Set one up in "
             "Profiles: sign in with SSO, add access keys, or open a config file you have.",
-            "Set up a profile")
+            "Set up a profile", icon_name="profiles")
         self.no_profiles.action.connect(self.setup_requested)
         self.loading = EmptyState("Loading sessions…",
                                   "Asking Session Manager for active and recent sessions.")
-        self.error_state = EmptyState("Could not list sessions", "", "Retry")
+        self.error_state = EmptyState("Could not list sessions", "", "Retry",
+                                      icon_name="refresh")
         self.error_state.action.connect(self.refresh)
         self.nothing_matches = EmptyState("Nothing matches",
-                                          "No session matches the filter.", "Clear filter")
+                                          "No session matches the filter.", "Clear filter",
+                                          icon_name="close")
         self.nothing_matches.action.connect(self.filter_edit.clear)
         self.stack = QStackedWidget()
         for w in (self.view, self.empty, self.no_profile, self.no_profiles, self.loading,

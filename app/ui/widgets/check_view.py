@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.checks import Check, Status
-from app.ui.icons import tinted
+from app.ui.icons import icon, tinted
 from app.ui.widgets.colours import state_colour
 
 _WORDS = {Status.OK: "OK", Status.WARN: "Attention", Status.MISSING: "Missing"}
@@ -61,7 +61,7 @@ class CopyLine(QWidget):
         self.edit.setReadOnly(True)
         self.edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.edit.setCursorPosition(0)
-        self.button = QPushButton("Copy")
+        self.button = QPushButton(icon("copy"), "Copy")
         self.button.clicked.connect(self.copy)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
@@ -135,7 +135,7 @@ class CheckView(QFrame):
             edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
             lines = text.count("\n") + 1
             edit.setFixedHeight(min(lines, 14) * edit.fontMetrics().lineSpacing() + 16)
-            copy = QPushButton("Copy statement")
+            copy = QPushButton(icon("copy"), "Copy statement")
             copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(text))
             self.statement_edit = edit
             body.addWidget(edit)

@@ -1,18 +1,34 @@
-"""A centred 'nothing here yet' message that says what will appear and how to get it."""
+"""A centred 'nothing here yet' message that says what will appear and how to get it.
+
+The title sits at the same height on every pane (a fixed share of the pane's height, not
+centred with the text below it), so switching panes does not make it jump.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSpacerItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.ui.icons import icon
 
 _TEXT_WIDTH = 520
+TITLE_AT = 0.3  # the title's top, as a share of the pane's height
 
 
 class EmptyState(QWidget):
     action = Signal()
 
     def __init__(self, title: str, text: str, action_text: str | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, icon_name: str = "") -> None:
         super().__init__(parent)
         # The text column sits between horizontal stretches rather than being added with an
         # alignment: an aligned widget gets its size hint, which ignores word-wrapped height
@@ -35,7 +51,8 @@ class EmptyState(QWidget):
             inner.addWidget(label)
         self.button: QPushButton | None = None
         if action_text:
-            self.button = QPushButton(action_text)
+            self.button = QPushButton(icon(icon_name), action_text) if icon_name \
+                else QPushButton(action_text)
             self.button.clicked.connect(self.action)
             inner.addSpacing(8)
             inner.addWidget(self.button, 0, Qt.AlignmentFlag.AlignHCenter)
@@ -44,10 +61,17 @@ class EmptyState(QWidget):
         row.addStretch(1)
         row.addWidget(column, 4)
         row.addStretch(1)
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
+        self._outer = outer = QVBoxLayout(self)
+        self._top = QSpacerItem(0, 0, QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
+        outer.addItem(self._top)
         outer.addLayout(row)
-        outer.addStretch(2)
+        outer.addStretch(1)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._top.changeSize(0, int(event.size().height() * TITLE_AT),
+                             QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
+        self._outer.invalidate()
+        super().resizeEvent(event)
 
     def set_text(self, title: str, text: str) -> None:
         self.title_label.setText(title)
