@@ -76,8 +76,8 @@ def check_capability(action: Action, row: InstanceRow) -> None:
         return
     who = f"{row.name} ({row.instance_id})" if row.name else row.instance_id
     why = row.capabilities.why_not(action)
-    hint = ("Update the SSM agent on the instance." if "too old" in why else
-            "Start the instance, or check its SSM agent and your permissions.")
+    # The reason says what to do; the hint says where every check and its fix are.
+    hint = "“Diagnose connection…” in the instance's menu shows each check and its fix."
     raise GangwayError(f"{action.label} is not possible on {who}: {why}.", hint)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from app.core.aws.discovery.capabilities import (
@@ -61,11 +63,19 @@ def test_windows_offers_shell_and_rdp_not_ssh():
 
 
 @pytest.mark.parametrize(("kw", "needle"), [
-    ({"state": "stopped", "ping_status": "ConnectionLost"}, "stopped"),
-    ({"ping_status": "ConnectionLost"}, "ConnectionLost"),
-    ({"ping_status": "Inactive", "state": ""}, "Inactive"),
-    ({"managed": False, "ping_status": "", "agent_version": ""}, "not managed"),
-    ({"permission": Permission(Access.DENIED, "no policy allows it")}, "denied by policy"),
+    ({"state": "stopped", "ping_status": "ConnectionLost"},
+     "the instance is stopped (start it first)"),
+    ({"ping_status": "ConnectionLost"}, "its SSM agent lost its connection; restart the agent "
+                                        "or check the instance's network"),
+    ({"ping_status": "ConnectionLost", "last_ping": datetime(2026, 11, 30, 9, 5)},
+     "its SSM agent lost its connection (last seen 2026-11-30 09:05); restart the agent"),
+    ({"ping_status": "Inactive", "state": ""}, "its SSM agent is inactive; start the instance, "
+                                               "or register it again if it was deregistered"),
+    ({"managed": False, "ping_status": "", "agent_version": ""},
+     "the SSM agent is not running or not registered; install or start it"),
+    ({"permission": Permission(Access.DENIED, "no policy allows it")},
+     "your IAM permissions do not allow a session here (no policy allows it); ask an "
+     "administrator for ssm:StartSession on it"),
 ])
 def test_every_no_says_why(kw, needle):
     c = caps(**kw)

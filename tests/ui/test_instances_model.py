@@ -170,10 +170,11 @@ def test_access_column_explains_why_not():
                     make_row("c", n=3, access=Access.DENIED),
                     make_row("d", n=4, access=Access.UNKNOWN)])
     texts = [model.index(i, im.COL_ACCESS).data() for i in range(4)]
-    assert texts == ["stopped", "no SSM agent", "denied by IAM", "yes (unchecked)"]
+    assert texts == ["stopped", "no SSM agent", "not permitted", "yes (not checked)"]
     doc = QTextDocument()
     doc.setHtml(model.index(2, im.COL_ACCESS).data(Qt.ItemDataRole.ToolTipRole))
-    assert "denied by policy" in doc.toPlainText()
+    assert "your IAM permissions do not allow a session here (test verdict); ask an " \
+        "administrator for ssm:StartSession on it" in doc.toPlainText()
     assert model.data(QModelIndex()) is None
 
 
@@ -190,7 +191,8 @@ def test_unreachable_rows_are_dimmed_with_the_reason_and_plain_words():
     assert model.index(rows["lost"], im.COL_NAME).data(fg) == muted
     doc = QTextDocument()
     doc.setHtml(model.index(rows["lost"], im.COL_NAME).data(Qt.ItemDataRole.ToolTipRole))
-    assert doc.toPlainText().startswith("lost\nCannot connect: the SSM agent is ConnectionLost")
+    assert doc.toPlainText() == ("lost\nCannot connect: its SSM agent lost its connection; "
+                                 "restart the agent or check the instance's network")
     agent = {n: model.index(i, im.COL_SSM).data() for n, i in rows.items()}
     assert agent == {"up": "online", "lost": "connection lost", "bare": "no agent"}
     assert model.index(rows["lost"], im.COL_ACCESS).data() == "agent offline"

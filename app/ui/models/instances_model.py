@@ -20,6 +20,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QGuiApplication, QPalette
 
+from app.core.aws.discovery.capabilities import agent_words
 from app.core.aws.discovery.permissions import Access
 from app.core.aws.discovery.rows import InstanceRow
 
@@ -67,7 +68,7 @@ def search_blob(row: InstanceRow) -> str:
 def access_text(row: InstanceRow) -> str:
     """A short answer to 'can I get in?'; the tooltip has the full reasons."""
     if row.connectable:
-        return "yes" if row.permission.access is Access.ALLOWED else "yes (unchecked)"
+        return "yes" if row.permission.access is Access.ALLOWED else "yes (not checked)"
     if row.state and row.state not in ("running",):
         return row.state
     if not row.managed:
@@ -75,18 +76,12 @@ def access_text(row: InstanceRow) -> str:
     if row.ping_status != "Online":
         return "agent offline"
     if row.permission.access is Access.DENIED:
-        return "denied by IAM"
+        return "not permitted"
     return "no"
 
 
-# The SSM agent's PingStatus, in words.
-AGENT_WORDS = {"Online": "online", "ConnectionLost": "connection lost", "Inactive": "inactive"}
-
-
 def agent_text(row: InstanceRow) -> str:
-    if not row.ping_status:
-        return "no agent"
-    return AGENT_WORDS.get(row.ping_status, row.ping_status)
+    return agent_words(row.ping_status)
 
 
 NEEDS_PLUGIN = "needs the session-manager-plugin"

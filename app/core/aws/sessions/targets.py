@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from app.core.errors import AwsError, GangwayError
@@ -143,12 +143,22 @@ def why_not_connected(lookup: Lookup, ssm: Any, instance_id: str) -> str | None:
             info = {}
         nodes = info.get("InstanceInformationList", [])
         ping = str(nodes[0].get("PingStatus", "")) if nodes else ""
+        seen = nodes[0].get("LastPingDateTime") if nodes else None
         state = "hybrid" if instance_id.startswith("mi-") else lookup.state(instance_id)
     except Exception:
         return None
     if state is None and not nodes:
         return f"no instance {instance_id} in {lookup.region}"
-    return unreachable_reason(state or "", bool(nodes), ping) or None
+    return unreachable_reason(state or "", bool(nodes), ping, _when(seen)) or None
+
+
+def _when(value: Any) -> datetime | None:
+    """A timestamp as boto3 gives it (datetime) or as the JSON wire does (epoch seconds)."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    return None
 
 
 class BotoLookup:
