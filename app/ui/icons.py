@@ -115,11 +115,9 @@ def dress(box: QDialogButtonBox, extra: dict[QAbstractButton, str] | None = None
 
 
 def tinted(name: str, colour: QColor, size: int) -> QPixmap:
-    """One icon in one colour (state chips: the colour says it, the shape says it again)."""
-    try:
-        return _draw(_renderer(_svg(name), colour), size)
-    except OSError:
-        return QPixmap()
+    """One icon in one colour (state chips: the colour says it, the shape says it again);
+    cached, as a table asks for it on every paint."""
+    return _cached(name, colour.name(), size)
 
 
 def ui_icon(name: str, palette: QPalette) -> QIcon:

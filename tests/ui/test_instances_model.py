@@ -196,3 +196,21 @@ def test_unreachable_rows_are_dimmed_with_the_reason_and_plain_words():
     agent = {n: model.index(i, im.COL_SSM).data() for n, i in rows.items()}
     assert agent == {"up": "online", "lost": "connection lost", "bare": "no agent"}
     assert model.index(rows["lost"], im.COL_ACCESS).data() == "agent offline"
+
+
+def test_access_is_a_chip_with_a_colour_and_an_icon():
+    model = InstancesModel()
+    model.add_rows([make_row("up", n=1), make_row("off", n=2, state="stopped"),
+                    make_row("bare", n=3, ping="")])
+    rows = {model.row_at(i).name: i for i in range(3)}
+    deco = Qt.ItemDataRole.DecorationRole
+
+    def chip(name: str):
+        return model.index(rows[name], im.COL_ACCESS).data(deco).toImage()
+
+    up, off = chip("up"), chip("off")
+    assert not up.isNull() and up != off and off == chip("bare")
+    assert model.index(rows["up"], im.COL_NAME).data(deco) is None  # only Access is a chip
+    model.set_plugin_missing(True)
+    assert model.index(rows["up"], im.COL_ACCESS).data() == "needs the session-manager-plugin"
+    assert chip("up") not in (up, off)  # a way in once the plugin is there: its own chip

@@ -18,11 +18,13 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QGuiApplication, QPalette
+from PySide6.QtGui import QGuiApplication, QPalette, QPixmap
 
 from app.core.aws.discovery.capabilities import agent_words
 from app.core.aws.discovery.permissions import Access
 from app.core.aws.discovery.rows import InstanceRow
+from app.ui.icons import tinted
+from app.ui.widgets.colours import state_colour
 
 COL_FAV = 0
 COL_NAME = 1
@@ -49,7 +51,8 @@ _ROW = int(ROW_ROLE)
 _SORT = int(SORT_ROLE)
 _NCOLS = len(_HEADERS)
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)
-_ROLES = frozenset((_DISPLAY, _TOOLTIP, _ROW, _SORT, _FOREGROUND))
+_DECORATION = int(Qt.ItemDataRole.DecorationRole.value)
+_ROLES = frozenset((_DISPLAY, _TOOLTIP, _ROW, _SORT, _FOREGROUND, _DECORATION))
 HANDLED_ROLES = _ROLES  # the roles data() answers; anything else is None
 
 
@@ -85,6 +88,12 @@ def agent_text(row: InstanceRow) -> str:
 
 
 NEEDS_PLUGIN = "needs the session-manager-plugin"
+
+
+def access_chip(row: InstanceRow, plugin_missing: bool) -> QPixmap:
+    """A way in (ok), a way in once the plugin is installed (warn), or none (missing)."""
+    kind = ("warn" if plugin_missing else "ok") if row.connectable else "missing"
+    return tinted(kind, state_colour(kind, QGuiApplication.palette()), 16)
 
 
 def state_text(row: InstanceRow) -> str:
@@ -196,6 +205,8 @@ class InstancesModel(QAbstractTableModel):
             if col == COL_ACCESS and self._plugin_missing and row.connectable:
                 return NEEDS_PLUGIN
             return _display(row, col, row_key(row) in self._favs)
+        if role == _DECORATION:  # Access is a chip: its colour and its icon say the same
+            return access_chip(row, self._plugin_missing) if col == COL_ACCESS else None
         if role == _ROW:
             return row
         if role == _SORT:
@@ -300,7 +311,8 @@ class InstancesModel(QAbstractTableModel):
         if self._rows:
             self.dataChanged.emit(self.index(0, COL_ACCESS),
                                   self.index(len(self._rows) - 1, COL_ACCESS),
-                                  [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole])
+                                  [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole,
+                                   Qt.ItemDataRole.DecorationRole])
 
     # --- favourites -------------------------------------------------------------------------
     def is_favourite(self, row: InstanceRow) -> bool:
