@@ -120,6 +120,21 @@ def tinted(name: str, colour: QColor, size: int) -> QPixmap:
     return _cached(name, colour.name(), size)
 
 
+@lru_cache(maxsize=128)
+def _chip(name: str, rgb: str, selected_rgb: str, size: int) -> QIcon:
+    result = QIcon()
+    result.addPixmap(_cached(name, rgb, size), QIcon.Mode.Normal)
+    result.addPixmap(_cached(name, selected_rgb, size), QIcon.Mode.Selected)
+    return result
+
+
+def chip(name: str, colour: QColor, size: int = 16) -> QIcon:
+    """A table cell's state chip: the icon in its state colour, and in the highlighted text
+    colour on a selected row (where a red or green icon would sink into the highlight)."""
+    selected = QGuiApplication.palette().color(QPalette.ColorRole.HighlightedText)
+    return _chip(name, colour.name(), selected.name(), size)
+
+
 def ui_icon(name: str, palette: QPalette) -> QIcon:
     """`name` from resources/ui-icons in one palette; an empty icon if the file is missing."""
     try:

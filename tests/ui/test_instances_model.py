@@ -206,7 +206,7 @@ def test_access_is_a_chip_with_a_colour_and_an_icon():
     deco = Qt.ItemDataRole.DecorationRole
 
     def chip(name: str):
-        return model.index(rows[name], im.COL_ACCESS).data(deco).toImage()
+        return model.index(rows[name], im.COL_ACCESS).data(deco).pixmap(16).toImage()
 
     up, off = chip("up"), chip("off")
     assert not up.isNull() and up != off and off == chip("bare")

@@ -506,10 +506,16 @@ def test_state_chips_have_a_colour_and_an_icon(env: Env) -> None:
         index = model.index(model.row_of(name), COL_STATE)
         brush = model.data(index, Qt.ItemDataRole.ForegroundRole)
         icon = model.data(index, Qt.ItemDataRole.DecorationRole)
-        return (brush.color().name() if brush else None), icon.toImage()
+        return (brush.color().name() if brush else None), icon.pixmap(16).toImage()
 
     mfa_colour, mfa_icon = chip("mfa")
     valid_colour, valid_icon = chip("default")
     assert mfa_colour is not None and valid_colour is None  # only what needs acting on
     assert not mfa_icon.isNull() and not valid_icon.isNull()
     assert mfa_icon != valid_icon  # a different shape, not only a different colour
+    # On a selected row the chip is drawn in the highlighted text colour, not sunk into it.
+    from PySide6.QtGui import QIcon
+
+    selected = model.data(model.index(model.row_of("mfa"), COL_STATE),
+                          Qt.ItemDataRole.DecorationRole).pixmap(16, QIcon.Mode.Selected)
+    assert selected.toImage() != mfa_icon

@@ -78,7 +78,7 @@ def test_model_is_valid_and_shows_hostile_text_as_data(qtbot: QtBot, qtmodeltest
     assert model.data(model.index(5, sm.COL_STATUS)) == "Disconnected (it may resume)"
     # Each state is a chip: an icon always, and a colour where it is not plain "active/ended".
     icons = [model.data(model.index(i, sm.COL_STATUS), Qt.ItemDataRole.DecorationRole)
-             for i in range(6)]
+             .pixmap(16) for i in range(6)]
     assert all(not icon.isNull() for icon in icons)
     assert icons[0].toImage() != icons[4].toImage() != icons[3].toImage()
     colours = [model.data(model.index(i, sm.COL_STATUS), Qt.ItemDataRole.ForegroundRole)

@@ -18,12 +18,12 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QGuiApplication, QPalette, QPixmap
+from PySide6.QtGui import QGuiApplication, QIcon, QPalette
 
 from app.core.aws.discovery.capabilities import agent_words
 from app.core.aws.discovery.permissions import Access
 from app.core.aws.discovery.rows import InstanceRow
-from app.ui.icons import tinted
+from app.ui.icons import chip
 from app.ui.widgets.colours import state_colour
 
 COL_FAV = 0
@@ -90,10 +90,10 @@ def agent_text(row: InstanceRow) -> str:
 NEEDS_PLUGIN = "needs the session-manager-plugin"
 
 
-def access_chip(row: InstanceRow, plugin_missing: bool) -> QPixmap:
+def access_chip(row: InstanceRow, plugin_missing: bool) -> QIcon:
     """A way in (ok), a way in once the plugin is installed (warn), or none (missing)."""
     kind = ("warn" if plugin_missing else "ok") if row.connectable else "missing"
-    return tinted(kind, state_colour(kind, QGuiApplication.palette()), 16)
+    return chip(kind, state_colour(kind, QGuiApplication.palette()))
 
 
 def state_text(row: InstanceRow) -> str:

@@ -22,7 +22,7 @@ from app.core.aws.profiles.view import (
     needs_attention,
     row_state_text,
 )
-from app.ui.icons import tinted
+from app.ui.icons import chip
 from app.ui.models.instances_model import plain_tooltip
 from app.ui.widgets.colours import state_colour
 
@@ -139,7 +139,7 @@ class ProfilesModel(QAbstractTableModel):
         palette = QGuiApplication.palette()
         if role == Qt.ItemDataRole.ForegroundRole:
             return None if kind == "ok" else QBrush(state_colour(kind, palette))
-        return tinted(kind, state_colour(kind, palette), 16)
+        return chip(kind, state_colour(kind, palette))
 
     def _display(self, row: ProfileRow, col: int) -> str:
         if col == COL_NAME:

@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor, QGuiApplication, QPalette, QPixmap
+from PySide6.QtGui import QBrush, QColor, QGuiApplication, QIcon, QPalette
 
 from app.core.aws.sessions.api import SessionRecord
-from app.ui.icons import tinted
+from app.ui.icons import chip
 from app.ui.widgets.colours import state_colour
 
 # Status (how it ended) comes early: it is what people look for, and must not scroll away.
@@ -64,13 +64,13 @@ def status_kind(rec: SessionRecord) -> str:
     return "warn" if words.startswith("Ended with exit code") else "ended"
 
 
-def chip(rec: SessionRecord, palette: QPalette) -> tuple[QPixmap, QColor | None]:
+def status_chip(rec: SessionRecord, palette: QPalette) -> tuple[QIcon, QColor | None]:
     """The Status cell's icon and text colour (None: the normal text colour)."""
     kind = status_kind(rec)
     name, hue = _CHIPS[kind]
     colour = (palette.color(QPalette.ColorRole.PlaceholderText) if hue == "muted"
               else state_colour(hue, palette))
-    return tinted(name, colour, 16), None if kind in ("ok", "ended") else colour
+    return chip(name, colour), None if kind in ("ok", "ended") else colour
 
 
 def one_line(text: str) -> str:
@@ -138,9 +138,9 @@ class SessionsModel(QAbstractTableModel):
         if role == ROW_ROLE:
             return rec
         if col == COL_STATUS and role == Qt.ItemDataRole.DecorationRole:
-            return chip(rec, QGuiApplication.palette())[0]
+            return status_chip(rec, QGuiApplication.palette())[0]
         if col == COL_STATUS and role == Qt.ItemDataRole.ForegroundRole:
-            colour = chip(rec, QGuiApplication.palette())[1]
+            colour = status_chip(rec, QGuiApplication.palette())[1]
             return None if colour is None else QBrush(colour)
         return None
 
