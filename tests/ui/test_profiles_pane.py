@@ -519,3 +519,21 @@ def test_state_chips_have_a_colour_and_an_icon(env: Env) -> None:
     selected = model.data(model.index(model.row_of("mfa"), COL_STATE),
                           Qt.ItemDataRole.DecorationRole).pixmap(16, QIcon.Mode.Selected)
     assert selected.toImage() != mfa_icon
+
+
+def test_a_profile_without_credentials_has_no_state_chip(qapp: Any) -> None:
+    from app.core.aws.credentials.types import CredentialState, CredentialStatus
+    from app.core.aws.profiles.model import Profile, ProfileKind
+    from app.core.aws.profiles.view import ProfileRow
+    from app.ui.models.profiles_model import ProfilesModel
+
+    model = ProfilesModel()
+    settings_only = Profile("defaults", ProfileKind.NONE, "eu-west-1", {"region": "eu-west-1"})
+    keys = Profile("keys", ProfileKind.STATIC, "eu-west-1", {"aws_access_key_id": "***"})
+    model.set_rows([ProfileRow(settings_only, CredentialStatus(CredentialState.VALID)),
+                    ProfileRow(keys, CredentialStatus(CredentialState.VALID))])
+    deco = Qt.ItemDataRole.DecorationRole
+    assert model.index(0, COL_STATE).data() == ""
+    assert model.index(0, COL_STATE).data(deco) is None  # nothing to be valid: no green tick
+    assert model.index(1, COL_STATE).data() == "valid"
+    assert not model.index(1, COL_STATE).data(deco).isNull()

@@ -36,7 +36,7 @@ from app.core.aws.profiles.model import Profile, ProfileKind, SsoSession
 from app.core.aws.profiles.names import validate_name
 from app.core.errors import ProfileError
 from app.ui.icons import dress
-from app.ui.widgets.colours import ERROR_CSS
+from app.ui.widgets.colours import error_css
 
 REGIONS = ("us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
            "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1",
@@ -218,7 +218,7 @@ class ProfileEditor(QDialog):
         error = QLabel()
         error.setTextFormat(Qt.TextFormat.PlainText)
         error.setWordWrap(True)
-        error.setStyleSheet(ERROR_CSS)
+        error.setStyleSheet(error_css(self.palette()))
         error.hide()
         form.addRow("", error)
         self._errors[widget] = error

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from app.core.settings import CredentialSettings, Settings, SettingsStore
 from app.ui.icons import dress
-from app.ui.widgets.colours import ERROR_CSS
+from app.ui.widgets.colours import error_css
 
 
 def _hours(low: float, high: float, value: float) -> QDoubleSpinBox:
@@ -68,7 +68,7 @@ class SettingsDialog(QDialog):
         self.error = QLabel()
         self.error.setTextFormat(Qt.TextFormat.PlainText)
         self.error.setWordWrap(True)
-        self.error.setStyleSheet(ERROR_CSS)
+        self.error.setStyleSheet(error_css(self.palette()))
         self.error.hide()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                    | QDialogButtonBox.StandardButton.Cancel)

@@ -39,7 +39,7 @@ from app.core.errors import ProfileError
 from app.ui.errors import error_text
 from app.ui.icons import dress, icon
 from app.ui.tasks import Task, TaskRunner
-from app.ui.widgets.colours import ERROR_CSS
+from app.ui.widgets.colours import error_css
 
 NEW_SESSION = "New SSO session…"
 
@@ -140,7 +140,7 @@ class SsoLoginDialog(QDialog):
         self.countdown = _plain()
         self.countdown.setWordWrap(False)  # centred: a wrapped label would be cut to a line
         self.browser_note = _plain()  # said when the browser could not be opened
-        self.browser_note.setStyleSheet(ERROR_CSS)
+        self.browser_note.setStyleSheet(error_css(self.palette()))
         self.browser_note.hide()
         self._clock = QTimer(self)
         self._clock.timeout.connect(self._tick)
@@ -203,7 +203,7 @@ class SsoLoginDialog(QDialog):
             self.pick_form.setRowVisible(w, new and not (w is self.new_name and self.legacy))
 
     def _fail(self, text: str) -> None:
-        self.status.setStyleSheet(ERROR_CSS)
+        self.status.setStyleSheet(error_css(self.palette()))
         self.status.setText(text)
 
     def _error(self, exc: BaseException) -> None:

@@ -135,6 +135,8 @@ class ProfilesModel(QAbstractTableModel):
     def _chip(self, row: ProfileRow, role: int) -> Any:
         """The state in a colour from the palette's lightness, and an icon with the same
         meaning: expired no longer looks like "needs MFA"."""
+        if not self._display(row, COL_STATE):
+            return None  # settings only (no credentials): no state, so no chip
         kind = state_kind(row.status, self._now)
         palette = QGuiApplication.palette()
         if role == Qt.ItemDataRole.ForegroundRole:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
+from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -51,9 +51,26 @@ from app.ui.tasks import Task, TaskRunner
 from app.ui.widgets.colours import BANNER_CSS
 from app.ui.widgets.profile_box import ProfileBox
 
-_WIDTHS = {im.COL_FAV: 28, im.COL_NAME: 175, im.COL_ID: 145, im.COL_REGION: 105,
-           im.COL_STATE: 65, im.COL_SSM: 105, im.COL_ACCESS: 105, im.COL_PLATFORM: 65,
-           im.COL_PRIVATE_IP: 95, im.COL_PUBLIC_IP: 95, im.COL_AGENT: 95}
+# Each column fits its widest usual value in the view's font (an IP is never cut short);
+# Name and Tags take what is left. Access has a chip icon before its text.
+_SAMPLES = {im.COL_ID: "i-0123456789abcdef0", im.COL_REGION: "ap-southeast-2",
+            im.COL_STATE: "stopped", im.COL_SSM: "connection lost",
+            im.COL_ACCESS: "yes (not checked)", im.COL_PLATFORM: "Windows",
+            im.COL_PRIVATE_IP: "255.255.255.255", im.COL_PUBLIC_IP: "255.255.255.255",
+            im.COL_AGENT: "3.3.1142.0"}
+_FIXED = {im.COL_FAV: 28, im.COL_NAME: 175}
+_PADDING, _ICON = 14, 22
+
+
+def column_widths(cells: QFontMetrics, header: QFontMetrics,
+                  titles: Callable[[int], str]) -> dict[int, int]:
+    widths = dict(_FIXED)
+    for col, sample in _SAMPLES.items():
+        title = titles(col)
+        widths[col] = _PADDING + max(
+            cells.horizontalAdvance(sample) + (_ICON if col == im.COL_ACCESS else 0),
+            header.horizontalAdvance(title))
+    return widths
 
 
 def _plain_label(text: str = "") -> QLabel:
@@ -174,7 +191,11 @@ class InstancesPane(InstancesStatesMixin):
         hh = self.view.horizontalHeader()
         hh.setStretchLastSection(True)
         hh.setSortIndicatorShown(True)
-        for col, width in _WIDTHS.items():
+        bold = QFont(hh.font())
+        bold.setBold(True)  # header titles are drawn bold
+        widths = column_widths(self.view.fontMetrics(), QFontMetrics(bold), lambda col: str(
+            self.model.headerData(col, Qt.Orientation.Horizontal)))
+        for col, width in widths.items():
             hh.resizeSection(col, width)
 
         self._build_states()
