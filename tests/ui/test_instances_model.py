@@ -170,11 +170,15 @@ def test_access_column_explains_why_not():
                     make_row("c", n=3, access=Access.DENIED),
                     make_row("d", n=4, access=Access.UNKNOWN)])
     texts = [model.index(i, im.COL_ACCESS).data() for i in range(4)]
-    assert texts == ["stopped", "no SSM agent", "not permitted", "yes (not checked)"]
+    assert texts == ["stopped", "no SSM agent", "not permitted", "maybe"]
     doc = QTextDocument()
     doc.setHtml(model.index(2, im.COL_ACCESS).data(Qt.ItemDataRole.ToolTipRole))
     assert "your IAM permissions do not allow a session here (test verdict); ask an " \
         "administrator for ssm:StartSession on it" in doc.toPlainText()
+    doc.setHtml(model.index(3, im.COL_ACCESS).data(Qt.ItemDataRole.ToolTipRole))
+    lines = doc.toPlainText().splitlines()
+    assert "Permission: not checked (test verdict); AWS may still refuse the session" in lines
+    assert {"A shell: yes", "SSH: yes", "Port forwarding: yes"} <= set(lines)
     assert model.data(QModelIndex()) is None
 
 

@@ -230,7 +230,7 @@ def test_unknown_permissions_are_explained(qtbot, pane, aws_env):
     shown = view_rows(pane)
     assert shown
     access = pane.view.model().index(0, im.COL_ACCESS).data()
-    assert access == "yes (not checked)"
+    assert access == "maybe"
 
 
 def test_first_look_lists_instances_without_a_click(qtbot, aws_env, tmp_path):

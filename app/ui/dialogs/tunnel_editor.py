@@ -104,11 +104,11 @@ def _target_note(target: Target, rows: Sequence[InstanceRow]) -> tuple[str, str]
                     "profile. It is looked up again at every start.")
     usable = [r for r in match if r.state in ("running", "") and r.ping_status == "Online"]
     if not usable:
-        return "", (f"{len(match)} listed instance(s) match, none running and online in SSM "
-                    "now; the tunnel fails until one is.")
+        return "", (f"{len(match)} listed instance(s) match, none running with a connected "
+                    "SSM agent now; the tunnel fails until one is.")
     if len(usable) > 1:
-        return "", (f"{len(usable)} running, SSM-online instances match: each start uses the "
-                    "most recently launched.")
+        return "", (f"{len(usable)} running instances with a connected agent match: each "
+                    "start uses the most recently launched.")
     return "", f"Matches {usable[0].instance_id} ({usable[0].region})."
 
 

@@ -71,7 +71,7 @@ def search_blob(row: InstanceRow) -> str:
 def access_text(row: InstanceRow) -> str:
     """A short answer to 'can I get in?'; the tooltip has the full reasons."""
     if row.connectable:
-        return "yes" if row.permission.access is Access.ALLOWED else "yes (not checked)"
+        return "yes" if row.permission.access is Access.ALLOWED else "maybe"
     if row.state and row.state not in ("running",):
         return row.state
     if not row.managed:
@@ -91,8 +91,13 @@ NEEDS_PLUGIN = "needs the session-manager-plugin"
 
 
 def access_chip(row: InstanceRow, plugin_missing: bool) -> QIcon:
-    """A way in (ok), a way in once the plugin is installed (warn), or none (missing)."""
-    kind = ("warn" if plugin_missing else "ok") if row.connectable else "missing"
+    """A way in (ok); a way in once the plugin is installed, or one whose permission could
+    not be checked (warn); or none (missing)."""
+    if not row.connectable:
+        kind = "missing"
+    else:
+        kind = "warn" if plugin_missing or row.permission.access is not Access.ALLOWED \
+            else "ok"
     return chip(kind, state_colour(kind, QGuiApplication.palette()))
 
 
@@ -113,13 +118,16 @@ def explain(row: InstanceRow) -> str:
     """Plain-text explanation of what can and cannot be done, and why."""
     lines = [f"{row.name or row.instance_id} ({row.instance_id}, {row.region})"]
     if row.permission.access is Access.UNKNOWN:
-        lines.append(f"Permission: unknown ({row.permission.reason})")
+        lines.append(f"Permission: not checked ({row.permission.reason}); AWS may still "
+                     "refuse the session")
     elif row.permission.access is Access.DENIED:
         lines.append(f"Permission: denied ({row.permission.reason})")
     else:
         lines.append("Permission: ssm:StartSession allowed")
     for cap in row.capabilities.items:
-        lines.append(f"{cap.action.value}: " + ("yes" if cap.ok else f"no, {cap.reason}"))
+        label = cap.action.label
+        lines.append(f"{label[:1].upper()}{label[1:]}: "
+                     + ("yes" if cap.ok else f"no, {cap.reason}"))
     return "\n".join(lines)
 
 

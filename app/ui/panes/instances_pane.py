@@ -51,25 +51,25 @@ from app.ui.tasks import Task, TaskRunner
 from app.ui.widgets.colours import BANNER_CSS
 from app.ui.widgets.profile_box import ProfileBox
 
-# Each column fits its widest usual value in the view's font (an IP is never cut short);
-# Name and Tags take what is left. Access has a chip icon before its text.
-_SAMPLES = {im.COL_ID: "i-0123456789abcdef0", im.COL_REGION: "ap-southeast-2",
-            im.COL_STATE: "stopped", im.COL_SSM: "connection lost",
-            im.COL_ACCESS: "yes (not checked)", im.COL_PLATFORM: "Windows",
-            im.COL_PRIVATE_IP: "255.255.255.255", im.COL_PUBLIC_IP: "255.255.255.255",
-            im.COL_AGENT: "3.3.1142.0"}
+# Each column fits its widest usual value in the view's font (an IP is not cut short), and
+# all of them fit the default window with room for a tag; Name and Tags take what is left.
+# Access has a chip icon before its text.
+_SAMPLES = {im.COL_ID: ("i-0123456789abcdef0",), im.COL_REGION: ("ap-southeast-2",),
+            im.COL_STATE: ("stopped", "running"), im.COL_SSM: ("connection lost",),
+            im.COL_ACCESS: ("agent offline", "not permitted", "no SSM agent"),
+            im.COL_PLATFORM: ("Windows",), im.COL_PRIVATE_IP: ("172.31.255.255",),
+            im.COL_PUBLIC_IP: ("172.31.255.255",), im.COL_AGENT: ("3.3.1142.0",)}
 _FIXED = {im.COL_FAV: 28, im.COL_NAME: 175}
-_PADDING, _ICON = 14, 22
+_PADDING, _ICON = 10, 22
 
 
 def column_widths(cells: QFontMetrics, header: QFontMetrics,
                   titles: Callable[[int], str]) -> dict[int, int]:
     widths = dict(_FIXED)
-    for col, sample in _SAMPLES.items():
-        title = titles(col)
-        widths[col] = _PADDING + max(
-            cells.horizontalAdvance(sample) + (_ICON if col == im.COL_ACCESS else 0),
-            header.horizontalAdvance(title))
+    for col, samples in _SAMPLES.items():
+        text = max(cells.horizontalAdvance(s) for s in samples)
+        widths[col] = _PADDING + max(text + (_ICON if col == im.COL_ACCESS else 0),
+                                     header.horizontalAdvance(titles(col)))
     return widths
 
 

@@ -41,8 +41,12 @@ from app.ui.widgets.empty_state import EmptyState
 from app.ui.widgets.profile_box import ProfileBox
 
 HISTORY_ITEMS = 100
-_WIDTHS = {sm.COL_TIME: 140, sm.COL_STATUS: 170, sm.COL_PROFILE: 80, sm.COL_TARGET: 210,
-           sm.COL_DOCUMENT: 150, sm.COL_REASON: 130}
+# Widths from the view's font: a usual value of each column fits whole (Status has its chip
+# icon first); Session ID, the last column, takes the rest.
+_SAMPLES = {sm.COL_TIME: "2026-12-31 23:59:59", sm.COL_STATUS: "Ended: the terminal was closed",
+            sm.COL_PROFILE: "production", sm.COL_TARGET: "web-12.prod (i-0123456789abcdef0)",
+            sm.COL_DOCUMENT: "SSM-SessionManagerRunShell", sm.COL_REASON: "JIRA-1234 restart"}
+_PADDING, _ICON = 12, 22
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,10 @@ class SessionsPane(QWidget):
         self.filter_edit.textChanged.connect(self._update_state)
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.PlainText)
+        # Room for "12 active · refreshed 23:59:59" from the start: the filter keeps its width
+        # when the count arrives.
+        self.status.setMinimumWidth(self.status.fontMetrics().horizontalAdvance(
+            "12 active · refreshed 23:59:59"))
         self.status.setStyleSheet("color: palette(placeholder-text);")
         top = QHBoxLayout()
         profile_label = QLabel("Profile")
@@ -170,8 +178,10 @@ class SessionsPane(QWidget):
         self.view.verticalHeader().setVisible(False)
         hh = self.view.horizontalHeader()
         hh.setStretchLastSection(True)
-        for col, width in _WIDTHS.items():
-            hh.resizeSection(col, width)
+        metrics = self.view.fontMetrics()
+        for col, sample in _SAMPLES.items():
+            hh.resizeSection(col, metrics.horizontalAdvance(sample) + _PADDING
+                             + (_ICON if col == sm.COL_STATUS else 0))
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.view.selectionModel().selectionChanged.connect(self._update_buttons)
 
