@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QSizePolicy,
     QSpinBox,
     QStackedWidget,
     QVBoxLayout,
@@ -187,6 +188,7 @@ class ProfileEditor(QDialog):
         layout.addLayout(head)
         layout.addWidget(self.pages)
         layout.addStretch(1)
+        layout.addSpacing(8)  # the last field never touches the buttons
         layout.addWidget(self.buttons)
 
         self.result_value: EditorResult | None = None
@@ -225,10 +227,15 @@ class ProfileEditor(QDialog):
 
     def _kind_changed(self, index: int) -> None:
         self.pages.setCurrentIndex(index)
+        # A stack is as tall as its tallest page; an Ignored page does not count, so the
+        # dialog fits the kind shown (no dead space under keys, no crowding under a role).
+        shown, ignored = QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored
         for page in range(self.pages.count()):
             w = self.pages.widget(page)
             if w is not None:
                 w.setVisible(page == index)
+                policy = shown if page == index else ignored
+                w.setSizePolicy(policy, policy)
         self.adjustSize()
 
     def _sso_changed(self) -> None:
@@ -281,6 +288,7 @@ class ProfileEditor(QDialog):
             self._bad(self.process, "Required.")
         if self._found:
             self._found[0].setFocus()
+        self.adjustSize()  # room for the messages shown (or back when they went)
         return not self._found
 
     def _check_static(self) -> None:
