@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -236,7 +236,14 @@ class ProfileEditor(QDialog):
                 w.setVisible(page == index)
                 policy = shown if page == index else ignored
                 w.setSizePolicy(policy, policy)
-        self.adjustSize()
+        QTimer.singleShot(0, self, self._fit)  # once the layout has taken the change in
+
+    def _fit(self) -> None:
+        """As tall as what is shown now (adjustSize alone keeps a taller old height)."""
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
+        self.resize(self.width(), self.sizeHint().height())
 
     def _sso_changed(self) -> None:
         legacy = not self.sso_session.currentData()
@@ -288,7 +295,7 @@ class ProfileEditor(QDialog):
             self._bad(self.process, "Required.")
         if self._found:
             self._found[0].setFocus()
-        self.adjustSize()  # room for the messages shown (or back when they went)
+        QTimer.singleShot(0, self, self._fit)  # room for the messages shown (or back)
         return not self._found
 
     def _check_static(self) -> None:
