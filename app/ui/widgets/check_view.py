@@ -95,8 +95,10 @@ class CheckView(QFrame):
         self.name_label.setFont(font)
         self.status_label = _plain(status_word(check.status), wrap=False)
         self.status_label.setObjectName("chip")
+        # The chip in its state's colour (text and border), next to the icon of the same.
+        colour = state_colour(name, self.palette()).name()
         self.status_label.setStyleSheet(
-            "QLabel#chip { border: 1px solid palette(mid); border-radius: 8px;"
+            f"QLabel#chip {{ color: {colour}; border: 1px solid {colour}; border-radius: 8px;"
             " padding: 0px 6px; }")
         head.setSpacing(8)
         head.addWidget(self.name_label)
