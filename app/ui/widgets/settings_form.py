@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QSizePolicy,
     QSpinBox,
     QStyle,
     QWidget,
@@ -97,6 +98,9 @@ class SectionForm(QWidget):
                 note.setTextFormat(Qt.TextFormat.PlainText)
                 note.setWordWrap(True)
                 note.setStyleSheet("color: palette(placeholder-text);")
+                # The whole field column, not its size hint: a hint under a short combo box
+                # would otherwise wrap every few words.
+                note.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
                 if kind is bool:  # under the check box's text, the full width
                     note.setIndent(self.style().pixelMetric(
                         QStyle.PixelMetric.PM_IndicatorWidth) + 6)
