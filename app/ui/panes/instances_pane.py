@@ -54,12 +54,12 @@ from app.ui.widgets.profile_box import ProfileBox
 # Each column fits its widest usual value in the view's font (an IP is not cut short), and
 # all of them fit the default window with room for a tag; Name and Tags take what is left.
 # Access has a chip icon before its text.
-_SAMPLES = {im.COL_ID: ("i-0123456789abcdef0",), im.COL_REGION: ("ap-southeast-2",),
+_SAMPLES = {im.COL_ID: ("i-00000000000000000",),  # digits are the widest hex im.COL_REGION: ("ap-southeast-2",),
             im.COL_STATE: ("stopped", "running"), im.COL_SSM: ("connection lost",),
             im.COL_ACCESS: ("agent offline", "not permitted", "no SSM agent"),
             im.COL_PLATFORM: ("Windows",), im.COL_PRIVATE_IP: ("172.31.255.255",),
             im.COL_PUBLIC_IP: ("172.31.255.255",), im.COL_AGENT: ("3.3.1142.0",)}
-_FIXED = {im.COL_FAV: 28, im.COL_NAME: 175}
+_FIXED = {im.COL_FAV: 28, im.COL_NAME: 160}
 _PADDING, _ICON = 10, 22
 
 
