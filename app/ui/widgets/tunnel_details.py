@@ -120,6 +120,8 @@ class TunnelDetails(QWidget):
         if suggested:
             self.use_busy_port.setText(f"Use port {suggested} instead")
         self.open_button.setText(open_label)
+        # "Open in browser" opens; "Copy command" / "Copy address" copy: the icon says which.
+        self.open_button.setIcon(icon("open" if open_label.startswith("Open") else "copy"))
         self.open_button.setEnabled(True)
         self.copy_button.setEnabled(True)
         if lines is not None:
