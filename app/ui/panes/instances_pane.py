@@ -54,7 +54,8 @@ from app.ui.widgets.profile_box import ProfileBox
 # Each column fits its widest usual value in the view's font (an IP is not cut short), and
 # all of them fit the default window with room for a tag; Name and Tags take what is left.
 # Access has a chip icon before its text.
-_SAMPLES = {im.COL_ID: ("i-00000000000000000",),  # digits are the widest hex im.COL_REGION: ("ap-southeast-2",),
+# (An id's digits are wider than its hex letters.)
+_SAMPLES = {im.COL_ID: ("i-00000000000000000",), im.COL_REGION: ("ap-southeast-2",),
             im.COL_STATE: ("stopped", "running"), im.COL_SSM: ("connection lost",),
             im.COL_ACCESS: ("agent offline", "not permitted", "no SSM agent"),
             im.COL_PLATFORM: ("Windows",), im.COL_PRIVATE_IP: ("172.31.255.255",),
