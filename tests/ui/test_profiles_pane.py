@@ -225,6 +225,12 @@ def test_expiry_notification_once(env: Env, notes: list[tuple[str, str]]) -> Non
     assert env.service.status("mfa").expires is not None
 
 
+def model_chip(env: Env, name: str) -> Any:
+    model = env.pane.model
+    icon = model.data(model.index(model.row_of(name), COL_STATE), Qt.ItemDataRole.DecorationRole)
+    return icon.pixmap(16).toImage()
+
+
 def test_tray_section_lists_remaining_time(env: Env) -> None:
     from PySide6.QtWidgets import QMenu
 
@@ -235,6 +241,9 @@ def test_tray_section_lists_remaining_time(env: Env) -> None:
     texts = [a.text() for a in menu.actions()]
     assert "mfa: needs MFA" in texts
     assert any(t.startswith("sso: needs SSO login") for t in texts)
+    # Each line wears the Profiles pane's chip: an amber one for "needs MFA".
+    mfa = next(a for a in menu.actions() if a.text() == "mfa: needs MFA")
+    assert not mfa.icon().isNull() and mfa.icon().pixmap(16).toImage() == model_chip(env, "mfa")
 
 
 def test_protected_profile_kind_in_list(env: Env) -> None:
