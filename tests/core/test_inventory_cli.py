@@ -64,6 +64,11 @@ def test_table_says_in_plain_words_why_and_what_to_do(aws_env):
     assert "online" in old
     for jargon in ("ConnectionLost", "not managed", "Inactive"):
         assert jargon not in proc.stdout
+    doc = json.loads(gangway("--profile", "default", "--region", "us-east-1", "--all",
+                             "--json").stdout)
+    bare = next(i for i in doc["instances"] if i["name"] == "unmanaged-1")
+    assert bare["permission"] == {"access": "unknown", "reason": "no SSM agent is registered, "
+                                  "so there is nothing to check"}
 
 
 def test_region_errors_go_to_stderr_and_exit_code_reflects_any_success(aws_env):
