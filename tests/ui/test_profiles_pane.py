@@ -546,3 +546,14 @@ def test_a_profile_without_credentials_has_no_state_chip(qapp: Any) -> None:
     assert model.index(0, COL_STATE).data(deco) is None  # nothing to be valid: no green tick
     assert model.index(1, COL_STATE).data() == "valid"
     assert not model.index(1, COL_STATE).data(deco).isNull()
+
+
+def test_toolbar_has_the_everyday_actions_with_icons_and_the_rest_under_more(env: Env) -> None:
+    pane = env.pane
+    shown = [a.text() for a in pane.toolbar.actions() if a.text() and not a.isSeparator()]
+    assert shown == ["New", "Edit", "Delete", "Enter MFA code", "SSO login", "Check identity",
+                     "Reload", "Settings…"]
+    assert all(not a.icon().isNull() for a in pane.toolbar.actions() if a.text())
+    more = [a.text() for a in pane.more_menu.actions() if not a.isSeparator()]
+    assert more == ["Duplicate", "Rename", "Protect keys", "Restore keys"]
+    assert pane.more_button.menu() is pane.more_menu

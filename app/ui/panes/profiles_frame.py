@@ -19,8 +19,10 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QStackedWidget,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -28,12 +30,15 @@ from PySide6.QtWidgets import (
 from app.ui.icons import icon
 
 # (key, text) in toolbar order; None is a separator. The pane connects each key's slot.
+# The everyday actions are on the bar; the rarer ones (MORE) under "More" (and in the row
+# menu), so the bar is not a dozen buttons, half of them disabled.
 TOOLBAR: tuple[tuple[str, str] | None, ...] = (
-    ("new", "New"), ("edit", "Edit"), ("duplicate", "Duplicate"), ("rename", "Rename"),
-    ("delete", "Delete"), None,
-    ("protect", "Protect keys"), ("restore", "Restore keys"), None,
+    ("new", "New"), ("edit", "Edit"), ("delete", "Delete"), None,
     ("mfa", "Enter MFA code"), ("sso", "SSO login"), ("identity", "Check identity"), None,
-    ("reload", "Reload"), ("settings", "Settings…"))
+    ("reload", "Reload"), ("settings", "Settings…"), None,
+    ("duplicate", "Duplicate"), ("rename", "Rename"), None,
+    ("protect", "Protect keys"), ("restore", "Restore keys"))
+MORE = frozenset(("duplicate", "rename", "protect", "restore"))
 # Each action's icon (resources/ui-icons).
 ICONS = {"new": "add", "edit": "edit", "duplicate": "copy", "rename": "rename",
          "delete": "delete", "protect": "lock", "restore": "unlock", "mfa": "mfa",
@@ -51,15 +56,23 @@ class ProfilesFrame(QWidget):
         self.toolbar.setProperty("toolButtonStyle", TEXT_BESIDE_ICON)
         self.toolbar.setIconSize(QSize(16, 16))
         self.actions_by_name: dict[str, QAction] = {}
-        for item in TOOLBAR:
+        self.more_menu = QMenu(self)
+        for index, item in enumerate(TOOLBAR):
+            more = index > 0 and (TOOLBAR[index - 1] or ("", ""))[0] in MORE
             if item is None:
-                self.toolbar.addSeparator()
+                (self.more_menu if more else self.toolbar).addSeparator()
                 continue
             key, text = item
             action = QAction(icon(ICONS[key]), text, self)
             action.setEnabled(key in IDLE)
-            self.toolbar.addAction(action)
+            (self.more_menu if key in MORE else self.toolbar).addAction(action)
             self.actions_by_name[key] = action
+        self.more_button = QToolButton()
+        self.more_button.setText("More")
+        self.more_button.setToolTip("Duplicate, rename, and protect or restore keys")
+        self.more_button.setMenu(self.more_menu)
+        self.more_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.toolbar.addWidget(self.more_button)
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter profiles by name, kind, region or account")
         self.filter_edit.setClearButtonEnabled(True)

@@ -114,6 +114,7 @@ class ProfilesPane(ProfileChecksMixin, ProfileEditsMixin):
         self.frame = frame if frame is not None else ProfilesFrame()
         self.toolbar, self.filter_edit = self.frame.toolbar, self.frame.filter_edit
         self.actions_by_name: dict[str, QAction] = self.frame.actions_by_name
+        self.more_menu, self.more_button = self.frame.more_menu, self.frame.more_button
         slots: dict[str, Callable[[], object]] = {
             "new": self.new_profile, "edit": self.edit_profile,
             "duplicate": self.duplicate_profile, "rename": self.rename_profile,
