@@ -116,6 +116,15 @@ class SsoLoginDialog(QDialog):
         pick_layout.addWidget(_plain("Log in with your browser; the login is shared with the "
                                      "AWS CLI."))
         pick_layout.addLayout(form)
+        pick_layout.addSpacing(12)
+        steps = _plain("What happens next:\n"
+                       "1. Your browser opens the sign-in page of this start URL.\n"
+                       "2. You check that it shows the code this window shows, and approve.\n"
+                       "3. Gangway lists the accounts and roles you may use; you tick the "
+                       "ones to make profiles for.")
+        steps.setObjectName("ssoSteps")
+        steps.setStyleSheet("color: palette(placeholder-text);")
+        pick_layout.addWidget(steps)
         pick_layout.addStretch(1)
 
         # Step 2: the code.
