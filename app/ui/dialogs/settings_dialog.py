@@ -22,10 +22,11 @@ from PySide6.QtWidgets import (
 from app.core.settings import CredentialSettings, Settings, SettingsStore
 from app.ui.icons import dress
 from app.ui.widgets.colours import error_css
+from app.ui.widgets.settings_form import NumberBox
 
 
 def _hours(low: float, high: float, value: float) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
+    box = NumberBox()
     box.setRange(low, high)
     box.setDecimals(2)
     box.setSingleStep(0.25)

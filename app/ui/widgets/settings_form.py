@@ -43,6 +43,15 @@ def _stripped(line: QLineEdit) -> Callable[[], str]:
     return lambda: line.text().strip()
 
 
+class NumberBox(QDoubleSpinBox):
+    """A spin box for hours and minutes that shows "12" and "0.25", not "12.00"."""
+
+    def textFromValue(self, value: float) -> str:
+        text = self.locale().toString(float(value), "f", self.decimals())
+        point = self.locale().decimalPoint()
+        return text.rstrip("0").rstrip(point) if point in text else text
+
+
 class SectionForm(QWidget):
     """`value()` gives a new section instance; unknown types are left untouched."""
 
@@ -77,7 +86,7 @@ class SectionForm(QWidget):
                 self.readers[field.name] = _member(kind, combo)
                 form.addRow(_label(field) + ":", combo)
             elif kind in (int, float):
-                spin: QSpinBox | QDoubleSpinBox = QSpinBox() if kind is int else QDoubleSpinBox()
+                spin: QSpinBox | QDoubleSpinBox = QSpinBox() if kind is int else NumberBox()
                 if "min" in field.metadata:
                     spin.setRange(field.metadata["min"], field.metadata["max"])
                 if isinstance(spin, QDoubleSpinBox):
