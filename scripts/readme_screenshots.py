@@ -11,11 +11,28 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 README_SHOTS = ("instances-light", "instances-dark", "quick-connect-results", "profiles-dark",
                 "first-run")
 WIDTH = 1000
+
+
+def _palette(image: Any) -> list[int]:
+    """256 colours from the image itself: a window is a few flat greys and their anti-aliased
+    edges, which a generic colour cube blurs into each other, plus the few saturated state
+    colours (green, amber, red, the highlight), which plain frequency would drop."""
+    from collections import Counter
+
+    from PySide6.QtGui import QColor, QImage
+
+    rgb = image.convertToFormat(QImage.Format.Format_RGB32)
+    counts = Counter(rgb.pixel(x, y) for y in range(rgb.height()) for x in range(rgb.width()))
+    vivid = [c for c, _n in counts.most_common() if QColor.fromRgb(c).hsvSaturation() > 90]
+    chosen = vivid[:64]
+    chosen += [c for c, _n in counts.most_common(256) if c not in set(chosen)]
+    return chosen[:256]
 
 
 def refresh(src: Path, dest: Path) -> list[Path]:
@@ -29,7 +46,7 @@ def refresh(src: Path, dest: Path) -> list[Path]:
             raise SystemExit(f"{src / name}.png is missing or unreadable: run make screenshots")
         if image.width() > WIDTH:
             image = image.scaledToWidth(WIDTH, Qt.TransformationMode.SmoothTransformation)
-        small = image.convertToFormat(QImage.Format.Format_Indexed8,
+        small = image.convertToFormat(QImage.Format.Format_Indexed8, _palette(image),
                                       Qt.ImageConversionFlag.ThresholdDither)
         out = dest / f"{name}.png"
         if not small.save(str(out)):
