@@ -22,7 +22,7 @@ from app.ui.resources import resources_dir
 
 if TYPE_CHECKING:
     from PySide6.QtSvg import QSvgRenderer
-    from PySide6.QtWidgets import QAbstractButton, QDialogButtonBox
+    from PySide6.QtWidgets import QAbstractButton, QDialogButtonBox, QMessageBox
 
 SIZES = (20, 40)  # the sidebar, the sidebar at 2x
 
@@ -98,18 +98,21 @@ def icon(name: str) -> QIcon:
     return QIcon(_PaletteEngine(name))
 
 
-def dress(box: QDialogButtonBox, extra: dict[QAbstractButton, str] | None = None) -> None:
-    """Our icons on a dialog's standard buttons (Save, OK, Cancel, Close) and on any
-    `extra` buttons (Connect, Log in...), so every dialog's main buttons look alike (in
-    place of the style's stock pixmaps, which some styles draw and others do not)."""
-    from PySide6.QtWidgets import QDialogButtonBox
+# The icon each standard button wears, by the button's name in Qt's enums.
+_STANDARD = {"Save": "save", "Ok": "confirm", "Yes": "confirm", "Cancel": "close",
+             "Close": "close", "No": "close"}
 
-    standard = QDialogButtonBox.StandardButton
-    for which, name in ((standard.Save, "save"), (standard.Ok, "confirm"),
-                        (standard.Cancel, "close"), (standard.Close, "close")):
-        found = box.button(which)
-        if found is not None:
-            found.setIcon(icon(name))
+
+def dress(box: QDialogButtonBox | QMessageBox,
+          extra: dict[QAbstractButton, str] | None = None) -> None:
+    """Our icons on a dialog's or message box's standard buttons (Save, OK, Yes, Cancel,
+    Close) and on any `extra` buttons (Connect, Log in, Delete...), so every dialog's main
+    buttons look alike (in place of the style's stock pixmaps, which some styles draw and
+    others do not). Call it once the buttons are added."""
+    for button in box.buttons():
+        name = _STANDARD.get(box.standardButton(button).name or "")
+        if name:
+            button.setIcon(icon(name))
     for button, name in (extra or {}).items():
         button.setIcon(icon(name))
 

@@ -44,6 +44,7 @@ from app.core.ssh.prefs import SshPrefs, SshPrefsStore
 from app.core.ssh.proxycommand import Mode
 from app.core.terminals import start
 from app.ui.errors import error_text
+from app.ui.icons import dress
 from app.ui.tasks import Task, TaskRunner
 
 log = logging.getLogger(__name__)
@@ -259,6 +260,7 @@ class SessionActions(QObject):
         message, hint = error_text(exc)
         box = QMessageBox(QMessageBox.Icon.Warning, "Gangway", message,
                           QMessageBox.StandardButton.Ok, self.parent_widget)
+        dress(box)
         box.setTextFormat(Qt.TextFormat.PlainText)  # messages quote hostile names
         if hint:
             box.setInformativeText(hint)

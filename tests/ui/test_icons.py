@@ -101,3 +101,16 @@ def test_dialog_buttons_wear_our_icons_not_the_styles(qapp: Any) -> None:
     names = {box.button(QDialogButtonBox.StandardButton.Save).icon().name(),
              box.button(QDialogButtonBox.StandardButton.Cancel).icon().name(), go.icon().name()}
     assert names == {"save", "close", "sessions"}
+
+
+def test_message_boxes_wear_our_icons_too(qapp: Any) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.ui.icons import dress
+
+    box = QMessageBox(QMessageBox.Icon.Question, "Remove", "Remove it?",
+                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
+    yes = box.button(QMessageBox.StandardButton.Yes)
+    dress(box, {yes: "delete"})
+    assert yes.icon().name() == "delete"
+    assert box.button(QMessageBox.StandardButton.Cancel).icon().name() == "close"

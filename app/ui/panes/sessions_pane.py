@@ -33,7 +33,7 @@ from app.core.aws.sessions.api import SessionRecord
 from app.core.aws.sessions.history import SessionHistory
 from app.core.settings import SettingsStore
 from app.ui.errors import error_text
-from app.ui.icons import icon
+from app.ui.icons import dress, icon
 from app.ui.models import sessions_model as sm
 from app.ui.models.sessions_model import SessionsModel
 from app.ui.tasks import Task, TaskRunner
@@ -333,6 +333,7 @@ class SessionsPane(QWidget):
         box.setInformativeText("Whoever is using it is disconnected at once.")
         yes = box.addButton("Terminate", QMessageBox.ButtonRole.DestructiveRole)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        dress(box, {yes: "stop"})
         box.setWindowModality(Qt.WindowModality.WindowModal)
         box.buttonClicked.connect(
             lambda b, r=rec: self.terminate(r) if b is yes else None)
@@ -358,6 +359,7 @@ class SessionsPane(QWidget):
         self.status.setText(f"Terminate failed: {message}")
         box = QMessageBox(QMessageBox.Icon.Warning, "Gangway", message,
                           QMessageBox.StandardButton.Ok, self)
+        dress(box)
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.setInformativeText(hint)
         box.setWindowModality(Qt.WindowModality.WindowModal)

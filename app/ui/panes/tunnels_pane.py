@@ -39,7 +39,7 @@ from app.core.tunnels.states import LogLine, TunnelStatus
 from app.ui.bridges.tunnels import TunnelsBridge
 from app.ui.dialogs.tunnel_editor import TunnelEditor, Values
 from app.ui.errors import error_text
-from app.ui.icons import icon
+from app.ui.icons import dress, icon
 from app.ui.models.tunnels_model import (
     COL_EVENT,
     COL_ON,
@@ -284,6 +284,9 @@ class TunnelsPane(QWidget):
                           + (" It is on, and will be switched off." if row.on else ""),
                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
                           self)
+        yes = box.button(QMessageBox.StandardButton.Yes)
+        yes.setText("Remove")
+        dress(box, {yes: "delete"})
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.setWindowModality(Qt.WindowModality.WindowModal)
         box.buttonClicked.connect(
@@ -340,6 +343,7 @@ class TunnelsPane(QWidget):
         message, hint = error_text(exc) if isinstance(exc, BaseException) else (str(exc), "")
         box = QMessageBox(QMessageBox.Icon.Warning, "Tunnels", message,
                           QMessageBox.StandardButton.Ok, self)
+        dress(box)
         box.setTextFormat(Qt.TextFormat.PlainText)  # may quote hostile names
         if hint:
             box.setInformativeText(hint)
