@@ -121,13 +121,16 @@ class ScpDialog(QDialog):
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        self.start_button = self.buttons.addButton("Start copying",
+        self.start_button = self.buttons.addButton("Upload",
                                                    QDialogButtonBox.ButtonRole.ActionRole)
         self.cancel_button = self.buttons.addButton("Stop",
                                                     QDialogButtonBox.ButtonRole.ActionRole)
         self.cancel_button.setEnabled(False)
         dress(self.buttons, {self.start_button: "transfer", self.cancel_button: "stop"})
         self.start_button.clicked.connect(self.start)
+        # The main button says which way the file goes.
+        self.download.toggled.connect(lambda down: self.start_button.setText(
+            "Download" if down else "Upload"))
         self.cancel_button.clicked.connect(self.cancel)
         self.buttons.rejected.connect(self.reject)
 
