@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui.icons import icon
+from app.ui.widgets.title_page import TitlePage
 
 # (key, text) in toolbar order; None is a separator. The pane connects each key's slot.
 # The everyday actions are on the bar; the rarer ones (MORE) under "More" (and in the row
@@ -87,8 +88,8 @@ class ProfilesFrame(QWidget):
 
 
 def _loading_page(title: str) -> QWidget:
-    """Laid out as an EmptyState with this title and no text, from plain parts."""
-    page = QWidget()
+    """Laid out as an EmptyState with this title and no text, from plain parts (its title at
+    the same height as every pane's)."""
     label = QLabel(title)  # static text: no markup to guard against
     font = label.font()
     font.setPointSizeF(font.pointSizeF() * 1.35)
@@ -102,8 +103,4 @@ def _loading_page(title: str) -> QWidget:
     column.setContentsMargins(0, 0, 0, 0)
     column.addLayout(row)
     column.addWidget(QLabel())  # where an EmptyState's text goes: the same height
-    outer = QVBoxLayout(page)
-    outer.addStretch(1)
-    outer.addLayout(column)
-    outer.addStretch(2)
-    return page
+    return TitlePage(column)

@@ -1,35 +1,27 @@
 """A centred 'nothing here yet' message that says what will appear and how to get it.
 
-The title sits at the same height on every pane (a fixed share of the pane's height, not
-centred with the text below it), so switching panes does not make it jump.
+The title sits at the same height on every pane (a `TitlePage`: a fixed share of the pane's
+height, not centred with the text below it), so switching panes does not make it jump.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QSizePolicy,
-    QSpacerItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.ui.icons import icon
+from app.ui.widgets.title_page import TitlePage
 
 _TEXT_WIDTH = 520
-TITLE_AT = 0.3  # the title's top, as a share of the pane's height
 
 
-class EmptyState(QWidget):
+class EmptyState(TitlePage):
     action = Signal()
 
     def __init__(self, title: str, text: str, action_text: str | None = None,
                  parent: QWidget | None = None, *, icon_name: str = "") -> None:
-        super().__init__(parent)
+        row = QHBoxLayout()
+        super().__init__(row, parent)
         # The text column sits between horizontal stretches rather than being added with an
         # alignment: an aligned widget gets its size hint, which ignores word-wrapped height
         # and cuts wrapped text to one line.
@@ -57,21 +49,9 @@ class EmptyState(QWidget):
             inner.addSpacing(8)
             inner.addWidget(self.button, 0, Qt.AlignmentFlag.AlignHCenter)
 
-        row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(column, 4)
         row.addStretch(1)
-        self._outer = outer = QVBoxLayout(self)
-        self._top = QSpacerItem(0, 0, QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
-        outer.addItem(self._top)
-        outer.addLayout(row)
-        outer.addStretch(1)
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        self._top.changeSize(0, int(event.size().height() * TITLE_AT),
-                             QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
-        self._outer.invalidate()
-        super().resizeEvent(event)
 
     def set_text(self, title: str, text: str) -> None:
         self.title_label.setText(title)
