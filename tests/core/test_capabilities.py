@@ -71,6 +71,9 @@ def test_windows_offers_shell_and_rdp_not_ssh():
      "its SSM agent lost its connection (last seen 2026-11-30 09:05); restart the agent"),
     ({"ping_status": "Inactive", "state": ""}, "its SSM agent is inactive; start the instance, "
                                                "or register it again if it was deregistered"),
+    ({"ping_status": ""}, "its SSM agent is not reporting; restart it on the instance"),
+    ({"state": "pending"}, "the instance is pending (it is starting; try again in a minute)"),
+    ({"state": "terminated"}, "the instance is terminated (it no longer exists)"),
     ({"managed": False, "ping_status": "", "agent_version": ""},
      "the SSM agent is not running or not registered; install or start it"),
     ({"permission": Permission(Access.DENIED, "no policy allows it")},
@@ -94,3 +97,10 @@ def test_junk_agent_version_is_treated_as_too_old_not_an_error():
     c = caps(agent_version="not-a-version")
     assert c.can(Action.SHELL)
     assert not c.can(Action.SSH)
+
+
+def test_the_agent_column_speaks_plain_words():
+    from app.core.aws.discovery.capabilities import agent_words
+
+    assert [agent_words(p) for p in ("Online", "ConnectionLost", "Inactive", "", "Lost")] == [
+        "online", "connection lost", "inactive", "no agent", "lost"]
