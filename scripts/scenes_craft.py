@@ -207,7 +207,7 @@ def panes_light_dark(ctx: Ctx) -> None:
             ctx.settle(300)
             ctx.save(dialog, "quick-connect-dark")
             dialog.close()
-            doctor = ctx.app.open_doctor(checks=_empty_checks())
+            doctor = ctx.app.help.open_doctor(checks=_empty_checks())
             ctx.settle(300)
             ctx.save(doctor, "doctor-dark")
             doctor.close()

@@ -224,7 +224,10 @@ def sessions_pane(ctx: Ctx) -> QWidget:
     failed = history.record_start(profile="default", region="us-east-1",
                                   target=fleet.by_name("offline-1").instance_id,
                                   document="AWS-StartSSHSession", reason="<b>hostile</b> reason")
-    history.record_end(failed, "error: TargetNotConnected: the instance is not connected")
+    # What `gangway proxy` records when StartSession answers TargetNotConnected.
+    history.record_end(failed, "error: Cannot start a session on "
+                       f"{fleet.by_name('offline-1').instance_id}: its SSM agent lost its "
+                       "connection; restart the agent or check the instance's network.")
     pane = _sessions(ctx)
     pane.set_names({n.instance_id: n.name for n in fleet.nodes})
     for i in range(pane.proxy.rowCount()):

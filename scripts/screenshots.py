@@ -214,6 +214,8 @@ def child(args: argparse.Namespace) -> int:
                     if widget is not None:
                         ctx.settle(300)
                         ctx.save(widget, name)
+                        if widget.isWindow() and widget is not app.window:
+                            widget.close()  # a dialog left open shows up in later desktops
                     print(f"ok    {name}")
                 except Exception:
                     failed += 1

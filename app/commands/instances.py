@@ -65,6 +65,7 @@ def check_region(region: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from app.commands import context
+    from app.core.aws.discovery.capabilities import agent_words
     from app.core.aws.discovery.inventory import discover, resolve_regions
     from app.core.aws.profiles import reader, strict
     from app.core.display import printable
@@ -86,12 +87,12 @@ def run(args: argparse.Namespace) -> int:
         print(json_document(args.profile, inventory, rows, pretty=sys.stdout.isatty()))
     else:
         table = [(r.name, r.instance_id, r.region, r.state or "on-premises",
-                  r.ping_status or "not managed", r.platform, r.private_ip,
+                  agent_words(r.ping_status), r.platform, r.private_ip,
                   r.permission.access.value, ",".join(a.value for a in r.capabilities.allowed)
                   if r.connectable else _why(r)) for r in rows]
-        print(format_table(("Name", "Instance", "Region", "State", "SSM", "Platform",
+        print(format_table(("Name", "Instance", "Region", "State", "SSM agent", "Platform",
                             "Private IP", "Permission", "Can do / why not"), table,
-                           max_width=60))
+                           max_width=60, last_in_full=True))
         hidden = len(inventory.rows) - len(rows)
         note = f"{len(rows)} instance(s)"
         if hidden:

@@ -44,9 +44,9 @@ def run(args: argparse.Namespace) -> int:
         print("No active sessions." if not args.history else "No recent sessions.")
         return 0
     table = [(r.start.strftime("%Y-%m-%d %H:%M:%S") if r.start else "", r.session_id, r.target,
-              r.status, r.document, r.reason, r.ended) for r in rows]
-    print(format_table(("Started", "Session", "Target", "Status", "Document", "Reason",
-                        "Ended"), table))
+              r.document, r.reason, r.status_words) for r in rows]
+    print(format_table(("Started", "Session", "Target", "Document", "Reason", "Status"), table,
+                       last_in_full=True))
     return 0
 
 

@@ -8,12 +8,16 @@ from app.core.display import printable as clean
 
 
 def format_table(
-    headers: Sequence[str], rows: Sequence[Sequence[object]], max_width: int = 60
+    headers: Sequence[str], rows: Sequence[Sequence[object]], max_width: int = 60,
+    *, last_in_full: bool = False,
 ) -> str:
+    """Columns cut at `max_width`; `last_in_full` keeps the last one whole (a reason with
+    what to do about it, where nothing comes after it to align)."""
     cells = [[clean(c) for c in row] for row in rows]
+    keep = len(headers) - 1 if last_in_full else -1
     for row in cells:
         for i, c in enumerate(row):
-            if len(c) > max_width:
+            if len(c) > max_width and i != keep:
                 row[i] = c[: max_width - 1] + "…"
     widths = [len(h) for h in headers]
     for row in cells:

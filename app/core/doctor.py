@@ -117,7 +117,8 @@ def check_keyring(family: str) -> Check:
     info = backend_info()
     if info.real:
         return Check("Keyring", Status.OK, info.name, "", essential=False)
-    return Check("Keyring", Status.WARN, f"{info.name}: {info.detail}",
+    # What is missing first; the backend's class name after it, for a bug report.
+    return Check("Keyring", Status.WARN, f"no OS keyring found (Python keyring: {info.name})",
                  "Secrets will be kept in memory only (never in plaintext). On Linux, install "
                  "and unlock a Secret Service keyring: GNOME Keyring, or KWallet with its "
                  "Secret Service interface enabled (KDE Frameworks 5.97 or later).",

@@ -109,7 +109,9 @@ class GeneralSettings:
 
 @dataclass(frozen=True)
 class AppearanceSettings:
-    theme: Theme = field(default=Theme.SYSTEM, metadata=_label("Theme"))
+    theme: Theme = field(default=Theme.SYSTEM, metadata=_label(
+        "Theme", "Light and Dark use Gangway's own colours everywhere, icons included; "
+        "Follow the system takes your desktop's. Applied at once."))
 
 
 @dataclass(frozen=True)

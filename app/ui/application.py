@@ -27,7 +27,6 @@ from app.ui.resources import app_icon
 from app.ui.tunnels_wiring import wire_tunnels
 
 if TYPE_CHECKING:
-    from app.core.checks import Check
     from app.core.settings import Settings
     from app.core.tunnels.spec import TunnelSpec
     from app.ui.ipc import Handler, IpcServer, Reply
@@ -119,7 +118,7 @@ class GangwayApplication(QApplication):
             self.window.set_pane(title, pane)
         self._wire_profiles()
         self._wire_sessions()
-        self._wire_doctor()
+        self._wire_help()
         self._wire_quick_connect()
         self._wire_settings()
         self._wire_window_state()
@@ -348,75 +347,13 @@ class GangwayApplication(QApplication):
             label = getattr(getattr(req, "action", None), "label", "a session")
             self.window.show_message(f"Opened {label} on {who} in a new terminal.")
 
-    def _wire_doctor(self) -> None:
-        """Help > Doctor. After start-up the checks run once in the background: the Access
-        column learns whether the plugin is here, and the doctor opens if an essential is not."""
-        self.doctor: QWidget | None = None
-        self.checks: list[Check] | None = None
-        self.window.add_help_action("IAM &Policy Helper…", self.open_policy_helper)
-        self.window.about_provider = self.open_about
-        self.window.add_help_action("&Doctor…", self.open_doctor, "Ctrl+Shift+D")
-        self.panes.instances.diagnose_requested.connect(lambda row: self.open_doctor(row=row))
-        self.panes.profiles.doctor_requested.connect(self.open_doctor)
-        for pane in (self.panes.instances, self.panes.sessions):
-            pane.setup_requested.connect(lambda: self.window.show_pane("Profiles"))
-        QTimer.singleShot(800, self._check_at_start)
+    def _wire_help(self) -> None:
+        """Help > Doctor, Policy Helper, About (help_menu.py owns them and the start-up check)."""
+        from app.ui.help_menu import HelpMenu
 
-    def _check_at_start(self) -> None:
-        from app.ui.dialogs.doctor_dialog import checks_job
-
-        task = self.services.tasks.submit(checks_job, self.tray is not None, name="doctor")
-        task.result.connect(lambda checks: self._checked(checks, at_start=True))
-
-    def _checked(self, checks: object, at_start: bool = False) -> None:
-        from app.core.doctor import essentials_ok, plugin_missing
-
-        if not isinstance(checks, list):
-            return
-        self.checks = checks
-        self.panes.instances.set_plugin_missing(plugin_missing(checks))
-        self.panes.profiles.guide.set_checks(checks)
-        if at_start and not essentials_ok(checks):
-            self.open_doctor(checks=checks)
-
-    def open_doctor(self, row: object = None, checks: list[Check] | None = None) -> QWidget:
-        from app.core.aws.discovery.rows import InstanceRow
-        from app.ui.dialogs.doctor_dialog import DoctorDialog
-
-        pane = self.panes.instances
-        picked = row if isinstance(row, InstanceRow) else pane.selected_row()
-        dialog = DoctorDialog(self.services.tasks, tray_available=self.tray is not None,
-                              row=picked, account=pane.account, checks=checks,
-                              parent=self.window)
-        dialog.checked.connect(self._checked)
-        _delete_on_close(dialog)
-        self.doctor = dialog
-        dialog.show()
-        return dialog
-
-    def open_about(self) -> QWidget:
-        from app.ui.dialogs.about import AboutDialog
-
-        dialog = AboutDialog(self.services.tasks, self.window)
-        _delete_on_close(dialog)
-        dialog.open()
-        return dialog
-
-    def open_policy_helper(self) -> QWidget:
-        """Account and user from the Instances pane's profile, as far as Gangway knows them."""
-        from app.ui.dialogs.policy_helper import PolicyHelper
-
-        pane = self.panes.instances
-        identity = self.services.credentials.cached_identity(pane.profile) if pane.profile \
-            else None
-        arn = identity.arn if identity else ""
-        user = arn.split(":user/", 1)[1].rsplit("/", 1)[-1] if ":user/" in arn else ""
-        account = pane.account or (identity.account if identity else "")
-        dialog = PolicyHelper(self.services.tasks, account=account, users=user,
-                              parent=self.window)
-        _delete_on_close(dialog)
-        dialog.show()
-        return dialog
+        self.help = HelpMenu(self.services, self.window, self.panes,
+                             tray_available=self.tray is not None, parent=self)
+        self.help.wire()
 
     def show_window(self) -> None:
         self.window.show()

@@ -19,6 +19,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
 from app import APP_NAME
+from app.ui.icons import dress
 
 log = logging.getLogger(__name__)
 Hook = Callable[[type[BaseException], BaseException, TracebackType | None], None]
@@ -42,6 +43,7 @@ class ErrorDialog(QMessageBox):
         self.copy_button.clicked.disconnect()  # an action button would close the box
         self.copy_button.clicked.connect(self.copy)
         self.addButton(QMessageBox.StandardButton.Close)
+        dress(self, {self.copy_button: "copy"})
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
     def copy(self) -> None:

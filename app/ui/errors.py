@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.core.errors import GangwayError
+from app.ui.icons import dress
 
 
 def error_text(exc: BaseException) -> tuple[str, str]:
@@ -24,4 +25,5 @@ def show_error(parent: QWidget | None, exc: BaseException, title: str = "Gangway
     box.setTextFormat(Qt.TextFormat.PlainText)
     if hint:
         box.setInformativeText(hint)
+    dress(box)
     box.exec()

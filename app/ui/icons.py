@@ -1,8 +1,13 @@
 """Gangway's own line icons (resources/ui-icons/*.svg), drawn in the palette's colours.
 
-The SVGs use `currentColor`; each icon is rendered with the window text colour for normal
-use and the highlighted text colour for a selected item, so a light or dark theme (or a
-theme switch) gives icons that match. The app/tray icon is separate (`resources.app_icon`).
+The SVGs use `currentColor`. `icon(name)` draws at paint time in the application palette's
+text colour (the highlighted text colour for a selected item, the disabled text colour for a
+disabled button), so buttons, toolbars and menus follow a theme switch without being told.
+`ui_icon(name, palette)` draws once in a given palette; `tinted` draws a state chip in its
+state colour. The app/tray icon is separate (`resources.app_icon`).
+
+Nothing here touches the Qt namespace's enums (PySide6 builds them all on first use): the
+window's first paint draws the sidebar's and the Profiles toolbar's icons.
 """
 
 from __future__ import annotations
@@ -10,13 +15,14 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray
-from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtCore import QByteArray, QRect, QSize
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QPainter, QPalette, QPixmap
 
 from app.ui.resources import resources_dir
 
 if TYPE_CHECKING:
     from PySide6.QtSvg import QSvgRenderer
+    from PySide6.QtWidgets import QAbstractButton, QDialogButtonBox, QMessageBox
 
 SIZES = (20, 40)  # the sidebar, the sidebar at 2x
 
@@ -41,26 +47,109 @@ def _draw(renderer: QSvgRenderer, size: int) -> QPixmap:
     return pixmap
 
 
-def tinted(name: str, colour: QColor, size: int) -> QPixmap:
-    """One icon in one colour (state chips: the colour says it, the shape says it again)."""
+@lru_cache(maxsize=512)
+def _cached(name: str, rgb: str, size: int) -> QPixmap:
     try:
-        return _draw(_renderer(_svg(name), colour), size)
+        return _draw(_renderer(_svg(name), QColor(rgb)), size)
     except OSError:
         return QPixmap()
 
 
+def _mode_colour(mode: QIcon.Mode) -> QColor:
+    palette = QGuiApplication.palette()
+    if mode == QIcon.Mode.Selected:
+        return palette.color(QPalette.ColorRole.HighlightedText)
+    if mode == QIcon.Mode.Disabled:
+        return palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.WindowText)
+    return palette.color(QPalette.ColorRole.WindowText)
+
+
+class _PaletteEngine(QIconEngine):
+    """Renders the SVG when Qt asks, in the palette of that moment (cached per colour)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
+        side = max(1, min(size.width(), size.height()))
+        return _cached(self.name, _mode_colour(mode).name(), side)
+
+    def scaledPixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State,
+                     scale: float) -> QPixmap:
+        side = max(1, round(min(size.width(), size.height()) * max(scale, 1.0)))
+        pixmap = QPixmap(_cached(self.name, _mode_colour(mode).name(), side))
+        pixmap.setDevicePixelRatio(max(scale, 1.0))
+        return pixmap
+
+    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode,
+              state: QIcon.State) -> None:
+        painter.drawPixmap(rect, self.pixmap(rect.size(), mode, state))
+
+    def clone(self) -> QIconEngine:
+        return _PaletteEngine(self.name)
+
+    def iconName(self) -> str:
+        return self.name
+
+
+def icon(name: str) -> QIcon:
+    """`name` from resources/ui-icons, drawn in the application's palette when painted."""
+    return QIcon(_PaletteEngine(name))
+
+
+# The icon each standard button wears, by the button's name in Qt's enums.
+_STANDARD = {"Save": "save", "Ok": "confirm", "Yes": "confirm", "Cancel": "close",
+             "Close": "close", "No": "close"}
+
+
+def dress(box: QDialogButtonBox | QMessageBox,
+          extra: dict[QAbstractButton, str] | None = None) -> None:
+    """Our icons on a dialog's or message box's standard buttons (Save, OK, Yes, Cancel,
+    Close) and on any `extra` buttons (Connect, Log in, Delete...), so every dialog's main
+    buttons look alike (in place of the style's stock pixmaps, which some styles draw and
+    others do not). Call it once the buttons are added."""
+    for button in box.buttons():
+        name = _STANDARD.get(box.standardButton(button).name or "")
+        if name:
+            button.setIcon(icon(name))
+    for button, name in (extra or {}).items():
+        button.setIcon(icon(name))
+
+
+def tinted(name: str, colour: QColor, size: int) -> QPixmap:
+    """One icon in one colour (state chips: the colour says it, the shape says it again);
+    cached, as a table asks for it on every paint."""
+    return _cached(name, colour.name(), size)
+
+
+@lru_cache(maxsize=128)
+def _chip(name: str, rgb: str, selected_rgb: str, size: int) -> QIcon:
+    result = QIcon()
+    result.addPixmap(_cached(name, rgb, size), QIcon.Mode.Normal)
+    result.addPixmap(_cached(name, selected_rgb, size), QIcon.Mode.Selected)
+    return result
+
+
+def chip(name: str, colour: QColor, size: int = 16) -> QIcon:
+    """A table cell's state chip: the icon in its state colour, and in the highlighted text
+    colour on a selected row (where a red or green icon would sink into the highlight)."""
+    selected = QGuiApplication.palette().color(QPalette.ColorRole.HighlightedText)
+    return _chip(name, colour.name(), selected.name(), size)
+
+
 def ui_icon(name: str, palette: QPalette) -> QIcon:
-    """`name` from resources/ui-icons; an empty icon if the file is missing."""
+    """`name` from resources/ui-icons in one palette; an empty icon if the file is missing."""
     try:
         svg = _svg(name)
     except OSError:
         return QIcon()
-    icon = QIcon()
+    result = QIcon()
     # Qt derives the disabled look from the normal pixmap. One parse per colour, drawn at
     # each size (the sidebar draws them before its first paint).
     for role, mode in ((QPalette.ColorRole.WindowText, QIcon.Mode.Normal),
                        (QPalette.ColorRole.HighlightedText, QIcon.Mode.Selected)):
         renderer = _renderer(svg, palette.color(role))
         for size in SIZES:
-            icon.addPixmap(_draw(renderer, size), mode)
-    return icon
+            result.addPixmap(_draw(renderer, size), mode)
+    return result

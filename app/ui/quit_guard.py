@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
 
 from app.ui.bridges.tunnels import TunnelsBridge
+from app.ui.icons import dress
 
 
 class QuitGuard(QObject):
@@ -43,6 +44,7 @@ class QuitGuard(QObject):
                           QMessageBox.StandardButton.Cancel, parent)
         quit_button = box.addButton("Quit and switch off", QMessageBox.ButtonRole.AcceptRole)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        dress(box, {quit_button: "stop"})
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.setInformativeText("To keep them running, close the window instead.")
 

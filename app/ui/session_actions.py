@@ -44,6 +44,7 @@ from app.core.ssh.prefs import SshPrefs, SshPrefsStore
 from app.core.ssh.proxycommand import Mode
 from app.core.terminals import start
 from app.ui.errors import error_text
+from app.ui.icons import dress
 from app.ui.tasks import Task, TaskRunner
 
 log = logging.getLogger(__name__)
@@ -76,8 +77,8 @@ def check_capability(action: Action, row: InstanceRow) -> None:
         return
     who = f"{row.name} ({row.instance_id})" if row.name else row.instance_id
     why = row.capabilities.why_not(action)
-    hint = ("Update the SSM agent on the instance." if "too old" in why else
-            "Start the instance, or check its SSM agent and your permissions.")
+    # The reason says what to do; the hint says where every check and its fix are.
+    hint = "“Diagnose connection…” in the instance's menu shows each check and its fix."
     raise GangwayError(f"{action.label} is not possible on {who}: {why}.", hint)
 
 
@@ -259,6 +260,7 @@ class SessionActions(QObject):
         message, hint = error_text(exc)
         box = QMessageBox(QMessageBox.Icon.Warning, "Gangway", message,
                           QMessageBox.StandardButton.Ok, self.parent_widget)
+        dress(box)
         box.setTextFormat(Qt.TextFormat.PlainText)  # messages quote hostile names
         if hint:
             box.setInformativeText(hint)

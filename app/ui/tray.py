@@ -95,6 +95,10 @@ def credentials_section(bridge: CredentialsBridge) -> MenuSection:
     """Per-profile remaining time; picking one that needs a code asks for it."""
 
     def section(menu: QMenu) -> None:
+        from app.ui.icons import chip
+        from app.ui.models.profiles_model import state_kind
+        from app.ui.widgets.colours import state_colour
+
         now = datetime.now(UTC)
         shown = [r for r in bridge.rows() if r.status.state in _SHOWN]
         if not shown:
@@ -103,6 +107,8 @@ def credentials_section(bridge: CredentialsBridge) -> MenuSection:
         for row in shown[:TRAY_PROFILES]:
             # '&' would become a keyboard mnemonic in a menu.
             action = menu.addAction(f"{row.name}: {row_state_text(row, now)}".replace("&", "&&"))
+            kind = state_kind(row.status, now)  # the Profiles pane's chip, in the menu too
+            action.setIcon(chip(kind, state_colour(kind, menu.palette())))
             if row.status.state is CredentialState.NEEDS_SSO_LOGIN:
                 action.setEnabled(False)
             else:
@@ -118,7 +124,9 @@ def quick_connect_section(open_palette: Callable[[], object]) -> MenuSection:
     """"Quick connect…": the palette over every profile's instances, from the tray."""
 
     def section(menu: QMenu) -> None:
-        action = menu.addAction("Quick connect…")
+        from app.ui.icons import icon
+
+        action = menu.addAction(icon("search"), "Quick connect…")
         action.triggered.connect(lambda _=False: open_palette())
 
     return section

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from app.core.aws.discovery.capabilities import (
@@ -61,11 +63,22 @@ def test_windows_offers_shell_and_rdp_not_ssh():
 
 
 @pytest.mark.parametrize(("kw", "needle"), [
-    ({"state": "stopped", "ping_status": "ConnectionLost"}, "stopped"),
-    ({"ping_status": "ConnectionLost"}, "ConnectionLost"),
-    ({"ping_status": "Inactive", "state": ""}, "Inactive"),
-    ({"managed": False, "ping_status": "", "agent_version": ""}, "not managed"),
-    ({"permission": Permission(Access.DENIED, "no policy allows it")}, "denied by policy"),
+    ({"state": "stopped", "ping_status": "ConnectionLost"},
+     "the instance is stopped (start it first)"),
+    ({"ping_status": "ConnectionLost"}, "its SSM agent lost its connection; restart the agent "
+                                        "or check the instance's network"),
+    ({"ping_status": "ConnectionLost", "last_ping": datetime(2026, 11, 30, 9, 5)},
+     "its SSM agent lost its connection (last seen 2026-11-30 09:05); restart the agent"),
+    ({"ping_status": "Inactive", "state": ""}, "its SSM agent is inactive; start the instance, "
+                                               "or register it again if it was deregistered"),
+    ({"ping_status": ""}, "its SSM agent is not reporting; restart it on the instance"),
+    ({"state": "pending"}, "the instance is pending (it is starting; try again in a minute)"),
+    ({"state": "terminated"}, "the instance is terminated (it no longer exists)"),
+    ({"managed": False, "ping_status": "", "agent_version": ""},
+     "the SSM agent is not running or not registered; install or start it"),
+    ({"permission": Permission(Access.DENIED, "no policy allows it")},
+     "your IAM permissions do not allow a session here (no policy allows it); ask an "
+     "administrator for ssm:StartSession on it"),
 ])
 def test_every_no_says_why(kw, needle):
     c = caps(**kw)
@@ -84,3 +97,10 @@ def test_junk_agent_version_is_treated_as_too_old_not_an_error():
     c = caps(agent_version="not-a-version")
     assert c.can(Action.SHELL)
     assert not c.can(Action.SSH)
+
+
+def test_the_agent_column_speaks_plain_words():
+    from app.core.aws.discovery.capabilities import agent_words
+
+    assert [agent_words(p) for p in ("Online", "ConnectionLost", "Inactive", "", "Lost")] == [
+        "online", "connection lost", "inactive", "no agent", "lost"]

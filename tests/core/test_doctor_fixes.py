@@ -162,3 +162,4 @@ def test_unmanaged_and_stopped_instances_say_what_to_do() -> None:
     assert stopped.fix.commands[0].startswith("aws ec2 start-instances")
     lost = {c.name: c for c in instance_checks(make_row("lost", ping="ConnectionLost"))}
     assert lost["Agent online"].fix.commands == ("sudo systemctl restart amazon-ssm-agent",)
+    assert lost["Agent online"].detail == "its SSM agent lost its connection"

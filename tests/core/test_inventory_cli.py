@@ -46,6 +46,31 @@ def test_table_escapes_hostile_names_and_all_shows_reasons(aws_env):
     assert f"{len(fleet.in_region(hostile.region))} instance(s)" in lines[-1]
 
 
+def test_table_says_in_plain_words_why_and_what_to_do(aws_env):
+    proc = gangway("--profile", "default", "--region", "us-east-1", "--all")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].split()[:6] == ["Name", "Instance", "Region", "State", "SSM", "agent"]
+    offline = next(line for line in lines if line.startswith("offline-1 "))
+    assert "connection lost" in offline
+    assert "its SSM agent lost its connection (last seen " in offline
+    assert offline.endswith("; restart the agent or check the instance's network")
+    unmanaged = next(line for line in lines if line.startswith("unmanaged-1 "))
+    assert "no agent" in unmanaged
+    assert unmanaged.endswith("the SSM agent is not running or not registered; install or "
+                              "start it, and give the instance a role that allows Systems "
+                              "Manager")
+    old = next(line for line in lines if line.startswith("web-1.prod "))
+    assert "online" in old
+    for jargon in ("ConnectionLost", "not managed", "Inactive"):
+        assert jargon not in proc.stdout
+    doc = json.loads(gangway("--profile", "default", "--region", "us-east-1", "--all",
+                             "--json").stdout)
+    bare = next(i for i in doc["instances"] if i["name"] == "unmanaged-1")
+    assert bare["permission"] == {"access": "unknown", "reason": "no SSM agent is registered, "
+                                  "so there is nothing to check"}
+
+
 def test_region_errors_go_to_stderr_and_exit_code_reflects_any_success(aws_env):
     sb = aws_env.sandbox
     sb.control.fault_region("eu-west-1", "OptInRequired")

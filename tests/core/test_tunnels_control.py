@@ -163,7 +163,7 @@ def test_a_match_ssm_does_not_know_yet_is_skipped_not_fatal(aws_env: AwsEnv) -> 
     aws_env.sandbox.control.register_node(known, tags={"Role": "cov-half"})
     way = route(CliCredentialSource(Paths.default()), "default", None)
     found = resolve(way, "tag:Role=cov-half")
-    assert (found.instance_id, found.choice) == (known, "the only running, SSM-online match")
+    assert (found.instance_id, found.choice) == (known, "the only running match with a connected agent")
     assert fresh != known
 
 
@@ -173,7 +173,7 @@ def test_many_matches_are_read_across_pages(aws_env: AwsEnv) -> None:
         aws_env.sandbox.control.register_node(instance_id, tags={"Role": "cov-many"})
     way = route(CliCredentialSource(Paths.default()), "default", None)
     found = resolve(way, "tag:Role=cov-many")
-    assert found.choice == "newest of 12 running, SSM-online matches"
+    assert found.choice == "newest of 12 running matches with a connected agent"
     assert found.instance_id in ids
 
 

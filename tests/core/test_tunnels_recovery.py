@@ -73,7 +73,7 @@ def test_a_replaced_instance_is_found_again(
     sup.up(spec)
     first = rec.wait_state(sup, "svc", TunnelState.LISTENING)
     assert first.instance_id == old
-    assert first.choice == "the only running, SSM-online match"
+    assert first.choice == "the only running match with a connected agent"
     # The old instance goes away (stopped, agent offline); its replacement comes up.
     ec2 = boto3.Session(profile_name="default").client("ec2", region_name="us-east-1")
     ec2.stop_instances(InstanceIds=[old])
@@ -98,7 +98,7 @@ def test_a_replaced_instance_is_found_again(
         InstanceIds=[old, new, newest])["Reservations"] for i in r["Instances"]}
     expected = max(launched, key=lambda i: (launched[i], i))
     assert status.instance_id == expected
-    assert status.choice == "newest of 3 running, SSM-online matches"
+    assert status.choice == "newest of 3 running matches with a connected agent"
 
 
 def test_expired_credentials_mid_tunnel_one_prompt_then_recovery(

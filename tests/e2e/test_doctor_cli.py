@@ -104,7 +104,8 @@ def test_no_terminal_and_no_keyring_are_warnings(aws_env, tmp_path) -> None:  # 
     assert checks["Terminal emulator"]["status"] == "warn"
     assert checks["Terminal emulator"]["detail"] == "none found"
     assert checks["Keyring"]["status"] == "warn"
-    assert checks["Keyring"]["detail"] == "keyring.backends.fail.Keyring: not an OS keyring"
+    assert checks["Keyring"]["detail"] == (
+        "no OS keyring found (Python keyring: keyring.backends.fail.Keyring)")
     assert "never in plaintext" in checks["Keyring"]["hint"]
 
 

@@ -76,7 +76,10 @@ def test_sessions_lists_active_terminates_and_shows_history(aws_env, sshd) -> No
         assert len(ours) == 1 and ours[0]["active"] and ours[0]["profile"] == "default"
         sid = ours[0]["session_id"]
         table = _gangway("sessions", "--profile", "default", "--region", REGION)
-        assert sid in table.stdout and "Connected" in table.stdout
+        line = next(row for row in table.stdout.splitlines() if sid in row)
+        assert line.endswith("  Active"), table.stdout
+        assert table.stdout.splitlines()[0].split() == [
+            "Started", "Session", "Target", "Document", "Reason", "Status"]
         done = _gangway("sessions", "--profile", "default", "--region", REGION,
                         "--terminate", sid)
         assert done.returncode == 0 and sid in done.stdout
@@ -90,6 +93,10 @@ def test_sessions_lists_active_terminates_and_shows_history(aws_env, sshd) -> No
                     "--json")
     rows = {r["session_id"]: r for r in json.loads(hist.stdout)}
     assert rows[sid]["status"] == "Terminated" and rows[sid]["ended"]
+    table = _gangway("sessions", "--profile", "default", "--region", REGION, "--history")
+    line = next(row for row in table.stdout.splitlines() if sid in row)
+    assert line.endswith(("  Terminated", "  Ended: the terminal was closed", "  Ended")), line
+    assert "Local" not in line and "closed (" not in line
     assert rows[sid]["profile"] == "default" and not rows[sid]["active"]
 
 

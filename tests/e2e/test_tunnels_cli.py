@@ -217,3 +217,20 @@ def test_export_import_round_trip_and_basti(aws_env: AwsEnv, tmp_path: Path) -> 
     broken.write_text("{not json")
     bad = gangway("import", str(broken))
     assert bad.returncode == 1 and "broken.json:1: is not valid JSON" in bad.stderr
+
+
+def test_run_says_in_words_why_no_instance_can_carry_the_tunnel(aws_env: AwsEnv) -> None:
+    node = aws_env.sandbox.fleet.by_name("offline-1")  # running, its agent lost its connection
+    done = gangway("add", "lost", "--profile", "default", "--target", "offline-1",
+                   "--remote-port", "80", "--local-port", str(free_port()))
+    assert done.returncode == 0, done.stderr
+    proc = start_run("lost")
+    try:
+        seen = read_until(proc, "No running instance with a connected SSM agent is named "
+                                f"'offline-1' in us-east-1: {node.instance_id} (running, agent "
+                                "connection lost).")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+        _out, err = proc.communicate(timeout=10)
+    assert "ConnectionLost" not in seen + err and "SSM-online" not in seen + err

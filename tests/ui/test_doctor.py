@@ -109,3 +109,18 @@ def test_access_column_says_the_plugin_is_missing(qtbot, runner, tmp_path) -> No
     assert "Help &gt; Doctor" in tip
     pane.set_plugin_missing(False)
     assert access()["web-1"] == "yes"
+
+
+def test_each_check_is_a_chip_in_its_state_colour(qtbot) -> None:
+    from app.core.checks import Check, Status
+    from app.ui.widgets.check_view import CheckView
+    from app.ui.widgets.colours import state_colour
+
+    views = {s: CheckView(Check("x", s, "detail", "hint", essential=False))
+             for s in (Status.OK, Status.WARN, Status.MISSING)}
+    for status, kind in ((Status.OK, "ok"), (Status.WARN, "warn"), (Status.MISSING, "missing")):
+        view = views[status]
+        qtbot.addWidget(view)
+        colour = state_colour(kind, view.palette()).name()
+        assert f"color: {colour}" in view.status_label.styleSheet()
+    assert views[Status.WARN].status_label.text() != views[Status.MISSING].status_label.text()

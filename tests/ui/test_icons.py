@@ -59,3 +59,58 @@ def test_badges_read_on_light_and_dark_panels(qapp: Any) -> None:
         assert centre.red() >= r_min and centre.green() <= g_max, (state, centre.name())
         ring = image.pixelColor(48, 33)
         assert min(ring.red(), ring.green(), ring.blue()) > 200, (state, ring.name())
+
+
+def _colours(image: QImage) -> set[str]:
+    return {image.pixelColor(x, y).name() for y in range(image.height())
+            for x in range(image.width()) if image.pixelColor(x, y).alpha() > 200}
+
+
+def test_action_icons_follow_the_palette_when_painted(qapp: Any) -> None:
+    from PySide6.QtGui import QIcon
+
+    from app.core.settings import Theme
+    from app.ui import theme
+    from app.ui.icons import icon
+
+    before = qapp.palette()
+    try:
+        refresh = icon("refresh")  # made once, as a button keeps it
+        qapp.setPalette(theme.palette_for(Theme.LIGHT))  # the palette only: the style stays
+        light = _colours(refresh.pixmap(32).toImage())
+        qapp.setPalette(theme.palette_for(Theme.DARK))
+        dark = _colours(refresh.pixmap(32).toImage())
+        disabled = _colours(refresh.pixmap(32, QIcon.Mode.Disabled).toImage())
+        assert light and dark and disabled
+        assert light != dark != disabled  # the same icon, redrawn in the palette of the moment
+        assert icon("no-such-icon").pixmap(16).isNull()
+    finally:
+        qapp.setPalette(before)
+
+
+def test_dialog_buttons_wear_our_icons_not_the_styles(qapp: Any) -> None:
+    from PySide6.QtWidgets import QDialogButtonBox, QPushButton
+
+    from app.ui.icons import dress
+
+    box = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                           | QDialogButtonBox.StandardButton.Cancel)
+    go = QPushButton("Connect")
+    box.addButton(go, QDialogButtonBox.ButtonRole.AcceptRole)
+    dress(box, {go: "sessions"})
+    names = {box.button(QDialogButtonBox.StandardButton.Save).icon().name(),
+             box.button(QDialogButtonBox.StandardButton.Cancel).icon().name(), go.icon().name()}
+    assert names == {"save", "close", "sessions"}
+
+
+def test_message_boxes_wear_our_icons_too(qapp: Any) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.ui.icons import dress
+
+    box = QMessageBox(QMessageBox.Icon.Question, "Remove", "Remove it?",
+                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
+    yes = box.button(QMessageBox.StandardButton.Yes)
+    dress(box, {yes: "delete"})
+    assert yes.icon().name() == "delete"
+    assert box.button(QMessageBox.StandardButton.Cancel).icon().name() == "close"

@@ -170,10 +170,15 @@ def test_access_column_explains_why_not():
                     make_row("c", n=3, access=Access.DENIED),
                     make_row("d", n=4, access=Access.UNKNOWN)])
     texts = [model.index(i, im.COL_ACCESS).data() for i in range(4)]
-    assert texts == ["stopped", "no SSM agent", "denied by IAM", "yes (unchecked)"]
+    assert texts == ["stopped", "no SSM agent", "not permitted", "maybe"]
     doc = QTextDocument()
     doc.setHtml(model.index(2, im.COL_ACCESS).data(Qt.ItemDataRole.ToolTipRole))
-    assert "denied by policy" in doc.toPlainText()
+    assert "your IAM permissions do not allow a session here (test verdict); ask an " \
+        "administrator for ssm:StartSession on it" in doc.toPlainText()
+    doc.setHtml(model.index(3, im.COL_ACCESS).data(Qt.ItemDataRole.ToolTipRole))
+    lines = doc.toPlainText().splitlines()
+    assert "Permission: not checked (test verdict); AWS may still refuse the session" in lines
+    assert {"A shell: yes", "SSH: yes", "Port forwarding: yes"} <= set(lines)
     assert model.data(QModelIndex()) is None
 
 
@@ -190,7 +195,26 @@ def test_unreachable_rows_are_dimmed_with_the_reason_and_plain_words():
     assert model.index(rows["lost"], im.COL_NAME).data(fg) == muted
     doc = QTextDocument()
     doc.setHtml(model.index(rows["lost"], im.COL_NAME).data(Qt.ItemDataRole.ToolTipRole))
-    assert doc.toPlainText().startswith("lost\nCannot connect: the SSM agent is ConnectionLost")
+    assert doc.toPlainText() == ("lost\nCannot connect: its SSM agent lost its connection; "
+                                 "restart the agent or check the instance's network")
     agent = {n: model.index(i, im.COL_SSM).data() for n, i in rows.items()}
     assert agent == {"up": "online", "lost": "connection lost", "bare": "no agent"}
     assert model.index(rows["lost"], im.COL_ACCESS).data() == "agent offline"
+
+
+def test_access_is_a_chip_with_a_colour_and_an_icon():
+    model = InstancesModel()
+    model.add_rows([make_row("up", n=1), make_row("off", n=2, state="stopped"),
+                    make_row("bare", n=3, ping="")])
+    rows = {model.row_at(i).name: i for i in range(3)}
+    deco = Qt.ItemDataRole.DecorationRole
+
+    def chip(name: str):
+        return model.index(rows[name], im.COL_ACCESS).data(deco).pixmap(16).toImage()
+
+    up, off = chip("up"), chip("off")
+    assert not up.isNull() and up != off and off == chip("bare")
+    assert model.index(rows["up"], im.COL_NAME).data(deco) is None  # only Access is a chip
+    model.set_plugin_missing(True)
+    assert model.index(rows["up"], im.COL_ACCESS).data() == "needs the session-manager-plugin"
+    assert chip("up") not in (up, off)  # a way in once the plugin is there: its own chip

@@ -230,7 +230,7 @@ def test_unknown_permissions_are_explained(qtbot, pane, aws_env):
     shown = view_rows(pane)
     assert shown
     access = pane.view.model().index(0, im.COL_ACCESS).data()
-    assert access == "yes (unchecked)"
+    assert access == "maybe"
 
 
 def test_first_look_lists_instances_without_a_click(qtbot, aws_env, tmp_path):
@@ -266,3 +266,19 @@ def test_a_discovery_that_ends_after_its_pane_is_gone_delivers_nothing(qtbot, aw
     qtbot.wait(50)  # the queued result and error are delivered (to nobody) in this turn
     assert task.finished
     runner.shutdown(timeout_ms=30000)
+
+
+def test_columns_fit_their_values_and_the_default_window(qtbot, pane):
+    from app.ui.main_window import DEFAULT_SIZE
+
+    hh, metrics = pane.view.horizontalHeader(), pane.view.fontMetrics()
+    margins = 8  # the delegate's text margins, both sides
+    for col, widest in ((im.COL_PRIVATE_IP, "10.231.218.131"), (im.COL_PUBLIC_IP,
+                        "54.214.107.224"), (im.COL_ID, "i-000000000000004f4"),
+                        (im.COL_REGION, "ap-southeast-2")):
+        assert hh.sectionSize(col) >= metrics.horizontalAdvance(widest) + margins, col
+    # All but Tags (which takes the rest) leave it room for "Environment=staging" when the
+    # window has its default size (the sidebar takes about 170 px of it).
+    fixed = sum(hh.sectionSize(c) for c in range(hh.count() - 1))
+    room = DEFAULT_SIZE.width() - 170 - 30 - fixed
+    assert room >= metrics.horizontalAdvance("Environment=staging") + margins

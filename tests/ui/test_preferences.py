@@ -66,9 +66,13 @@ def test_every_section_has_a_tab_and_edits_persist(qtbot, env) -> None:
     regions = dialog.forms["instances"].editors["default_regions"]
     qtbot.keyClicks(regions, " eu-west-1, us-east-1 ")
     refresh = dialog.forms["instances"].editors["refresh_minutes"]
+    assert refresh.text() == "0"  # whole numbers without ".00"
+    assert dialog.forms["credentials"].editors["role_hours"].text() == "1"
     refresh.selectAll()
     qtbot.keyClicks(refresh, "15")
     hours = dialog.forms["credentials"].editors["session_token_hours"]
+    hours.setValue(0.25)
+    assert hours.text() == "0.25"
     hours.setValue(99)  # beyond AWS's 36 h: the range stops it
     _save(qtbot, dialog)
     saved = store.load()

@@ -146,3 +146,21 @@ def test_edit_keeps_secret_and_unknown_keys_and_renames(qtbot: Any, pane: Profil
     assert kept.get("cli_pager") == "less"
     assert profiles.file_keys("kept") == ("AKIAKEEPKEEPKEEP0001",
                                           "keep/secret/0000000000000000000000000001", None)
+
+
+def test_the_dialog_fits_the_kind_shown(qtbot: Any) -> None:
+    """No dead space under a short kind; the role's last field keeps clear of the buttons."""
+    editor = ProfileEditor(["default"])
+    qtbot.addWidget(editor)
+    editor.show()
+    qtbot.wait(50)
+    keys_height = editor.height()
+    editor.kind.setCurrentIndex(KIND_ROLE)
+    qtbot.waitUntil(lambda: editor.height() != keys_height, timeout=2000)
+    role_height = editor.height()
+    assert role_height > keys_height + 60  # four more rows, and the keys page had no gap
+    last = editor.session_name
+    bottom = last.mapTo(editor, last.rect().bottomLeft()).y()
+    assert editor.buttons.geometry().top() - bottom >= 8
+    editor.kind.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: editor.height() == keys_height, timeout=2000)

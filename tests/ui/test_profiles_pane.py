@@ -225,6 +225,12 @@ def test_expiry_notification_once(env: Env, notes: list[tuple[str, str]]) -> Non
     assert env.service.status("mfa").expires is not None
 
 
+def model_chip(env: Env, name: str) -> Any:
+    model = env.pane.model
+    icon = model.data(model.index(model.row_of(name), COL_STATE), Qt.ItemDataRole.DecorationRole)
+    return icon.pixmap(16).toImage()
+
+
 def test_tray_section_lists_remaining_time(env: Env) -> None:
     from PySide6.QtWidgets import QMenu
 
@@ -235,6 +241,9 @@ def test_tray_section_lists_remaining_time(env: Env) -> None:
     texts = [a.text() for a in menu.actions()]
     assert "mfa: needs MFA" in texts
     assert any(t.startswith("sso: needs SSO login") for t in texts)
+    # Each line wears the Profiles pane's chip: an amber one for "needs MFA".
+    mfa = next(a for a in menu.actions() if a.text() == "mfa: needs MFA")
+    assert not mfa.icon().isNull() and mfa.icon().pixmap(16).toImage() == model_chip(env, "mfa")
 
 
 def test_protected_profile_kind_in_list(env: Env) -> None:
@@ -506,10 +515,45 @@ def test_state_chips_have_a_colour_and_an_icon(env: Env) -> None:
         index = model.index(model.row_of(name), COL_STATE)
         brush = model.data(index, Qt.ItemDataRole.ForegroundRole)
         icon = model.data(index, Qt.ItemDataRole.DecorationRole)
-        return (brush.color().name() if brush else None), icon.toImage()
+        return (brush.color().name() if brush else None), icon.pixmap(16).toImage()
 
     mfa_colour, mfa_icon = chip("mfa")
     valid_colour, valid_icon = chip("default")
     assert mfa_colour is not None and valid_colour is None  # only what needs acting on
     assert not mfa_icon.isNull() and not valid_icon.isNull()
     assert mfa_icon != valid_icon  # a different shape, not only a different colour
+    # On a selected row the chip is drawn in the highlighted text colour, not sunk into it.
+    from PySide6.QtGui import QIcon
+
+    selected = model.data(model.index(model.row_of("mfa"), COL_STATE),
+                          Qt.ItemDataRole.DecorationRole).pixmap(16, QIcon.Mode.Selected)
+    assert selected.toImage() != mfa_icon
+
+
+def test_a_profile_without_credentials_has_no_state_chip(qapp: Any) -> None:
+    from app.core.aws.credentials.types import CredentialState, CredentialStatus
+    from app.core.aws.profiles.model import Profile, ProfileKind
+    from app.core.aws.profiles.view import ProfileRow
+    from app.ui.models.profiles_model import ProfilesModel
+
+    model = ProfilesModel()
+    settings_only = Profile("defaults", ProfileKind.NONE, "eu-west-1", {"region": "eu-west-1"})
+    keys = Profile("keys", ProfileKind.STATIC, "eu-west-1", {"aws_access_key_id": "***"})
+    model.set_rows([ProfileRow(settings_only, CredentialStatus(CredentialState.VALID)),
+                    ProfileRow(keys, CredentialStatus(CredentialState.VALID))])
+    deco = Qt.ItemDataRole.DecorationRole
+    assert model.index(0, COL_STATE).data() == ""
+    assert model.index(0, COL_STATE).data(deco) is None  # nothing to be valid: no green tick
+    assert model.index(1, COL_STATE).data() == "valid"
+    assert not model.index(1, COL_STATE).data(deco).isNull()
+
+
+def test_toolbar_has_the_everyday_actions_with_icons_and_the_rest_under_more(env: Env) -> None:
+    pane = env.pane
+    shown = [a.text() for a in pane.toolbar.actions() if a.text() and not a.isSeparator()]
+    assert shown == ["New", "Edit", "Delete", "Enter MFA code", "SSO login", "Check identity",
+                     "Reload", "Settings…"]
+    assert all(not a.icon().isNull() for a in pane.toolbar.actions() if a.text())
+    more = [a.text() for a in pane.more_menu.actions() if not a.isSeparator()]
+    assert more == ["Duplicate", "Rename", "Protect keys", "Restore keys"]
+    assert pane.more_button.menu() is pane.more_menu

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from app.core.aws.credentials import sso
 from app.core.aws.credentials.service import CredentialService
@@ -43,6 +44,8 @@ def _login(qtbot: Any, pane: ProfilesPane, aws_env: Any) -> SsoLoginDialog:
     pane.actions_by_name["sso"].trigger()
     dialog = pane.sso_dialog
     assert isinstance(dialog, SsoLoginDialog)
+    steps = dialog.findChild(QLabel, "ssoSteps")  # the first page says what comes next
+    assert steps is not None and "approve" in steps.text() and not steps.isHidden()
     dialog.go.click()
     qtbot.waitUntil(lambda: bool(dialog.code_label.text()), timeout=15000)
     assert dialog.code_label.textFormat() == Qt.TextFormat.PlainText

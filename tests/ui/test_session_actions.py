@@ -153,9 +153,10 @@ def test_capability_missing_is_refused_with_the_reason(
     row = make_row("old-agent", n=4, agent="2.3.612.0")
     actions.trigger("ssh", row)
     box = error_of(qtbot, actions)
-    assert "SSM agent 2.3.612.0 is too old (needs 2.3.672.0)" in box.text()
+    assert "its SSM agent 2.3.612.0 is too old for this (needs 2.3.672.0); update the agent " \
+        "on the instance." in box.text()
     assert box.textFormat() == Qt.TextFormat.PlainText
-    assert "Update the SSM agent" in box.informativeText()
+    assert "“Diagnose connection…” in the instance's menu" in box.informativeText()
     assert actions.dialog is None
     stopped = make_row(HOSTILE, n=5, state="stopped")
     actions.trigger("shell", stopped)

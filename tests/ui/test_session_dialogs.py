@@ -165,7 +165,9 @@ def test_scp_dialog_reports_bad_input_without_running(qtbot: QtBot, paths: Paths
     dlg.local.setText(str(tmp_path / "missing.txt"))
     dlg.start()
     assert dlg.process is None and "does not exist" in dlg.status.text()
+    assert dlg.start_button.text() == "Upload" and dlg.cancel_button.text() == "Stop"
     dlg.download.setChecked(True)
+    assert dlg.start_button.text() == "Download"  # the main button says which way
     dlg.local.setText("")
     dlg.remote.setText("/etc/hostname")
     dlg.start()

@@ -58,6 +58,10 @@ def test_model_is_valid_and_shows_hostile_text_as_data(qtbot: QtBot, qtmodeltest
         SessionRecord("alice-2", "i-0def", "Local", ended="exit 255", profile="default",
                       local=True),
         SessionRecord("bob-3", "i-0abc", "Terminated", owner="arn:bob"),
+        SessionRecord("alice-4", "i-0abc", "Local", ended="closed (SIGHUP)", local=True),
+        SessionRecord("alice-5", "i-0abc", "Local", ended="error: TargetNotConnected: "
+                      "i-0abc is not connected.", local=True),
+        SessionRecord("carol-6", "i-0abc", "Disconnected", owner="arn:carol"),
     ])
     model.set_names({"i-0abc": "<i>web</i>\n1"})
     qtmodeltester.check(model)
@@ -68,6 +72,20 @@ def test_model_is_valid_and_shows_hostile_text_as_data(qtbot: QtBot, qtmodeltest
     assert model.data(model.index(0, sm.COL_STATUS)) == "Active"
     assert model.data(model.index(1, sm.COL_STATUS)) == "Ended with exit code 255"
     assert model.data(model.index(2, sm.COL_STATUS)) == "Terminated"
+    assert model.data(model.index(3, sm.COL_STATUS)) == "Ended: the terminal was closed"
+    assert model.data(model.index(4, sm.COL_STATUS)) == (
+        "Failed: the instance's SSM agent was not connected")
+    assert model.data(model.index(5, sm.COL_STATUS)) == "Disconnected (it may resume)"
+    # Each state is a chip: an icon always, and a colour where it is not plain "active/ended".
+    icons = [model.data(model.index(i, sm.COL_STATUS), Qt.ItemDataRole.DecorationRole)
+             .pixmap(16) for i in range(6)]
+    assert all(not icon.isNull() for icon in icons)
+    assert icons[0].toImage() != icons[4].toImage() != icons[3].toImage()
+    colours = [model.data(model.index(i, sm.COL_STATUS), Qt.ItemDataRole.ForegroundRole)
+               for i in range(6)]
+    assert colours[0] is None and colours[3] is None
+    assert colours[4] is not None and colours[1] is not None
+    assert colours[4].color() != colours[1].color()  # failed is not "exit 255"
     assert model.data(model.index(0, sm.COL_TIME)) == start.astimezone().strftime(
         "%Y-%m-%d %H:%M:%S")
     assert isinstance(model.data(model.index(0, 0), sm.ROW_ROLE), SessionRecord)

@@ -27,6 +27,8 @@ def _view(qtbot) -> tuple[QTableView, InstancesFilter]:
     view = QTableView()
     qtbot.addWidget(view)
     view.setModel(proxy)
+    # As in the pane: Access has a chip (DecorationRole), drawn by the stock delegate.
+    view.setItemDelegateForColumn(im.COL_ACCESS, QStyledItemDelegate(view))
     view.setAlternatingRowColors(True)
     view.setWordWrap(False)
     view.setTextElideMode(Qt.TextElideMode.ElideRight)

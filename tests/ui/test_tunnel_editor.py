@@ -28,7 +28,7 @@ def test_a_good_form_gives_a_spec_and_notes_the_choice_among_matches() -> None:
     assert verdict.errors == {}
     assert verdict.spec is not None and verdict.spec.local_port == 0  # picked when saved
     assert verdict.spec.remote_port == 8443 and verdict.spec.mode is Mode.INSTANCE_PORT
-    assert "2 running, SSM-online instances match" in verdict.notes["target"]
+    assert "2 running instances with a connected agent match" in verdict.notes["target"]
 
 
 def test_ports_must_be_1_to_65535_and_privileged_ports_are_explained() -> None:
@@ -59,7 +59,7 @@ def test_target_profile_and_remote_host_are_checked() -> None:
     verdict = check(good(target="tag:Role"), specs(), ROWS, PROFILES)
     assert "tag:KEY=VALUE" in verdict.errors["target"]
     verdict = check(good(target="old"), specs(), ROWS, PROFILES)
-    assert "none running and online" in verdict.notes["target"]
+    assert "none running with a connected SSM agent now" in verdict.notes["target"]
     verdict = check(good(target="i-0123456789abcdef9"), specs(), ROWS, PROFILES)
     assert "No listed instance matches" in verdict.notes["target"]
     verdict = check(good(target=f"i-{4:017x}"), specs(), ROWS, PROFILES)

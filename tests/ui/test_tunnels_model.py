@@ -56,8 +56,8 @@ def test_each_state_is_worded_with_its_light_and_details(qapp: Any) -> None:
     assert text(m, web, COL_LOCAL) == "127.0.0.1:18080"
     assert text(m, db, COL_LOCAL) == "127.0.0.1:15432"  # failed before binding: the saved port
     # A Name/tag target shows which instance it meant and why.
-    assert text(m, web, COL_TARGET) == ("web-1.prod → i-0aaa (newest of 2 running, SSM-online "
-                                        "matches)")
+    assert text(m, web, COL_TARGET) == ("web-1.prod → i-0aaa (newest of 2 running matches "
+                                        "with a connected agent)")
     assert text(m, grafana, COL_EVENT) == "session s-1 ended: idle timeout"
     assert text(m, web, COL_ON, Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
     off = by_name[HOSTILE[:60]]

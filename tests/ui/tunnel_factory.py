@@ -27,8 +27,8 @@ def statuses() -> dict[str, TunnelStatus]:
                    suggested_port=15433, holder="postgres (pid 812)")
     return {
         "web": TunnelStatus("web", TunnelState.LISTENING, local_port=18080, target="web-1.prod",
-                            instance_id="i-0aaa", choice="newest of 2 running, SSM-online "
-                            "matches", connections=2, last_event="connection accepted"),
+                            instance_id="i-0aaa", choice="newest of 2 running matches "
+                            "with a connected agent", connections=2, last_event="connection accepted"),
         "db": TunnelStatus("db", TunnelState.FAILED, local_port=0, problem=busy,
                            last_event="port 15432 is busy"),
         "kibana": TunnelStatus("kibana", TunnelState.RECONNECTING, local_port=15601,

@@ -56,7 +56,7 @@ class TunnelStatus:
     local_port: int = 0  # the port Gangway listens on (0 while off and never picked)
     target: str = ""  # what the user typed
     instance_id: str = ""  # what the last (re)start resolved it to
-    choice: str = ""  # why that instance: "newest of 3 running, SSM-online matches"
+    choice: str = ""  # why that instance: "newest of 3 running matches with a connected agent"
     session_id: str = ""
     plugin_port: int = 0
     connections: int = 0  # open client connections now

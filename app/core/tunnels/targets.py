@@ -4,7 +4,8 @@ Built on the seam (`sessions.targets`: parsing, the EC2/SSM `Lookup` of either r
 tunnel's rule for several matches: only instances that are `running` in EC2 AND `Online` in
 SSM are candidates; among them the most recently launched wins (ties: the highest instance
 id). So a replaced instance (new one launched, old one stopping or offline) is found again,
-and the choice is shown on the tunnel ("newest of 3 running, SSM-online matches"). Hybrid
+and the choice is shown on the tunnel ("newest of 3 running matches with a connected
+agent"). Hybrid
 nodes (mi-) are matched through their SSM tags when EC2 has none.
 """
 
@@ -109,12 +110,14 @@ def resolve(way: Route, text: str) -> Resolved:
     online = [m for m in running if info.get(m.instance_id, {}).get("PingStatus") == "Online"]
     what = "tagged" if key != "Name" else "named"
     if not online:
-        seen = ", ".join(f"{m.instance_id} ({m.state}, SSM "
-                         f"{info.get(m.instance_id, {}).get('PingStatus', 'not connected')})"
+        from app.core.aws.discovery.capabilities import agent_words
+
+        seen = ", ".join(f"{m.instance_id} ({m.state}, agent "
+                         f"{agent_words(str(info.get(m.instance_id, {}).get('PingStatus', '')))})"
                          for m in sorted(found, key=lambda m: m.instance_id)[:10])
-        raise AwsError(f"No running, SSM-online instance is {what} {value!r} in {way.region}"
-                       + (f": {seen}." if seen else "."),
-                       "Start the instance, check its SSM Agent, or fix the target.")
+        raise AwsError(f"No running instance with a connected SSM agent is {what} {value!r} in "
+                       f"{way.region}" + (f": {seen}." if seen else "."),
+                       "Start the instance, check its SSM agent, or fix the target.")
     epoch = datetime.min.replace(tzinfo=UTC)
 
     def launched(m: Any) -> tuple[datetime, str]:
@@ -122,7 +125,7 @@ def resolve(way: Route, text: str) -> Resolved:
         return (when if when.tzinfo else when.replace(tzinfo=UTC)), m.instance_id
 
     best = max(online, key=launched)
-    choice = ("the only running, SSM-online match" if len(online) == 1 else
-              f"newest of {len(online)} running, SSM-online matches")
+    choice = ("the only running match with a connected agent" if len(online) == 1 else
+              f"newest of {len(online)} running matches with a connected agent")
     return Resolved(best.instance_id, choice,
                     str(info.get(best.instance_id, {}).get("AgentVersion", "")))

@@ -12,6 +12,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
 from app import APP_NAME
+from app.ui.icons import dress
 from app.ui.tasks import TaskRunner
 
 
@@ -53,6 +54,7 @@ class AboutDialog(QMessageBox):
         self.copy_button.clicked.disconnect()  # an action button would close the box
         self.copy_button.clicked.connect(self.copy)
         self.addButton(QMessageBox.StandardButton.Close)
+        dress(self, {self.copy_button: "copy"})
         self.show_versions("checking…")
         task = tasks.submit(plugin_version, name="about: plugin")
         task.result.connect(self.show_versions)

@@ -25,6 +25,7 @@ from app.core.aws.discovery.diagnose import instance_checks, title
 from app.core.aws.discovery.rows import InstanceRow
 from app.core.checks import Check, Status
 from app.core.doctor import essentials_ok, run_checks
+from app.ui.icons import dress
 from app.ui.tasks import TaskRunner
 from app.ui.widgets.check_view import CheckView
 
@@ -97,6 +98,7 @@ class DoctorDialog(QDialog):
         self.again = QPushButton("Check again")
         self.again.clicked.connect(self.run)
         buttons.addButton(self.again, QDialogButtonBox.ButtonRole.ActionRole)
+        dress(buttons, {self.again: "refresh"})
         layout = QVBoxLayout(self)
         layout.addWidget(scroll, 1)
         layout.addWidget(buttons)

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.aws.credentials.types import MfaRequest
-from app.ui.widgets.colours import ERROR_CSS
+from app.ui.icons import dress
+from app.ui.widgets.colours import error_css
 
 WRONG_CODE = "Wrong code, try again (wait for the next code on your device)."
 
@@ -82,7 +83,7 @@ class MfaDialog(QDialog):
 
         self.error_label = _plain()
         self.error_label.setObjectName("mfa-error")
-        self.error_label.setStyleSheet(ERROR_CSS)
+        self.error_label.setStyleSheet(error_css(self.palette()))
         self.error_label.hide()
         self.status_label = _plain()
         self.status_label.setStyleSheet("color: palette(placeholder-text);")
@@ -92,6 +93,7 @@ class MfaDialog(QDialog):
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel)
+        dress(self.buttons)
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok_button.setText("Continue")
         self.buttons.accepted.connect(self._submit)

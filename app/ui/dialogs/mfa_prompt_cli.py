@@ -11,7 +11,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from app.ui.widgets.colours import ERROR_CSS
+from app.ui.icons import dress
+from app.ui.widgets.colours import error_css
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -51,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.role:
         label(f"Role: {args.role}")
     if args.error:
-        label(args.error).setStyleSheet(ERROR_CSS)
+        label(args.error).setStyleSheet(error_css(dialog.palette()))
     code = QLineEdit()
     code.setPlaceholderText("6-digit code")
     code.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,6}")))
@@ -59,6 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     layout.addWidget(code)
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                | QDialogButtonBox.StandardButton.Cancel)
+    dress(buttons)
     ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
     ok.setEnabled(False)
     code.textChanged.connect(lambda text: ok.setEnabled(len(text) == 6))

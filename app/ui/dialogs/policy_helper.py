@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from app.core.aws import policies
 from app.core.store import atomic_write
+from app.ui.icons import dress
 from app.ui.tasks import TaskRunner
 
 # (key, title, what it is for, which inputs it uses)
@@ -107,6 +108,7 @@ class PolicyHelper(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.save_button, QDialogButtonBox.ButtonRole.ActionRole)
+        dress(buttons, {self.copy_button: "copy", self.save_button: "save"})
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)

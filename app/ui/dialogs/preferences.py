@@ -33,6 +33,7 @@ from app.core.settings import (
     Settings,
     SettingsStore,
 )
+from app.ui.icons import dress
 from app.ui.tasks import TaskRunner
 from app.ui.widgets.settings_form import SectionForm
 
@@ -99,6 +100,7 @@ class PreferencesDialog(QDialog):
         self.error.hide()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                         | QDialogButtonBox.StandardButton.Cancel)
+        dress(self.buttons)
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

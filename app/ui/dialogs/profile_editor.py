@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QSizePolicy,
     QSpinBox,
     QStackedWidget,
     QVBoxLayout,
@@ -35,7 +36,8 @@ from app.core.aws.profiles.kinds import SESSION_NAME as _SESSION_NAME
 from app.core.aws.profiles.model import Profile, ProfileKind, SsoSession
 from app.core.aws.profiles.names import validate_name
 from app.core.errors import ProfileError
-from app.ui.widgets.colours import ERROR_CSS
+from app.ui.icons import dress
+from app.ui.widgets.colours import error_css
 
 REGIONS = ("us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
            "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1",
@@ -179,12 +181,14 @@ class ProfileEditor(QDialog):
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                         | QDialogButtonBox.StandardButton.Cancel)
+        dress(self.buttons)
         self.buttons.accepted.connect(self._save)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(head)
         layout.addWidget(self.pages)
         layout.addStretch(1)
+        layout.addSpacing(8)  # the last field never touches the buttons
         layout.addWidget(self.buttons)
 
         self.result_value: EditorResult | None = None
@@ -216,18 +220,30 @@ class ProfileEditor(QDialog):
         error = QLabel()
         error.setTextFormat(Qt.TextFormat.PlainText)
         error.setWordWrap(True)
-        error.setStyleSheet(ERROR_CSS)
+        error.setStyleSheet(error_css(self.palette()))
         error.hide()
         form.addRow("", error)
         self._errors[widget] = error
 
     def _kind_changed(self, index: int) -> None:
         self.pages.setCurrentIndex(index)
+        # A stack is as tall as its tallest page; an Ignored page does not count, so the
+        # dialog fits the kind shown (no dead space under keys, no crowding under a role).
+        shown, ignored = QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored
         for page in range(self.pages.count()):
             w = self.pages.widget(page)
             if w is not None:
                 w.setVisible(page == index)
-        self.adjustSize()
+                policy = shown if page == index else ignored
+                w.setSizePolicy(policy, policy)
+        QTimer.singleShot(0, self, self._fit)  # once the layout has taken the change in
+
+    def _fit(self) -> None:
+        """As tall as what is shown now (adjustSize alone keeps a taller old height)."""
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
+        self.resize(self.width(), self.sizeHint().height())
 
     def _sso_changed(self) -> None:
         legacy = not self.sso_session.currentData()
@@ -279,6 +295,7 @@ class ProfileEditor(QDialog):
             self._bad(self.process, "Required.")
         if self._found:
             self._found[0].setFocus()
+        QTimer.singleShot(0, self, self._fit)  # room for the messages shown (or back)
         return not self._found
 
     def _check_static(self) -> None:

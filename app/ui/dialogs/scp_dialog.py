@@ -38,6 +38,7 @@ from app.core.ssh.prefs import SshPrefs
 from app.core.ssh.proxycommand import Mode
 from app.ui.dialogs.ssh_options_dialog import HEADER_WIDTH, elided
 from app.ui.errors import error_text
+from app.ui.icons import dress
 
 _TRANSFERRED = re.compile(r"Transferred: sent (\d+), received (\d+) bytes")
 
@@ -120,11 +121,16 @@ class ScpDialog(QDialog):
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        self.start_button = self.buttons.addButton("Copy", QDialogButtonBox.ButtonRole.ActionRole)
-        self.cancel_button = self.buttons.addButton("Cancel copy",
+        self.start_button = self.buttons.addButton("Upload",
+                                                   QDialogButtonBox.ButtonRole.ActionRole)
+        self.cancel_button = self.buttons.addButton("Stop",
                                                     QDialogButtonBox.ButtonRole.ActionRole)
         self.cancel_button.setEnabled(False)
+        dress(self.buttons, {self.start_button: "transfer", self.cancel_button: "stop"})
         self.start_button.clicked.connect(self.start)
+        # The main button says which way the file goes.
+        self.download.toggled.connect(lambda down: self.start_button.setText(
+            "Download" if down else "Upload"))
         self.cancel_button.clicked.connect(self.cancel)
         self.buttons.rejected.connect(self.reject)
 

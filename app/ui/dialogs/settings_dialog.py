@@ -20,11 +20,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.settings import CredentialSettings, Settings, SettingsStore
-from app.ui.widgets.colours import ERROR_CSS
+from app.ui.icons import dress
+from app.ui.widgets.colours import error_css
+from app.ui.widgets.settings_form import NumberBox
 
 
 def _hours(low: float, high: float, value: float) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
+    box = NumberBox()
     box.setRange(low, high)
     box.setDecimals(2)
     box.setSingleStep(0.25)
@@ -67,10 +69,11 @@ class SettingsDialog(QDialog):
         self.error = QLabel()
         self.error.setTextFormat(Qt.TextFormat.PlainText)
         self.error.setWordWrap(True)
-        self.error.setStyleSheet(ERROR_CSS)
+        self.error.setStyleSheet(error_css(self.palette()))
         self.error.hide()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                    | QDialogButtonBox.StandardButton.Cancel)
+        dress(buttons)
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         self.buttons = buttons

@@ -43,7 +43,8 @@ from app.core.ssh.argv import SshArgumentError
 from app.core.ssh.prefs import SshPrefs
 from app.core.ssh.proxycommand import Mode
 from app.ui.errors import error_text
-from app.ui.widgets.colours import ERROR_CSS
+from app.ui.icons import dress
+from app.ui.widgets.colours import error_css
 
 HEADER_WIDTH = 520
 
@@ -117,7 +118,7 @@ class SshOptionsDialog(QDialog):
         self.problem = QLabel()
         self.problem.setTextFormat(Qt.TextFormat.PlainText)
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet(ERROR_CSS)
+        self.problem.setStyleSheet(error_css(self.palette()))
         self.preview = QPlainTextEdit()
         self.preview.setReadOnly(True)
         self.preview.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
@@ -128,6 +129,8 @@ class SshOptionsDialog(QDialog):
         self.connect_button = self.buttons.addButton(
             "Open SFTP" if action is Action.SFTP else "Connect",
             QDialogButtonBox.ButtonRole.AcceptRole)
+        dress(self.buttons, {self.connect_button: "folder" if action is Action.SFTP
+                             else "sessions"})
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
 

@@ -37,8 +37,9 @@ from app.core.aws.profiles.names import sso_profile_name
 from app.core.aws.profiles.writer import ProfileWriter, SsoProfileSpec
 from app.core.errors import ProfileError
 from app.ui.errors import error_text
+from app.ui.icons import dress, icon
 from app.ui.tasks import Task, TaskRunner
-from app.ui.widgets.colours import ERROR_CSS
+from app.ui.widgets.colours import error_css
 
 NEW_SESSION = "New SSO session…"
 
@@ -115,6 +116,15 @@ class SsoLoginDialog(QDialog):
         pick_layout.addWidget(_plain("Log in with your browser; the login is shared with the "
                                      "AWS CLI."))
         pick_layout.addLayout(form)
+        pick_layout.addSpacing(12)
+        steps = _plain("What happens next:\n"
+                       "1. Your browser opens the sign-in page of this start URL.\n"
+                       "2. You check that it shows the code this window shows, and approve.\n"
+                       "3. Gangway lists the accounts and roles you may use; you tick the "
+                       "ones to make profiles for.")
+        steps.setObjectName("ssoSteps")
+        steps.setStyleSheet("color: palette(placeholder-text);")
+        pick_layout.addWidget(steps)
         pick_layout.addStretch(1)
 
         # Step 2: the code.
@@ -132,14 +142,14 @@ class SsoLoginDialog(QDialog):
         self.url_label.setOpenExternalLinks(True)
         self.url_label.setWordWrap(True)
         self.url_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
-        self.browser_button = QPushButton("Open the browser again")
+        self.browser_button = QPushButton(icon("open"), "Open the browser again")
         self.browser_button.clicked.connect(self._open_browser)
-        self.copy_code = QPushButton("Copy code")
+        self.copy_code = QPushButton(icon("copy"), "Copy code")
         self.copy_code.clicked.connect(self._copy_code)
         self.countdown = _plain()
         self.countdown.setWordWrap(False)  # centred: a wrapped label would be cut to a line
         self.browser_note = _plain()  # said when the browser could not be opened
-        self.browser_note.setStyleSheet(ERROR_CSS)
+        self.browser_note.setStyleSheet(error_css(self.palette()))
         self.browser_note.hide()
         self._clock = QTimer(self)
         self._clock.timeout.connect(self._tick)
@@ -182,6 +192,7 @@ class SsoLoginDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.go = self.buttons.addButton("Log in", QDialogButtonBox.ButtonRole.AcceptRole)
         self.go.clicked.connect(self._go)
+        dress(self.buttons, {self.go: "login"})
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.pages, 1)
@@ -201,7 +212,7 @@ class SsoLoginDialog(QDialog):
             self.pick_form.setRowVisible(w, new and not (w is self.new_name and self.legacy))
 
     def _fail(self, text: str) -> None:
-        self.status.setStyleSheet(ERROR_CSS)
+        self.status.setStyleSheet(error_css(self.palette()))
         self.status.setText(text)
 
     def _error(self, exc: BaseException) -> None:

@@ -28,8 +28,9 @@ from app.core.aws import policies
 from app.core.settings import SessionSettings, SettingsStore
 from app.core.ssh.proxycommand import Mode
 from app.ui.errors import error_text
+from app.ui.icons import dress
 from app.ui.tasks import TaskRunner
-from app.ui.widgets.colours import ERROR_CSS
+from app.ui.widgets.colours import error_css
 
 AUTO = "Automatic (first one found)"
 
@@ -71,7 +72,7 @@ class TerminalSettingsDialog(QDialog):
         self.problem = QLabel()
         self.problem.setTextFormat(Qt.TextFormat.PlainText)
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet(ERROR_CSS)
+        self.problem.setStyleSheet(error_css(self.palette()))
 
         form = QFormLayout()
         form.addRow("Terminal:", self.terminal)
@@ -84,6 +85,7 @@ class TerminalSettingsDialog(QDialog):
         form.addRow("", self.keyless)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                         | QDialogButtonBox.StandardButton.Cancel)
+        dress(self.buttons)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

@@ -43,6 +43,7 @@ from app.core.tunnels.spec import (
     check_name,
     privileged_note,
 )
+from app.ui.icons import dress
 from app.ui.widgets.state_light import failure_colour
 
 MODES = ((Mode.INSTANCE_PORT, "A port on the instance"),
@@ -103,11 +104,11 @@ def _target_note(target: Target, rows: Sequence[InstanceRow]) -> tuple[str, str]
                     "profile. It is looked up again at every start.")
     usable = [r for r in match if r.state in ("running", "") and r.ping_status == "Online"]
     if not usable:
-        return "", (f"{len(match)} listed instance(s) match, none running and online in SSM "
-                    "now; the tunnel fails until one is.")
+        return "", (f"{len(match)} listed instance(s) match, none running with a connected "
+                    "SSM agent now; the tunnel fails until one is.")
     if len(usable) > 1:
-        return "", (f"{len(usable)} running, SSM-online instances match: each start uses the "
-                    "most recently launched.")
+        return "", (f"{len(usable)} running instances with a connected agent match: each "
+                    "start uses the most recently launched.")
     return "", f"Matches {usable[0].instance_id} ({usable[0].region})."
 
 
@@ -304,6 +305,7 @@ class TunnelEditor(QDialog):
                 self.ssh_user_row = cell
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                         | QDialogButtonBox.StandardButton.Cancel)
+        dress(self.buttons)
         self.buttons.accepted.connect(self.try_save)
         self.buttons.rejected.connect(self.reject)
         outer = QVBoxLayout(self)

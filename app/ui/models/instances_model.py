@@ -18,10 +18,13 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 
+from app.core.aws.discovery.capabilities import agent_words
 from app.core.aws.discovery.permissions import Access
 from app.core.aws.discovery.rows import InstanceRow
+from app.ui.icons import chip
+from app.ui.widgets.colours import state_colour
 
 COL_FAV = 0
 COL_NAME = 1
@@ -48,7 +51,8 @@ _ROW = int(ROW_ROLE)
 _SORT = int(SORT_ROLE)
 _NCOLS = NCOLS = len(_HEADERS)
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)
-_ROLES = frozenset((_DISPLAY, _TOOLTIP, _ROW, _SORT, _FOREGROUND))
+_DECORATION = int(Qt.ItemDataRole.DecorationRole.value)
+_ROLES = frozenset((_DISPLAY, _TOOLTIP, _ROW, _SORT, _FOREGROUND, _DECORATION))
 HANDLED_ROLES = _ROLES  # the roles data() answers; anything else is None
 
 
@@ -67,7 +71,7 @@ def search_blob(row: InstanceRow) -> str:
 def access_text(row: InstanceRow) -> str:
     """A short answer to 'can I get in?'; the tooltip has the full reasons."""
     if row.connectable:
-        return "yes" if row.permission.access is Access.ALLOWED else "yes (unchecked)"
+        return "yes" if row.permission.access is Access.ALLOWED else "maybe"
     if row.state and row.state not in ("running",):
         return row.state
     if not row.managed:
@@ -75,21 +79,26 @@ def access_text(row: InstanceRow) -> str:
     if row.ping_status != "Online":
         return "agent offline"
     if row.permission.access is Access.DENIED:
-        return "denied by IAM"
+        return "not permitted"
     return "no"
 
 
-# The SSM agent's PingStatus, in words.
-AGENT_WORDS = {"Online": "online", "ConnectionLost": "connection lost", "Inactive": "inactive"}
-
-
 def agent_text(row: InstanceRow) -> str:
-    if not row.ping_status:
-        return "no agent"
-    return AGENT_WORDS.get(row.ping_status, row.ping_status)
+    return agent_words(row.ping_status)
 
 
 NEEDS_PLUGIN = "needs the session-manager-plugin"
+
+
+def access_chip(row: InstanceRow, plugin_missing: bool) -> QIcon:
+    """A way in (ok); a way in once the plugin is installed, or one whose permission could
+    not be checked (warn); or none (missing)."""
+    if not row.connectable:
+        kind = "missing"
+    else:
+        kind = "warn" if plugin_missing or row.permission.access is not Access.ALLOWED \
+            else "ok"
+    return chip(kind, state_colour(kind, QGuiApplication.palette()))
 
 
 def state_text(row: InstanceRow) -> str:
@@ -109,13 +118,16 @@ def explain(row: InstanceRow) -> str:
     """Plain-text explanation of what can and cannot be done, and why."""
     lines = [f"{row.name or row.instance_id} ({row.instance_id}, {row.region})"]
     if row.permission.access is Access.UNKNOWN:
-        lines.append(f"Permission: unknown ({row.permission.reason})")
+        lines.append(f"Permission: not checked ({row.permission.reason}); AWS may still "
+                     "refuse the session")
     elif row.permission.access is Access.DENIED:
         lines.append(f"Permission: denied ({row.permission.reason})")
     else:
         lines.append("Permission: ssm:StartSession allowed")
     for cap in row.capabilities.items:
-        lines.append(f"{cap.action.value}: " + ("yes" if cap.ok else f"no, {cap.reason}"))
+        label = cap.action.label
+        lines.append(f"{label[:1].upper()}{label[1:]}: "
+                     + ("yes" if cap.ok else f"no, {cap.reason}"))
     return "\n".join(lines)
 
 
@@ -221,6 +233,8 @@ class InstancesModel(QAbstractTableModel):
     def value(self, r: int, col: int, role: int) -> Any:
         """Row r's data for a role other than DisplayRole (r and col in range)."""
         row = self._rows[r]
+        if role == _DECORATION:  # Access is a chip: its colour and its icon say the same
+            return access_chip(row, self._plugin_missing) if col == COL_ACCESS else None
         if role == _ROW:
             return row
         if role == _SORT:
@@ -320,7 +334,8 @@ class InstancesModel(QAbstractTableModel):
         if self._rows:
             self.dataChanged.emit(self.index(0, COL_ACCESS),
                                   self.index(len(self._rows) - 1, COL_ACCESS),
-                                  [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole])
+                                  [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole,
+                                   Qt.ItemDataRole.DecorationRole])
 
     # --- favourites -------------------------------------------------------------------------
     def is_favourite(self, row: InstanceRow) -> bool:

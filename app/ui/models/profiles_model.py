@@ -22,7 +22,7 @@ from app.core.aws.profiles.view import (
     needs_attention,
     row_state_text,
 )
-from app.ui.icons import tinted
+from app.ui.icons import chip
 from app.ui.models.instances_model import plain_tooltip
 from app.ui.widgets.colours import state_colour
 
@@ -135,11 +135,13 @@ class ProfilesModel(QAbstractTableModel):
     def _chip(self, row: ProfileRow, role: int) -> Any:
         """The state in a colour from the palette's lightness, and an icon with the same
         meaning: expired no longer looks like "needs MFA"."""
+        if not self._display(row, COL_STATE):
+            return None  # settings only (no credentials): no state, so no chip
         kind = state_kind(row.status, self._now)
         palette = QGuiApplication.palette()
         if role == Qt.ItemDataRole.ForegroundRole:
             return None if kind == "ok" else QBrush(state_colour(kind, palette))
-        return tinted(kind, state_colour(kind, palette), 16)
+        return chip(kind, state_colour(kind, palette))
 
     def _display(self, row: ProfileRow, col: int) -> str:
         if col == COL_NAME:

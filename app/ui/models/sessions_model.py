@@ -11,8 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor, QGuiApplication, QIcon, QPalette
 
 from app.core.aws.sessions.api import SessionRecord
+from app.ui.icons import chip
+from app.ui.widgets.colours import state_colour
 
 # Status (how it ended) comes early: it is what people look for, and must not scroll away.
 COL_TIME = 0
@@ -38,28 +41,36 @@ def time_text(when: datetime | None) -> str:
 
 
 def status_text(rec: SessionRecord) -> str:
-    """What state it is in, or how it ended."""
+    """What state it is in, or how it ended (core's words, shared with the CLI)."""
+    return rec.status_words
+
+
+# Each state's chip: the icon (resources/ui-icons) and its colour (colours.state_colour;
+# "muted" is the palette's placeholder text, for sessions that simply ended).
+_CHIPS = {"ok": ("ok", "ok"), "warn": ("warn", "warn"), "failed": ("missing", "missing"),
+          "busy": ("refresh", "info"), "ended": ("stop", "muted")}
+
+
+def status_kind(rec: SessionRecord) -> str:
+    """ok (active), busy (connecting, ending), warn (disconnected, non-zero exit), failed,
+    ended (ended, terminated)."""
+    words = rec.status_words
     if rec.active:
-        return "Active" if rec.status in ("Local", "Connected") else rec.status
-    if rec.ended:
-        return ended_words(rec.ended)
-    return "Ended" if rec.status in ("", "Local") else rec.status
+        return "ok" if words == "Active" else "warn" if rec.status == "Disconnected" else "busy"
+    if rec.status == "Terminating":
+        return "busy"
+    if words.startswith("Failed"):
+        return "failed"
+    return "warn" if words.startswith("Ended with exit code") else "ended"
 
 
-def ended_words(ended: str) -> str:
-    """How it ended, in words: "exit 255" -> "Ended with exit code 255", "closed (SIGHUP)"
-    -> "Ended: the terminal was closed", "error: ..." -> "Failed: ..."."""
-    if ended == "exit 0":
-        return "Ended"
-    if ended.startswith("exit "):
-        return f"Ended with exit code {ended[5:]}"
-    if ended == "terminated":
-        return "Terminated"
-    if ended.startswith("closed"):
-        return "Ended: the terminal was closed"
-    if ended.startswith("error: "):
-        return f"Failed: {ended[7:]}"
-    return f"Ended ({ended})"
+def status_chip(rec: SessionRecord, palette: QPalette) -> tuple[QIcon, QColor | None]:
+    """The Status cell's icon and text colour (None: the normal text colour)."""
+    kind = status_kind(rec)
+    name, hue = _CHIPS[kind]
+    colour = (palette.color(QPalette.ColorRole.PlaceholderText) if hue == "muted"
+              else state_colour(hue, palette))
+    return chip(name, colour), None if kind in ("ok", "ended") else colour
 
 
 def one_line(text: str) -> str:
@@ -126,6 +137,11 @@ class SessionsModel(QAbstractTableModel):
             return self._display(rec, col).lower()
         if role == ROW_ROLE:
             return rec
+        if col == COL_STATUS and role == Qt.ItemDataRole.DecorationRole:
+            return status_chip(rec, QGuiApplication.palette())[0]
+        if col == COL_STATUS and role == Qt.ItemDataRole.ForegroundRole:
+            colour = status_chip(rec, QGuiApplication.palette())[1]
+            return None if colour is None else QBrush(colour)
         return None
 
     def _display(self, rec: SessionRecord, col: int) -> str:

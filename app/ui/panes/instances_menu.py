@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 from app.core.actions import Action
 from app.core.aws.discovery.rows import InstanceRow
+from app.ui.icons import icon
 from app.ui.models.instances_model import plain_tooltip
 
 ACTIONS: tuple[tuple[Action, str], ...] = (
@@ -32,6 +33,11 @@ MENU_KEYS: dict[Action, str] = {
     Action.SHELL: "Return", Action.SHELL_REASON: "Ctrl+Shift+R",
     Action.SHELL_COMMAND: "Ctrl+Shift+E", Action.SSH: "Ctrl+Shift+S",
     Action.SFTP: "Ctrl+Shift+F", Action.SCP: "Ctrl+Shift+U", Action.COPY_SSH: "Ctrl+Shift+C"}
+
+# The main ways in wear the icons the panes use for them (resources/ui-icons).
+MENU_ICONS: dict[Action, str] = {
+    Action.SHELL: "sessions", Action.SSH: "key", Action.SFTP: "folder", Action.SCP: "transfer",
+    Action.COPY_SSH: "copy", Action.PORT_FORWARD: "tunnels", Action.RDP: "instances"}
 
 
 def menu_text(text: str) -> str:
@@ -55,6 +61,8 @@ def build_menu(parent: QWidget, row: InstanceRow, *, favourite: bool,
         item = menu.addAction(label if cap.ok else f"{label} (unavailable)")
         item.setEnabled(cap.ok)
         item.setData(action.value)
+        if action in MENU_ICONS:
+            item.setIcon(icon(MENU_ICONS[action]))
         if not cap.ok:
             item.setStatusTip(menu_text(cap.reason))
             item.setToolTip(plain_tooltip(cap.reason))
@@ -66,14 +74,15 @@ def build_menu(parent: QWidget, row: InstanceRow, *, favourite: bool,
     copies = (("Copy instance ID", row.instance_id), ("Copy private IP", row.private_ip),
               ("Copy name", row.name))
     for label, value in copies:
-        copy = menu.addAction(label)
+        copy = menu.addAction(icon("copy"), label)
         copy.setEnabled(bool(value))
         copy.triggered.connect(lambda _=False, v=value: QGuiApplication.clipboard().setText(v))
     menu.addSeparator()
-    fav = QAction("Remove from favourites" if favourite else "Add to favourites", menu)
+    fav = QAction(icon("star"), "Remove from favourites" if favourite else "Add to favourites",
+                  menu)
     fav.triggered.connect(lambda _=False, r=row: on_favourite(r))
     menu.addAction(fav)
     if on_diagnose is not None:
-        diagnose = menu.addAction("Diagnose connection…")
+        diagnose = menu.addAction(icon("doctor"), "Diagnose connection…")
         diagnose.triggered.connect(lambda _=False, r=row: on_diagnose(r))
     return menu

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
+from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QProgressBar,
     QPushButton,
+    QStyledItemDelegate,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -35,6 +36,7 @@ from app.core.aws.discovery.permissions import PermissionCache
 from app.core.aws.discovery.rows import InstanceRow, RegionResult
 from app.core.ssh.favourites import Favourites
 from app.ui.errors import error_text
+from app.ui.icons import icon
 from app.ui.models import instances_model as im
 from app.ui.models.instances_filter import InstancesFilter
 from app.ui.models.instances_model import InstancesModel
@@ -51,9 +53,27 @@ from app.ui.widgets.colours import BANNER_CSS
 from app.ui.widgets.profile_box import ProfileBox
 from app.ui.widgets.text_cells import CachedTextDelegate
 
-_WIDTHS = {im.COL_FAV: 28, im.COL_NAME: 175, im.COL_ID: 145, im.COL_REGION: 105,
-           im.COL_STATE: 65, im.COL_SSM: 105, im.COL_ACCESS: 105, im.COL_PLATFORM: 65,
-           im.COL_PRIVATE_IP: 95, im.COL_PUBLIC_IP: 95, im.COL_AGENT: 95}
+# Each column fits its widest usual value in the view's font (an IP is not cut short), and
+# all of them fit the default window with room for a tag; Name and Tags take what is left.
+# Access has a chip icon before its text.
+# (An id's digits are wider than its hex letters.)
+_SAMPLES = {im.COL_ID: ("i-00000000000000000",), im.COL_REGION: ("ap-southeast-2",),
+            im.COL_STATE: ("stopped", "running"), im.COL_SSM: ("connection lost",),
+            im.COL_ACCESS: ("agent offline", "not permitted", "no SSM agent"),
+            im.COL_PLATFORM: ("Windows",), im.COL_PRIVATE_IP: ("172.31.255.255",),
+            im.COL_PUBLIC_IP: ("172.31.255.255",), im.COL_AGENT: ("3.3.1142.0",)}
+_FIXED = {im.COL_FAV: 28, im.COL_NAME: 160}
+_PADDING, _ICON = 10, 22
+
+
+def column_widths(cells: QFontMetrics, header: QFontMetrics,
+                  titles: Callable[[int], str]) -> dict[int, int]:
+    widths = dict(_FIXED)
+    for col, samples in _SAMPLES.items():
+        text = max(cells.horizontalAdvance(s) for s in samples)
+        widths[col] = _PADDING + max(text + (_ICON if col == im.COL_ACCESS else 0),
+                                     header.horizontalAdvance(titles(col)))
+    return widths
 
 
 def _plain_label(text: str = "") -> QLabel:
@@ -101,9 +121,9 @@ class InstancesPane(InstancesStatesMixin):
         self.profile_box.currentTextChanged.connect(self._profile_picked)
         self.region_box = QComboBox()
         self.region_box.addItems([DEFAULT_REGION, ALL_REGIONS, *KNOWN_REGIONS])
-        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button = QPushButton(icon("refresh"), "Refresh")
         self.refresh_button.clicked.connect(self.refresh)
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton(icon("stop"), "Cancel")
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.setVisible(False)
         self.progress = QProgressBar()
@@ -158,6 +178,8 @@ class InstancesPane(InstancesStatesMixin):
         self.view.setModel(self.proxy)
         self.view.setItemDelegate(CachedTextDelegate(self.view, self.proxy.cell_text,
                                                      im.muted_text))
+        # Access carries a chip (DecorationRole), which the cached delegate does not draw.
+        self.view.setItemDelegateForColumn(im.COL_ACCESS, QStyledItemDelegate(self.view))
         # Qt's default indicator is column 0 descending; start with names A to Z.
         self.view.horizontalHeader().setSortIndicator(im.COL_NAME, Qt.SortOrder.AscendingOrder)
         self.view.setSortingEnabled(True)
@@ -176,7 +198,11 @@ class InstancesPane(InstancesStatesMixin):
         hh = self.view.horizontalHeader()
         hh.setStretchLastSection(True)
         hh.setSortIndicatorShown(True)
-        for col, width in _WIDTHS.items():
+        bold = QFont(hh.font())
+        bold.setBold(True)  # header titles are drawn bold
+        widths = column_widths(self.view.fontMetrics(), QFontMetrics(bold), lambda col: str(
+            self.model.headerData(col, Qt.Orientation.Horizontal)))
+        for col, width in widths.items():
             hh.resizeSection(col, width)
 
         self._build_states()

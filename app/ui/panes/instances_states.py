@@ -59,20 +59,22 @@ class InstancesStatesMixin(QWidget):
         self.no_profiles = EmptyState(
             NO_PROFILES_TITLE, "Instances are found with an AWS profile. Set one up in "
             "Profiles: sign in with SSO, add access keys, or open a config file you have.",
-            "Set up a profile")
+            "Set up a profile", icon_name="profiles")
         self.no_profiles.action.connect(self.setup_requested)
         self.loading = EmptyState("Looking for instances…",
                                   "Asking EC2 and Systems Manager in each region.")
         self.empty_none = EmptyState(
             "No instances found",
             "No EC2 instances or managed nodes in the selected regions. Try "
-            "“All enabled regions”.", "Search all enabled regions")
+            "“All enabled regions”.", "Search all enabled regions",
+            icon_name="search")
         self.empty_none.action.connect(self._search_all)
         self.empty_filtered = EmptyState(
             "Nothing matches", "Every instance is hidden by the filter or by “Only what I "
-            "can connect to”.", "Show all")
+            "can connect to”.", "Show all", icon_name="close")
         self.empty_filtered.action.connect(self.show_all)
-        self.error_state = EmptyState("Could not list instances", "", "Retry")
+        self.error_state = EmptyState("Could not list instances", "", "Retry",
+                                      icon_name="refresh")
         self.error_state.action.connect(self.refresh)
         self.stack = QStackedWidget()
         for widget in (self.view, self.empty_profile, self.no_profiles, self.loading,

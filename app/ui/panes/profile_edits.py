@@ -18,6 +18,7 @@ from app.core.aws.profiles.names import validate_name
 from app.core.aws.profiles.writer import ProfileWriter
 from app.core.errors import ProfileError
 from app.ui.dialogs.profile_editor import EditorResult, open_editor
+from app.ui.icons import dress
 from app.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
@@ -193,6 +194,7 @@ class ProfileEditsMixin(QWidget):
         box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.button(QMessageBox.StandardButton.Yes).setText("Delete")
+        dress(box, {box.button(QMessageBox.StandardButton.Yes): "delete"})
 
         def answered(button: Any) -> None:
             if box.standardButton(button) == QMessageBox.StandardButton.Yes:

@@ -49,7 +49,7 @@ from app.ui.panes.profile_checks import ProfileChecksMixin
 from app.ui.panes.profile_edits import ProfileEditsMixin
 from app.ui.panes.profiles_frame import BANNERS_AT, ProfilesFrame
 from app.ui.tasks import TaskRunner
-from app.ui.widgets.colours import BANNER_CSS, ERROR_CSS
+from app.ui.widgets.colours import BANNER_CSS, error_css
 from app.ui.widgets.empty_state import EmptyState
 from app.ui.widgets.first_run import FirstRunGuide
 
@@ -113,8 +113,8 @@ class ProfilesPane(ProfileChecksMixin, ProfileEditsMixin):
         # existed: adopted as it is, so nothing on screen moves.
         self.frame = frame if frame is not None else ProfilesFrame()
         self.toolbar, self.filter_edit = self.frame.toolbar, self.frame.filter_edit
-        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.actions_by_name: dict[str, QAction] = self.frame.actions_by_name
+        self.more_menu, self.more_button = self.frame.more_menu, self.frame.more_button
         slots: dict[str, Callable[[], object]] = {
             "new": self.new_profile, "edit": self.edit_profile,
             "duplicate": self.duplicate_profile, "rename": self.rename_profile,
@@ -331,7 +331,7 @@ class ProfilesPane(ProfileChecksMixin, ProfileEditsMixin):
     def show_message(self, text: str, error: bool = False) -> None:
         """In the window's status bar when there is one (the table does not move), else in
         the line above the table (a pane on its own, in tests and scenes)."""
-        self.message_label.setStyleSheet(ERROR_CSS if error else "")
+        self.message_label.setStyleSheet(error_css(self.palette()) if error else "")
         self.message_label.setText(text)
         if self.status_sink is not None:
             self.message_label.hide()

@@ -33,6 +33,7 @@ from app.core.aws.sessions.api import SessionRecord
 from app.core.aws.sessions.history import SessionHistory
 from app.core.settings import SettingsStore
 from app.ui.errors import error_text
+from app.ui.icons import dress, icon
 from app.ui.models import sessions_model as sm
 from app.ui.models.sessions_model import SessionsModel
 from app.ui.tasks import Task, TaskRunner
@@ -40,8 +41,12 @@ from app.ui.widgets.empty_state import EmptyState
 from app.ui.widgets.profile_box import ProfileBox
 
 HISTORY_ITEMS = 100
-_WIDTHS = {sm.COL_TIME: 140, sm.COL_STATUS: 170, sm.COL_PROFILE: 80, sm.COL_TARGET: 210,
-           sm.COL_DOCUMENT: 150, sm.COL_REASON: 130}
+# Widths from the view's font: a usual value of each column fits whole (Status has its chip
+# icon first); Session ID, the last column, takes the rest.
+_SAMPLES = {sm.COL_TIME: "2026-12-31 23:59:59", sm.COL_STATUS: "Ended: the terminal was closed",
+            sm.COL_PROFILE: "production", sm.COL_TARGET: "web-12.prod (i-0123456789abcdef0)",
+            sm.COL_DOCUMENT: "SSM-SessionManagerRunShell", sm.COL_REASON: "JIRA-1234 restart"}
+_PADDING, _ICON = 12, 22
 
 
 @dataclass(frozen=True)
@@ -129,9 +134,9 @@ class SessionsPane(QWidget):
         self.profile_box = ProfileBox()
         self.profile_box.setMinimumWidth(160)
         self.profile_box.currentTextChanged.connect(lambda _t: self.refresh())
-        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button = QPushButton(icon("refresh"), "Refresh")
         self.refresh_button.clicked.connect(self.refresh)
-        self.terminate_button = QPushButton("Terminate…")
+        self.terminate_button = QPushButton(icon("stop"), "Terminate…")
         self.terminate_button.setEnabled(False)
         self.terminate_button.setToolTip("End one of your own active sessions")
         self.terminate_button.clicked.connect(self.ask_terminate)
@@ -142,6 +147,10 @@ class SessionsPane(QWidget):
         self.filter_edit.textChanged.connect(self._update_state)
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.PlainText)
+        # Room for "12 active · refreshed 23:59:59" from the start: the filter keeps its width
+        # when the count arrives.
+        self.status.setMinimumWidth(self.status.fontMetrics().horizontalAdvance(
+            "12 active · refreshed 23:59:59"))
         self.status.setStyleSheet("color: palette(placeholder-text);")
         top = QHBoxLayout()
         profile_label = QLabel("Profile")
@@ -152,7 +161,7 @@ class SessionsPane(QWidget):
         top.addWidget(self.terminate_button)
         top.addWidget(self.status)
         if self.settings is not None:
-            self.settings_button = QPushButton("Terminal settings…")
+            self.settings_button = QPushButton(icon("settings"), "Terminal settings…")
             self.settings_button.setToolTip("Which terminal opens sessions, the SSH proxy mode, "
                                             "and the reason prompt")
             self.settings_button.clicked.connect(self.open_settings)
@@ -169,29 +178,34 @@ class SessionsPane(QWidget):
         self.view.verticalHeader().setVisible(False)
         hh = self.view.horizontalHeader()
         hh.setStretchLastSection(True)
-        for col, width in _WIDTHS.items():
-            hh.resizeSection(col, width)
+        metrics = self.view.fontMetrics()
+        for col, sample in _SAMPLES.items():
+            hh.resizeSection(col, metrics.horizontalAdvance(sample) + _PADDING
+                             + (_ICON if col == sm.COL_STATUS else 0))
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.view.selectionModel().selectionChanged.connect(self._update_buttons)
 
         self.empty = EmptyState(
             "No sessions yet",
             "Active and recent Session Manager sessions (shells, SSH, tunnels) will appear "
-            "here, with who started them, when, and how they ended.", "Refresh")
+            "here, with who started them, when, and how they ended.", "Refresh",
+            icon_name="refresh")
         self.empty.action.connect(self.refresh)
         self.no_profile = EmptyState("Pick a profile to see sessions",
                                      "Sessions are listed per AWS profile and region.")
         self.no_profiles = EmptyState(
             "No AWS profiles yet", "Sessions are listed per AWS profile. Set one up in "
             "Profiles: sign in with SSO, add access keys, or open a config file you have.",
-            "Set up a profile")
+            "Set up a profile", icon_name="profiles")
         self.no_profiles.action.connect(self.setup_requested)
         self.loading = EmptyState("Loading sessions…",
                                   "Asking Session Manager for active and recent sessions.")
-        self.error_state = EmptyState("Could not list sessions", "", "Retry")
+        self.error_state = EmptyState("Could not list sessions", "", "Retry",
+                                      icon_name="refresh")
         self.error_state.action.connect(self.refresh)
         self.nothing_matches = EmptyState("Nothing matches",
-                                          "No session matches the filter.", "Clear filter")
+                                          "No session matches the filter.", "Clear filter",
+                                          icon_name="close")
         self.nothing_matches.action.connect(self.filter_edit.clear)
         self.stack = QStackedWidget()
         for w in (self.view, self.empty, self.no_profile, self.no_profiles, self.loading,
@@ -319,6 +333,7 @@ class SessionsPane(QWidget):
         box.setInformativeText("Whoever is using it is disconnected at once.")
         yes = box.addButton("Terminate", QMessageBox.ButtonRole.DestructiveRole)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        dress(box, {yes: "stop"})
         box.setWindowModality(Qt.WindowModality.WindowModal)
         box.buttonClicked.connect(
             lambda b, r=rec: self.terminate(r) if b is yes else None)
@@ -344,6 +359,7 @@ class SessionsPane(QWidget):
         self.status.setText(f"Terminate failed: {message}")
         box = QMessageBox(QMessageBox.Icon.Warning, "Gangway", message,
                           QMessageBox.StandardButton.Ok, self)
+        dress(box)
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.setInformativeText(hint)
         box.setWindowModality(Qt.WindowModality.WindowModal)

@@ -39,6 +39,7 @@ from app.core.tunnels.states import LogLine, TunnelStatus
 from app.ui.bridges.tunnels import TunnelsBridge
 from app.ui.dialogs.tunnel_editor import TunnelEditor, Values
 from app.ui.errors import error_text
+from app.ui.icons import dress, icon
 from app.ui.models.tunnels_model import (
     COL_EVENT,
     COL_ON,
@@ -95,9 +96,9 @@ class TunnelsPane(QWidget):
         self._specs_changed()
 
     def _build(self) -> None:
-        self.add_button = QPushButton("Add tunnel…")
-        self.edit_button = QPushButton("Edit…")
-        self.remove_button = QPushButton("Remove")
+        self.add_button = QPushButton(icon("add"), "Add tunnel…")
+        self.edit_button = QPushButton(icon("edit"), "Edit…")
+        self.remove_button = QPushButton(icon("delete"), "Remove")
         self.add_button.clicked.connect(lambda: self.open_editor(None))
         self.edit_button.clicked.connect(self.edit_selected)
         self.remove_button.clicked.connect(self.remove_selected)
@@ -148,7 +149,8 @@ class TunnelsPane(QWidget):
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setSizes([380, 260])
 
-        self.empty = EmptyState("No tunnels saved", EMPTY_TEXT, "Add a tunnel…")
+        self.empty = EmptyState("No tunnels saved", EMPTY_TEXT, "Add a tunnel…",
+                                icon_name="add")
         self.empty.action.connect(lambda: self.open_editor(None))
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
@@ -282,6 +284,9 @@ class TunnelsPane(QWidget):
                           + (" It is on, and will be switched off." if row.on else ""),
                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
                           self)
+        yes = box.button(QMessageBox.StandardButton.Yes)
+        yes.setText("Remove")
+        dress(box, {yes: "delete"})
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.setWindowModality(Qt.WindowModality.WindowModal)
         box.buttonClicked.connect(
@@ -338,6 +343,7 @@ class TunnelsPane(QWidget):
         message, hint = error_text(exc) if isinstance(exc, BaseException) else (str(exc), "")
         box = QMessageBox(QMessageBox.Icon.Warning, "Tunnels", message,
                           QMessageBox.StandardButton.Ok, self)
+        dress(box)
         box.setTextFormat(Qt.TextFormat.PlainText)  # may quote hostile names
         if hint:
             box.setInformativeText(hint)

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.checks import Check, Status
-from app.ui.icons import tinted
+from app.ui.icons import icon, tinted
 from app.ui.widgets.colours import state_colour
 
 _WORDS = {Status.OK: "OK", Status.WARN: "Attention", Status.MISSING: "Missing"}
@@ -61,7 +61,7 @@ class CopyLine(QWidget):
         self.edit.setReadOnly(True)
         self.edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.edit.setCursorPosition(0)
-        self.button = QPushButton("Copy")
+        self.button = QPushButton(icon("copy"), "Copy")
         self.button.clicked.connect(self.copy)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
@@ -95,8 +95,10 @@ class CheckView(QFrame):
         self.name_label.setFont(font)
         self.status_label = _plain(status_word(check.status), wrap=False)
         self.status_label.setObjectName("chip")
+        # The chip in its state's colour (text and border), next to the icon of the same.
+        colour = state_colour(name, self.palette()).name()
         self.status_label.setStyleSheet(
-            "QLabel#chip { border: 1px solid palette(mid); border-radius: 8px;"
+            f"QLabel#chip {{ color: {colour}; border: 1px solid {colour}; border-radius: 8px;"
             " padding: 0px 6px; }")
         head.setSpacing(8)
         head.addWidget(self.name_label)
@@ -135,7 +137,7 @@ class CheckView(QFrame):
             edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
             lines = text.count("\n") + 1
             edit.setFixedHeight(min(lines, 14) * edit.fontMetrics().lineSpacing() + 16)
-            copy = QPushButton("Copy statement")
+            copy = QPushButton(icon("copy"), "Copy statement")
             copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(text))
             self.statement_edit = edit
             body.addWidget(edit)

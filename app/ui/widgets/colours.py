@@ -19,5 +19,9 @@ def state_colour(state: str, palette: QPalette) -> QColor:
 BANNER_CSS = ("QFrame#{name} {{ background: palette(tool-tip-base); border: 1px solid "
               "palette(mid); border-radius: 4px; }} QFrame#{name} QLabel {{ color: "
               "palette(tool-tip-text); }}")
-# An error line: weight and the text colour, not a hue a dark theme cannot show.
-ERROR_CSS = "font-weight: bold; color: palette(text);"
+
+
+def error_css(palette: QPalette) -> str:
+    """An error line: the palette's own red (lighter on a dark window), as in the tunnel
+    editor and the state chips, so every dialog says "problem" the same way."""
+    return f"color: {state_colour('missing', palette).name()};"

@@ -1,19 +1,27 @@
-"""A centred 'nothing here yet' message that says what will appear and how to get it."""
+"""A centred 'nothing here yet' message that says what will appear and how to get it.
+
+The title sits at the same height on every pane (a `TitlePage`: a fixed share of the pane's
+height, not centred with the text below it), so switching panes does not make it jump.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from app.ui.icons import icon
+from app.ui.widgets.title_page import TitlePage
+
 _TEXT_WIDTH = 520
 
 
-class EmptyState(QWidget):
+class EmptyState(TitlePage):
     action = Signal()
 
     def __init__(self, title: str, text: str, action_text: str | None = None,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+                 parent: QWidget | None = None, *, icon_name: str = "") -> None:
+        row = QHBoxLayout()
+        super().__init__(row, parent)
         # The text column sits between horizontal stretches rather than being added with an
         # alignment: an aligned widget gets its size hint, which ignores word-wrapped height
         # and cuts wrapped text to one line.
@@ -35,19 +43,15 @@ class EmptyState(QWidget):
             inner.addWidget(label)
         self.button: QPushButton | None = None
         if action_text:
-            self.button = QPushButton(action_text)
+            self.button = QPushButton(icon(icon_name), action_text) if icon_name \
+                else QPushButton(action_text)
             self.button.clicked.connect(self.action)
             inner.addSpacing(8)
             inner.addWidget(self.button, 0, Qt.AlignmentFlag.AlignHCenter)
 
-        row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(column, 4)
         row.addStretch(1)
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        outer.addLayout(row)
-        outer.addStretch(2)
 
     def set_text(self, title: str, text: str) -> None:
         self.title_label.setText(title)

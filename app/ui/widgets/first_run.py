@@ -21,10 +21,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.checks import Check, Status
-from app.ui.icons import tinted
+from app.ui.icons import icon, tinted
 from app.ui.widgets.colours import state_colour
 
 _WIDTH = 620
+_WAY_ICONS = {"sso": "login", "keys": "key", "open": "folder"}
 WAYS = (
     ("sso", "Sign in with AWS SSO (IAM Identity Center)",
      "Paste your organisation's start URL. Gangway signs you in, finds every account and role "
@@ -77,7 +78,7 @@ class FirstRunGuide(QWidget):
         doctor.setContentsMargins(0, 0, 0, 0)
         self.doctor_icon = QLabel()
         self.doctor_label = _label("Checking this computer…", muted=True)
-        self.doctor_button = QPushButton("Open the doctor")
+        self.doctor_button = QPushButton(icon("doctor"), "Open the doctor")
         self.doctor_button.clicked.connect(self.doctor_requested)
         self.doctor_button.setVisible(False)
         doctor.addWidget(self.doctor_icon, 0, Qt.AlignmentFlag.AlignTop)
@@ -110,7 +111,7 @@ class FirstRunGuide(QWidget):
         grid.addWidget(_label(title, bold=True), 0, 0)
         self.way_texts[key] = _label(text, muted=True)
         grid.addWidget(self.way_texts[key], 1, 0)
-        button = QPushButton(button_text)
+        button = QPushButton(icon(_WAY_ICONS.get(key, "")), button_text)
         button.clicked.connect(lambda _=False, k=key: self.chosen.emit(k))
         grid.addWidget(button, 0, 1, 2, 1, Qt.AlignmentFlag.AlignVCenter)
         grid.setColumnStretch(0, 1)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QSizePolicy,
     QSpinBox,
     QStyle,
     QWidget,
@@ -40,6 +41,15 @@ def _member(kind: type[enum.Enum], combo: QComboBox) -> Callable[[], enum.Enum]:
 
 def _stripped(line: QLineEdit) -> Callable[[], str]:
     return lambda: line.text().strip()
+
+
+class NumberBox(QDoubleSpinBox):
+    """A spin box for hours and minutes that shows "12" and "0.25", not "12.00"."""
+
+    def textFromValue(self, value: float) -> str:
+        text = self.locale().toString(float(value), "f", self.decimals())
+        point = self.locale().decimalPoint()
+        return text.rstrip("0").rstrip(point) if point in text else text
 
 
 class SectionForm(QWidget):
@@ -76,7 +86,7 @@ class SectionForm(QWidget):
                 self.readers[field.name] = _member(kind, combo)
                 form.addRow(_label(field) + ":", combo)
             elif kind in (int, float):
-                spin: QSpinBox | QDoubleSpinBox = QSpinBox() if kind is int else QDoubleSpinBox()
+                spin: QSpinBox | QDoubleSpinBox = QSpinBox() if kind is int else NumberBox()
                 if "min" in field.metadata:
                     spin.setRange(field.metadata["min"], field.metadata["max"])
                 if isinstance(spin, QDoubleSpinBox):
@@ -97,6 +107,9 @@ class SectionForm(QWidget):
                 note.setTextFormat(Qt.TextFormat.PlainText)
                 note.setWordWrap(True)
                 note.setStyleSheet("color: palette(placeholder-text);")
+                # The whole field column, not its size hint: a hint under a short combo box
+                # would otherwise wrap every few words.
+                note.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
                 if kind is bool:  # under the check box's text, the full width
                     note.setIndent(self.style().pixelMetric(
                         QStyle.PixelMetric.PM_IndicatorWidth) + 6)

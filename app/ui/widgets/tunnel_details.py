@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, 
 
 from app.core.tunnels.live import LOG_LINES
 from app.core.tunnels.states import LogLine, TunnelState, TunnelStatus
+from app.ui.icons import icon
 from app.ui.models.tunnels_model import one_line
 from app.ui.widgets.state_light import failure_colour, state_icon
 
@@ -41,9 +42,9 @@ class TunnelDetails(QWidget):
         self.problem = _label()
         self.warning = _label()
         self.warning.setStyleSheet("color: palette(placeholder-text);")
-        self.open_button = QPushButton("Open")
-        self.copy_button = QPushButton("Copy")
-        self.use_busy_port = QPushButton()
+        self.open_button = QPushButton(icon("open"), "Open")
+        self.copy_button = QPushButton(icon("copy"), "Copy")
+        self.use_busy_port = QPushButton(icon("refresh"), "")
         self.use_busy_port.setVisible(False)
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_button)
@@ -119,6 +120,8 @@ class TunnelDetails(QWidget):
         if suggested:
             self.use_busy_port.setText(f"Use port {suggested} instead")
         self.open_button.setText(open_label)
+        # "Open in browser" opens; "Copy command" / "Copy address" copy: the icon says which.
+        self.open_button.setIcon(icon("open" if open_label.startswith("Open") else "copy"))
         self.open_button.setEnabled(True)
         self.copy_button.setEnabled(True)
         if lines is not None:

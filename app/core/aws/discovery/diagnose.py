@@ -60,12 +60,13 @@ def _managed(row: InstanceRow) -> Check:
 def _online(row: InstanceRow) -> Check:
     if not row.managed or row.ping_status == "Online":
         status = Status.OK if row.managed else Status.MISSING
-        return Check("Agent online", status, row.ping_status or "not reporting", "",
-                     essential=True)
+        return Check("Agent online", status, caps.agent_words(row.ping_status) if row.managed
+                     else "no agent registered", "", essential=True)
     windows = row.platform.lower().startswith("windows")
     restart = ("Restart-Service AmazonSSMAgent" if windows
                else "sudo systemctl restart amazon-ssm-agent")
-    return Check("Agent online", Status.MISSING, f"the agent is {row.ping_status or 'silent'}",
+    return Check("Agent online", Status.MISSING,
+                 caps.agent_problem(row.ping_status, row.last_ping)[0],
                  "The agent has stopped reporting: restart it on the instance (console, EC2 "
                  "serial console or your configuration tool) and check its network path to "
                  f"ssm.{row.region}.amazonaws.com.", essential=True,

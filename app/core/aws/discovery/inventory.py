@@ -373,7 +373,8 @@ class _Discovery:
     def _verdict(self, region: _Region, row: InstanceRow) -> Permission:
         note = self.inventory.permission_note or "not checked"
         if not row.managed:
-            return Permission(Access.UNKNOWN, "not checked: not managed by Systems Manager")
+            return Permission(Access.UNKNOWN, "no SSM agent is registered, so there is nothing "
+                              "to check")
         if self.simulator is None:
             return Permission(Access.UNKNOWN, note)
         arn = instance_arn(self.simulator.principal, region.name, row.instance_id)

@@ -164,5 +164,6 @@ def finish(row: InstanceRow, permission: Permission) -> InstanceRow:
     """The row with its permission verdict and the capabilities that follow."""
     caps = capabilities_for(platform=row.platform, state=row.state, managed=row.managed,
                             ping_status=row.ping_status, agent_version=row.agent_version,
-                            permission=permission)
+                            permission=permission,
+                            last_ping=None if row.ping_status == "Online" else row.last_ping)
     return replace(row, permission=permission, capabilities=caps)

@@ -167,8 +167,8 @@ def describe_sessions(ssm: Any, state: str = "Active", max_items: int = 200,
         for s in resp.get("Sessions", []):
             out.append(SessionRecord(
                 session_id=s.get("SessionId", ""), target=s.get("Target", ""),
-                status=s.get("Status", ""), start=_when(s.get("StartDate")),
-                end=_when(s.get("EndDate")), owner=s.get("Owner", ""),
+                status=s.get("Status", ""), start=as_datetime(s.get("StartDate")),
+                end=as_datetime(s.get("EndDate")), owner=s.get("Owner", ""),
                 document=s.get("DocumentName", ""), reason=s.get("Reason", ""),
                 region=calls.region))
         token = resp.get("NextToken")
@@ -178,7 +178,7 @@ def describe_sessions(ssm: Any, state: str = "Active", max_items: int = 200,
     return out[:max_items]
 
 
-def _when(value: Any) -> datetime | None:
+def as_datetime(value: Any) -> datetime | None:
     """A date from boto3 (datetime) or from the JSON wire (epoch seconds)."""
     if value is None or isinstance(value, datetime):
         return value
@@ -212,3 +212,39 @@ class SessionRecord:
     def active(self) -> bool:
         return self.status in {"Connected", "Connecting", "Disconnected"} or (
             self.local and self.status == "Local" and not self.ended)
+
+    @property
+    def status_words(self) -> str:
+        """What state it is in, or how it ended, in words (the window and the CLI)."""
+        if self.active:
+            return _STATUS_WORDS.get(self.status, self.status)
+        if self.ended:
+            return ended_words(self.ended)
+        return "Ended" if self.status in ("", "Local") else _STATUS_WORDS.get(self.status,
+                                                                             self.status)
+
+
+# DescribeSessions' statuses, and Gangway's "Local" (started here, not yet seen at AWS).
+_STATUS_WORDS = {"Connected": "Active", "Local": "Active", "Connecting": "Connecting…",
+                 "Disconnected": "Disconnected (it may resume)", "Terminating": "Ending…",
+                 "Terminated": "Terminated", "Failed": "Failed"}
+# StartSession's error codes that can reach the history without Gangway's own wording.
+_FAILURE_WORDS = {"TargetNotConnected": "the instance's SSM agent was not connected"}
+
+
+def ended_words(ended: str) -> str:
+    """How it ended, in words: "exit 255" -> "Ended with exit code 255", "closed (SIGHUP)"
+    -> "Ended: the terminal was closed", "error: ..." -> "Failed: ..."."""
+    if ended == "exit 0":
+        return "Ended"
+    if ended.startswith("exit "):
+        return f"Ended with exit code {ended[5:]}"
+    if ended == "terminated":
+        return "Terminated"
+    if ended.startswith("closed"):
+        return "Ended: the terminal was closed"
+    if ended.startswith("error: "):
+        why = ended[7:]
+        code = why.split(":", 1)[0].strip()
+        return f"Failed: {_FAILURE_WORDS.get(code, why)}"
+    return f"Ended ({ended})"

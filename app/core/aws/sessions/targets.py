@@ -130,7 +130,7 @@ def why_not_connected(lookup: Lookup, ssm: Any, instance_id: str) -> str | None:
     None when it cannot be told (the lookups failed too); the caller keeps AWS's words then.
     """
     from app.core.aws.discovery.capabilities import unreachable_reason
-    from app.core.aws.sessions.api import as_calls
+    from app.core.aws.sessions.api import as_calls, as_datetime
     from app.core.errors import AwsError
 
     try:
@@ -143,12 +143,13 @@ def why_not_connected(lookup: Lookup, ssm: Any, instance_id: str) -> str | None:
             info = {}
         nodes = info.get("InstanceInformationList", [])
         ping = str(nodes[0].get("PingStatus", "")) if nodes else ""
+        seen = as_datetime(nodes[0].get("LastPingDateTime")) if nodes else None
         state = "hybrid" if instance_id.startswith("mi-") else lookup.state(instance_id)
     except Exception:
         return None
     if state is None and not nodes:
         return f"no instance {instance_id} in {lookup.region}"
-    return unreachable_reason(state or "", bool(nodes), ping) or None
+    return unreachable_reason(state or "", bool(nodes), ping, seen) or None
 
 
 class BotoLookup:
