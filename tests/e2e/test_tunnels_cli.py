@@ -238,7 +238,8 @@ def test_export_import_round_trip_and_basti(aws_env: AwsEnv, tmp_path: Path) -> 
     assert bad.returncode == 1 and "broken.json:1: is not valid JSON" in bad.stderr
 
 
-def test_run_says_in_words_why_no_instance_can_carry_the_tunnel(aws_env: AwsEnv) -> None:
+def test_run_says_in_words_why_no_instance_can_carry_the_tunnel(
+        aws_env: AwsEnv, start_run: Callable[..., subprocess.Popen[str]]) -> None:
     node = aws_env.sandbox.fleet.by_name("offline-1")  # running, its agent lost its connection
     done = gangway("add", "lost", "--profile", "default", "--target", "offline-1",
                    "--remote-port", "80", "--local-port", str(free_port()))
