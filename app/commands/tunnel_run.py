@@ -119,6 +119,7 @@ def _start_window(paths: Paths) -> bool:
     """Start Gangway (it stays in the tray) and wait until it answers over IPC."""
     from app.core import selfcmd
     from app.core.ipc import send
+    from app.core.procs import start_detached
 
     kwargs: dict[str, Any] = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL,
                               "stderr": subprocess.DEVNULL}
@@ -126,7 +127,7 @@ def _start_window(paths: Paths) -> bool:
         kwargs["creationflags"] = subprocess.DETACHED_PROCESS  # type: ignore[attr-defined]
     else:
         kwargs["start_new_session"] = True
-    subprocess.Popen([*selfcmd.command(), "--minimized"], **kwargs)
+    start_detached([*selfcmd.command(), "--minimized"], **kwargs)
     deadline = time.monotonic() + START_WAIT
     while time.monotonic() < deadline:
         if send(paths, {"cmd": "ping"}, timeout=1.0) is not None:

@@ -129,10 +129,9 @@ def send(paths: Paths, message: dict[str, Any], timeout: float = 5.0) -> dict[st
     sock = _connect_unix(name, min(timeout, 2.0))
     if sock is None:
         return None
-    if not _peer_is_us(sock):
-        sock.close()
-        raise InsecurePathError(Path(name), "is served by another user's process")
-    with sock:
+    with sock:  # closed however this ends, the peer check's own errors included
+        if not _peer_is_us(sock):
+            raise InsecurePathError(Path(name), "is served by another user's process")
         sock.settimeout(timeout)
         try:
             sock.sendall(body)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 
 def which(name: str, extra_dirs: Iterable[Path] = (), path: str | None = None) -> Path | None:
@@ -40,3 +42,12 @@ def output_of(
     except (OSError, subprocess.SubprocessError):
         return None
     return (done.stdout + done.stderr).strip()
+
+
+def start_detached(args: str | Sequence[str], **popen_kwargs: Any) -> subprocess.Popen[bytes]:
+    """Start a program that is not ours to stop (a terminal, the RDP client, the window) and
+    reap it, whenever it ends, from a daemon thread: dropped unwaited, it would stay a zombie
+    until the next Popen and warn "subprocess N is still running" when collected."""
+    proc: subprocess.Popen[bytes] = subprocess.Popen(args, **popen_kwargs)
+    threading.Thread(target=proc.wait, name=f"reap-{proc.pid}", daemon=True).start()
+    return proc

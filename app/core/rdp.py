@@ -1,7 +1,7 @@
 """Remote desktop over a tunnel: which RDP client, and the argv (or .rdp file) that opens it.
 
     plan = rdp_launch("127.0.0.1", 53389, system="Linux", files=paths.runtime_dir)
-    subprocess.Popen(plan.argv, start_new_session=True)
+    procs.start_detached(plan.argv, start_new_session=True)
 
 Windows: `mstsc /v:HOST:PORT`. macOS: an `.rdp` file (0600, no secrets: only the address)
 opened with the default app (`open`), which is Microsoft's Windows App or Remote Desktop.

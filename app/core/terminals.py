@@ -23,7 +23,7 @@ from typing import Any
 
 from app.core import quoting
 from app.core.errors import GangwayError
-from app.core.procs import which
+from app.core.procs import start_detached, which
 
 # Preference order, per the freedesktop conventions: the user's explicit choice first.
 LINUX_TERMINALS: tuple[str, ...] = (
@@ -114,7 +114,7 @@ def start(spec: LaunchSpec) -> subprocess.Popen[bytes]:
     """Start the terminal (never through a shell). Raises TerminalNotFoundError if it cannot."""
     args: str | list[str] = spec.windows_cmdline or list(spec.argv)
     try:
-        return subprocess.Popen(args, **spec.popen_kwargs())
+        return start_detached(args, **spec.popen_kwargs())
     except OSError as exc:
         raise TerminalNotFoundError(f"Could not start the terminal {spec.argv[0]}: {exc}",
                                     "Pick another terminal in Settings.") from exc

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -41,6 +42,25 @@ class _Conn:
         self.timer = timer
         self.buffer = b""
         self.pending = 0  # requests whose handler has not replied yet
+
+
+def _weak_slot(server: IpcServer, method: Callable[[IpcServer, _Conn], None],
+               conn: _Conn) -> Callable[[], None]:
+    """A slot for a connection's socket or timer that holds the server only weakly.
+
+    Those slots are freed while Qt destroys the socket (its deferred delete, then its child
+    timer). A slot that owned the server could drop its last reference right there; the
+    server would then delete its QLocalServer and, with it, the socket still being destroyed
+    (SIGSEGV). While the server itself is being deleted, its sockets' last signals are ignored.
+    """
+    ref = weakref.ref(server)
+
+    def call() -> None:
+        live = ref()
+        if live is not None:
+            method(live, conn)
+
+    return call
 
 
 class IpcServer(QObject):
@@ -89,10 +109,10 @@ class IpcServer(QObject):
             timer.setSingleShot(True)
             timer.setInterval(self._idle_ms)
             conn = _Conn(sock, timer)
-            timer.timeout.connect(lambda c=conn: self._on_idle(c))
+            timer.timeout.connect(_weak_slot(self, IpcServer._on_idle, conn))
             self._conns[sock] = conn
-            sock.readyRead.connect(lambda c=conn: self._on_ready(c))
-            sock.disconnected.connect(lambda c=conn: self._forget(c))
+            sock.readyRead.connect(_weak_slot(self, IpcServer._on_ready, conn))
+            sock.disconnected.connect(_weak_slot(self, IpcServer._forget, conn))
             timer.start()
             self._make_room()
 

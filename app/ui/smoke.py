@@ -134,28 +134,30 @@ def check_proxy(spec: str, timeout: float = 60.0) -> Check:
     profile, target = parts[0], parts[1]
     port = parts[2] if len(parts) == 3 else "22"
     argv = [*selfcmd.command(), "proxy", "--profile", profile, target, port]
-    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
     banner: list[str] = []
-    assert proc.stdout is not None
-    stdout = proc.stdout
+    # The context closes the three pipes when the check is done (and waits: _stop reaped it).
+    with subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None
+        stdout = proc.stdout
 
-    def read_banner() -> None:
-        # ssh, too, skips lines before the version string (RFC 4253 4.2): the plugin prints
-        # "Starting session with SessionId: ..." first.
-        for _ in range(20):
-            text = stdout.readline().decode(errors="replace")
-            if not text or text.startswith("SSH-"):
-                banner.append(text.strip())
-                return
+        def read_banner() -> None:
+            # ssh, too, skips lines before the version string (RFC 4253 4.2): the plugin
+            # prints "Starting session with SessionId: ..." first.
+            for _ in range(20):
+                text = stdout.readline().decode(errors="replace")
+                if not text or text.startswith("SSH-"):
+                    banner.append(text.strip())
+                    return
 
-    reader = threading.Thread(target=read_banner, daemon=True)
-    reader.start()
-    reader.join(timeout)
-    _stop(proc)
-    line = banner[0] if banner else ""
+        reader = threading.Thread(target=read_banner, daemon=True)
+        reader.start()
+        reader.join(timeout)
+        _stop(proc)
+        line = banner[0] if banner else ""
+        err = "" if line.startswith("SSH-") or proc.stderr is None else \
+            proc.stderr.read().decode(errors="replace").strip()
     if not line.startswith("SSH-"):
-        err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
         return False, (f"{' '.join(argv[:2])} ...: no SSH banner (exit {proc.returncode}: "
                        f"{err or 'nothing on stderr'})")
     return True, f"{argv[0]} proxy -> {target}:{port}: {line}"

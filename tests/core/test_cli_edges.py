@@ -84,14 +84,14 @@ def test_a_closed_pipe_ends_quietly(aws_env, verb: list[str]) -> None:
     # Enough profiles that the output outgrows the pipe buffer (as with `| head`).
     extra = "".join(f"\n[profile p{i:05d}]\nregion = {REGION}\n" for i in range(4000))
     aws_env.config_file.write_text(aws_env.config_file.read_text() + extra)
-    proc = subprocess.Popen([sys.executable, "-m", "app", *verb], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL)
-    assert proc.stdout is not None and proc.stderr is not None
-    first = proc.stdout.readline()
-    proc.stdout.close()  # what `head -1` does after its line
-    err = proc.stderr.read().decode()
-    proc.wait(timeout=120)
+    with subprocess.Popen([sys.executable, "-m", "app", *verb], cwd=ROOT,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          stdin=subprocess.DEVNULL) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        first = proc.stdout.readline()
+        proc.stdout.close()  # what `head -1` does after its line
+        err = proc.stderr.read().decode()
+        proc.wait(timeout=120)
     assert first
     assert "Traceback" not in err and "BrokenPipeError" not in err, err
 

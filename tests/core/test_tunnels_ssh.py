@@ -292,20 +292,20 @@ def test_kill_9_of_the_owner_leaves_no_ssh_and_the_record_is_reaped(
     script = tmp_path / "owner.py"
     script.write_text(OWNER)
     port, records = free_port(), records_path(tmp_path)
-    owner = subprocess.Popen([sys.executable, str(script), str(base.config_file),
-                              str(http_server), str(port), str(records)],
-                             stdout=subprocess.PIPE, text=True, cwd=Path.cwd())
-    try:
-        assert owner.stdout is not None and owner.stdout.readline().strip() == "ready"
-        assert http_get(port, "/o") == f"hello from {http_server} path=/o\n".encode()
-        [ssh] = [p for p in ssh_children(owner.pid) if p.name() == "ssh"]
-        wait_until(lambda: str(ssh.pid) in records.read_text())  # written down while it runs
-        owner.kill()  # kill -9: no clean-up code runs
-        owner.wait(10)
-        wait_until(lambda: not ssh.is_running() or ssh.status() == psutil.STATUS_ZOMBIE)
-    finally:
-        if owner.poll() is None:
-            owner.kill()
+    with subprocess.Popen([sys.executable, str(script), str(base.config_file),
+                           str(http_server), str(port), str(records)],
+                          stdout=subprocess.PIPE, text=True, cwd=Path.cwd()) as owner:
+        try:
+            assert owner.stdout is not None and owner.stdout.readline().strip() == "ready"
+            assert http_get(port, "/o") == f"hello from {http_server} path=/o\n".encode()
+            [ssh] = [p for p in ssh_children(owner.pid) if p.name() == "ssh"]
+            wait_until(lambda: str(ssh.pid) in records.read_text())  # written while it runs
+            owner.kill()  # kill -9: no clean-up code runs
+            owner.wait(10)
+            wait_until(lambda: not ssh.is_running() or ssh.status() == psutil.STATUS_ZOMBIE)
+        finally:
+            if owner.poll() is None:
+                owner.kill()
     # The next start finds the dead owner's record and has nothing left to stop.
     assert supervisor_for(SshSetup(gangway=GANGWAY), tmp_path).start() == []
     assert str(ssh.pid) not in records.read_text()

@@ -26,11 +26,11 @@ REGION = "us-east-1"
 
 def proxy(profile: str, node_id: str, log: Path) -> tuple[bool, str]:
     """Run `gangway proxy`; (reached sshd, its stderr without the import log)."""
-    with log.open("w") as err:
-        proc = subprocess.Popen([sys.executable, "-X", "importtime", "-m", "app", "proxy",
-                                 "--profile", profile, "--region", REGION, node_id, "22"],
-                                cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=err, env=dict(os.environ))
+    with log.open("w") as err, subprocess.Popen(
+            [sys.executable, "-X", "importtime", "-m", "app", "proxy", "--profile", profile,
+             "--region", REGION, node_id, "22"],
+            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
+            env=dict(os.environ)) as proc:
         assert proc.stdout is not None
         line = b""
         for _ in range(5):

@@ -57,6 +57,8 @@ def stop(*procs: subprocess.Popen[str]) -> None:
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait(10)
+        if p.stderr is not None:
+            p.stderr.close()
 
 
 def test_the_ipc_server_answers_only_once_started_and_a_second_launch_raises_it(
@@ -67,8 +69,8 @@ def test_the_ipc_server_answers_only_once_started_and_a_second_launch_raises_it(
         reply = first_answer(paths, first)
         # Its very first answer already comes from a whole app: the server listens last.
         assert reply["ok"] is True and reply["started"] is True, reply
-        second = launch(env)
-        assert second.wait(60) == 0, second.communicate()[1]
+        with launch(env) as second:  # its stderr pipe closed when it is done
+            assert second.wait(60) == 0, second.communicate()[1]
         assert first.poll() is None  # raised, still running
         log = paths.log_file.read_text(encoding="utf-8")
         assert "another Gangway is running; asked it to show its window" in log

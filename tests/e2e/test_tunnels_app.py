@@ -73,6 +73,8 @@ def app(aws_env: AwsEnv) -> Iterator[subprocess.Popen[str]]:
         if proc.poll() is None:
             proc.kill()
         proc.wait(30)
+        if proc.stderr is not None:
+            proc.stderr.close()
 
 
 def listening(name: str) -> bool:

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psutil
@@ -33,10 +34,26 @@ def add(name: str, port: int, remote_port: int, *extra: str) -> None:
     assert done.returncode == 0, done.stderr
 
 
-def start_run(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([*GANGWAY, "tunnel", "run", *args], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+@pytest.fixture
+def start_run() -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """`gangway tunnel run ARGS`; at teardown each one is ended, reaped and its pipes closed."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(*args: str) -> subprocess.Popen[str]:
+        proc = subprocess.Popen([*GANGWAY, "tunnel", "run", *args], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(30)
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
 
 
 def read_until(proc: subprocess.Popen[str], needle: str, timeout: float = 60) -> str:
@@ -117,7 +134,8 @@ def test_hostile_names_and_targets_are_data(aws_env: AwsEnv) -> None:
     assert not Path("/tmp/pwned2").exists()
 
 
-def test_run_serves_curl_and_sigint_leaves_nothing(aws_env: AwsEnv, http_server: int) -> None:
+def test_run_serves_curl_and_sigint_leaves_nothing(
+        aws_env: AwsEnv, http_server: int, start_run: Callable[..., subprocess.Popen[str]]) -> None:
     curl = require_program("curl")
     port = free_port()
     add("web", port, http_server, "--open", "http://localhost:{port}/")
@@ -138,7 +156,8 @@ def test_run_serves_curl_and_sigint_leaves_nothing(aws_env: AwsEnv, http_server:
         socket.create_connection(("127.0.0.1", port), timeout=5).close()
 
 
-def test_run_group_with_a_busy_port(aws_env: AwsEnv, http_server: int) -> None:
+def test_run_group_with_a_busy_port(
+        aws_env: AwsEnv, http_server: int, start_run: Callable[..., subprocess.Popen[str]]) -> None:
     free, busy = free_port(), socket.create_server(("127.0.0.1", 0))
     busy_port = busy.getsockname()[1]
     add("ok", free, http_server, "--group", "env")
@@ -158,7 +177,7 @@ def test_run_group_with_a_busy_port(aws_env: AwsEnv, http_server: int) -> None:
 
 
 def test_kill_9_of_run_leaves_no_plugin_and_the_next_start_cleans_the_record(
-        aws_env: AwsEnv, http_server: int) -> None:
+        aws_env: AwsEnv, http_server: int, start_run: Callable[..., subprocess.Popen[str]]) -> None:
     add("web", free_port(), http_server)
     proc = start_run("web")
     read_until(proc, "listening on 127.0.0.1")
@@ -219,7 +238,8 @@ def test_export_import_round_trip_and_basti(aws_env: AwsEnv, tmp_path: Path) -> 
     assert bad.returncode == 1 and "broken.json:1: is not valid JSON" in bad.stderr
 
 
-def test_run_says_in_words_why_no_instance_can_carry_the_tunnel(aws_env: AwsEnv) -> None:
+def test_run_says_in_words_why_no_instance_can_carry_the_tunnel(
+        aws_env: AwsEnv, start_run: Callable[..., subprocess.Popen[str]]) -> None:
     node = aws_env.sandbox.fleet.by_name("offline-1")  # running, its agent lost its connection
     done = gangway("add", "lost", "--profile", "default", "--target", "offline-1",
                    "--remote-port", "80", "--local-port", str(free_port()))

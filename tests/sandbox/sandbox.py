@@ -480,6 +480,8 @@ sso_registration_scopes = sso:account:access
                 sshd.stop()
             proc.terminate()
             proc.wait(timeout=10)
+            if proc.stdin:
+                proc.stdin.close()
             raise
 
 

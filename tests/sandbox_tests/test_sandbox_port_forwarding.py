@@ -78,6 +78,8 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.kill()
     proc.wait()
+    if proc.stdout is not None:
+        proc.stdout.close()
 
 
 def test_mux_output_local_port_zero_and_many_connections(

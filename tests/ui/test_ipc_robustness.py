@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import socket
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,15 +19,7 @@ from pytestqt.qtbot import QtBot
 from app.core.paths import Paths
 from app.ui.ipc import IpcServer
 
-pytestmark = [
-    pytest.mark.skipif(sys.platform == "win32", reason="raw AF_UNIX client"),
-    # These raw clients are left for the GC: closing them before the server has seen them go
-    # (or keeping them to close at teardown) crashed the process in IpcServer (SIGSEGV), a
-    # defect reported to the IPC owner. Until it is fixed, their unclosed sockets are allowed.
-    pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning"),
-    pytest.mark.filterwarnings(
-        "ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning"),
-]
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="raw AF_UNIX client")
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -39,11 +33,21 @@ def server(qtbot: QtBot, tmp_path: Path):  # type: ignore[no-untyped-def]
     srv.close()
 
 
-def _client(server: IpcServer) -> socket.socket:
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.connect(server.name)
-    sock.setblocking(False)
-    return sock
+@pytest.fixture
+def connect(server: IpcServer) -> Iterator[Callable[[], socket.socket]]:
+    """Raw clients, closed at teardown before the server is."""
+    socks: list[socket.socket] = []
+
+    def make() -> socket.socket:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        socks.append(sock)
+        sock.connect(server.name)
+        sock.setblocking(False)
+        return sock
+
+    yield make
+    for sock in socks:
+        sock.close()
 
 
 def _lines(qtbot: QtBot, sock: socket.socket, count: int) -> list[dict[str, object]]:
@@ -69,8 +73,8 @@ def _closed(sock: socket.socket) -> bool:
 
 
 def test_deeply_nested_json_is_refused_and_the_server_carries_on(
-        qtbot: QtBot, server: IpcServer) -> None:
-    sock = _client(server)
+        qtbot: QtBot, server: IpcServer, connect: Callable[[], socket.socket]) -> None:
+    sock = connect()
     sock.sendall(b"[" * 100_000 + b"]" * 100_000 + b"\n")
     (reply,) = _lines(qtbot, sock, 1)
     assert reply["ok"] is False and "too" in str(reply["error"])
@@ -78,8 +82,9 @@ def test_deeply_nested_json_is_refused_and_the_server_carries_on(
     assert _lines(qtbot, sock, 1) == [{"v": 1, "ok": True, "echo": [[[1]]]}]
 
 
-def test_a_huge_line_is_refused_and_closed(qtbot: QtBot, server: IpcServer) -> None:
-    sock = _client(server)
+def test_a_huge_line_is_refused_and_closed(
+        qtbot: QtBot, server: IpcServer, connect: Callable[[], socket.socket]) -> None:
+    sock = connect()
     sock.setblocking(True)
     sock.sendall(b'{"v": 1, "cmd": "ping", "x": "' + b"a" * 200_000)
     sock.setblocking(False)
@@ -88,8 +93,9 @@ def test_a_huge_line_is_refused_and_closed(qtbot: QtBot, server: IpcServer) -> N
     qtbot.waitUntil(lambda: _closed(sock), timeout=5000)
 
 
-def test_every_message_in_one_write_is_answered(qtbot: QtBot, server: IpcServer) -> None:
-    sock = _client(server)
+def test_every_message_in_one_write_is_answered(
+        qtbot: QtBot, server: IpcServer, connect: Callable[[], socket.socket]) -> None:
+    sock = connect()
     sock.sendall(b'{"v": 1, "cmd": "ping", "x": 1}\n{"v": 1, "cmd": "ping", "x": 2}\n'
                  b'{"v": 1, "cmd": "nope"}\n')
     replies = _lines(qtbot, sock, 3)
@@ -98,13 +104,13 @@ def test_every_message_in_one_write_is_answered(qtbot: QtBot, server: IpcServer)
 
 
 def test_idle_connections_are_closed_but_a_pending_request_is_not(
-        qtbot: QtBot, server: IpcServer) -> None:
+        qtbot: QtBot, server: IpcServer, connect: Callable[[], socket.socket]) -> None:
     from PySide6.QtCore import QTimer
 
     server.register("slow", lambda _m, reply: QTimer.singleShot(
         2500, lambda: reply({"ok": True, "slow": True})))
-    idle = _client(server)
-    waiting = _client(server)
+    idle = connect()
+    waiting = connect()
     waiting.sendall(b'{"v": 1, "cmd": "slow"}\n')
     qtbot.waitUntil(lambda: _closed(idle), timeout=5000)
     assert _lines(qtbot, waiting, 1) == [{"v": 1, "ok": True, "slow": True}]
@@ -142,3 +148,45 @@ def test_a_thousand_idle_connections_do_not_stop_the_answers(
     assert proc.returncode == 0, err
     assert json.loads(out) == {"v": 1, "ok": True, "echo": "after the crowd"}
     assert server.connection_count <= 16
+
+
+# The server's last reference goes while Qt deletes one of its sockets: the socket's slots are
+# freed there. If they owned the server, it would delete its QLocalServer, and with it the
+# socket still being destroyed. Run in a child, so that a crash is a failure, not a lost run.
+_DROPPED = textwrap.dedent("""
+    import socket, sys, weakref
+    from pathlib import Path
+    from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+    from app.core.paths import Paths
+    from app.ui.ipc import IpcServer
+
+    app = QCoreApplication([])
+
+    def spin(ms):  # a running event loop: deferred deletes happen only in one
+        loop = QEventLoop()
+        QTimer.singleShot(ms, loop.quit)
+        loop.exec()
+
+    srv = IpcServer(Paths.for_root(Path(sys.argv[1])).ensure())
+    assert srv.listen()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+        client.connect(srv.name)
+        for _ in range(200):
+            if srv.connection_count == 1:
+                break
+            spin(50)
+        assert srv.connection_count == 1
+    srv.close()
+    gone = weakref.ref(srv)
+    del srv  # only the slots of its socket and timer could still hold it
+    spin(200)
+    assert gone() is None, "the server outlived its sockets: nothing was tested"
+    print("alive", flush=True)
+""")
+
+
+def test_the_server_can_go_while_its_sockets_are_deleted(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", _DROPPED, str(tmp_path / "g")],
+                          check=False, cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert (done.returncode, done.stdout) == (0, "alive\n"), done.stderr

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.aws.discovery.rows import InstanceRow
+from app.core.procs import start_detached
 from app.core.rdp import RDP_PORT, RdpLaunch, rdp_launch
 from app.core.tunnels.spec import MAX_NAME, Mode, TunnelError, TunnelSpec
 from app.core.tunnels.states import LogLine, TunnelStatus
@@ -326,9 +327,9 @@ class TunnelsPane(QWidget):
                                   problem.hint if problem else "")
             host = "127.0.0.1" if saved.bind in ("0.0.0.0", "::") else saved.bind
             plan = rdp_launch(host, status.local_port, files=files, name=saved.name)
-            subprocess.Popen(list(plan.argv), stdin=subprocess.DEVNULL,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             start_new_session=True)
+            start_detached(list(plan.argv), stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           start_new_session=True)
             log.info("started %s for %s on port %d", plan.client, saved.name, status.local_port)
             return plan
 
