@@ -71,11 +71,14 @@ _HALF_FAIL = textwrap.dedent("""
     from app.core.aws.profiles.writer import ProfileWriter
     from app.core.secrets import KeyringStore
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of a signal
-    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, hard))
     try:
         ProfileWriter(KeyringStore()).protect_keys(load_profiles(), "default")
     except OSError as exc:
         print("failed:", exc.strerror)
+    finally:  # lifted again, so coverage.py can write this child's data file at exit
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
 """)
 
 
