@@ -352,7 +352,7 @@ class GangwayApplication(QApplication):
         from app.ui.help_menu import HelpMenu
 
         self.help = HelpMenu(self.services, self.window, self.panes,
-                             tray_available=self.tray is not None, parent=self)
+                             tray_available=self.tray is not None, parent=self.window)
         self.help.wire()
 
     def show_window(self) -> None:

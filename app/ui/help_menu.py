@@ -47,7 +47,12 @@ class HelpMenu(QObject):
         from app.ui.dialogs.doctor_dialog import checks_job
 
         task = self.services.tasks.submit(checks_job, self.tray_available, name="doctor")
-        task.result.connect(lambda checks: self.checked(checks, at_start=True))
+        # A bound slot, not a lambda: Qt drops it with this object (a child of the window),
+        # so checks that end after the window has gone touch no deleted pane.
+        task.result.connect(self._checked_at_start)
+
+    def _checked_at_start(self, checks: object) -> None:
+        self.checked(checks, at_start=True)
 
     def checked(self, checks: object, at_start: bool = False) -> None:
         from app.core.doctor import essentials_ok, plugin_missing

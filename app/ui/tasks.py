@@ -95,6 +95,10 @@ class TaskRunner(QObject):
         QTimer.singleShot(0, self, lambda: self.pool.start(runnable))
         return task
 
+    def running(self, name: str = "") -> list[Task]:
+        """The tasks submitted and not yet finished (with that name, if given)."""
+        return [t for t in self._live if not name or t.name == name]
+
     def cancel_all(self) -> None:
         for task in list(self._live):
             task.cancel()

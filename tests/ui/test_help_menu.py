@@ -54,5 +54,30 @@ def test_help_menu_entries_and_the_checks_reach_the_panes(qtbot: Any, aws_env: A
     about = menu.open_about()
     assert about.isVisible()
     about.close()
-    qtbot.waitUntil(lambda: not services.tasks._live, timeout=30000)
+    qtbot.waitUntil(lambda: not services.tasks.running(), timeout=30000)
+    services.tasks.shutdown(timeout_ms=30000)
+
+
+def test_checks_that_end_after_the_window_has_gone_touch_nothing(qtbot: Any, aws_env: Any,
+                                                                 tmp_path: Any) -> None:
+    """The start-up check runs in the background; a window closed and deleted meanwhile
+    (quit, or a test ending) must not get its result: its panes are gone."""
+    from PySide6.QtCore import QCoreApplication, QEvent, QObject
+
+    from app.core.secrets import MemoryStore
+
+    paths = Paths.for_root(tmp_path / "gw").ensure()
+    owner = QObject()  # the services outlive the window, as the application's do
+    services = build_services(paths, owner)
+    services.credentials.store = MemoryStore()
+    panes = build_panes(services)
+    window = MainWindow(paths, panes.titled())
+    HelpMenu(services, window, panes, tray_available=False, parent=window).wire()
+    qtbot.waitUntil(lambda: bool(services.tasks.running("doctor")), timeout=30000)
+    task = services.tasks.running("doctor")[0]
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    qtbot.waitUntil(lambda: task.finished, timeout=60000)
+    qtbot.wait(50)  # the queued result is delivered (or dropped) on this turn
+    assert services.tasks.running() == []
     services.tasks.shutdown(timeout_ms=30000)
