@@ -41,7 +41,7 @@ def test_build_panes_wires_every_pane(qtbot: Any, aws_env: Any, tmp_path: Any) -
     qtbot.waitUntil(lambda: instances.profile_box.count() >= 5, timeout=20000)
     names = [instances.profile_box.itemText(i) for i in range(instances.profile_box.count())]
     assert {"default", "mfa", "jumpbox-only"} <= set(names)
-    qtbot.waitUntil(lambda: not runner._live, timeout=30000)  # results in before owner goes
+    qtbot.waitUntil(lambda: not runner.running(), timeout=30000)  # results in before owner goes
     runner.shutdown(timeout_ms=30000)
 
 
@@ -88,7 +88,7 @@ def test_wire_tunnels_forward_a_port_ipc_and_no_tray(qtbot: Any, aws_env: Any,
     assert tray.state == "failed"
     services.tunnel_view.failed_changed.emit(False)
     assert tray.state == "normal"
-    qtbot.waitUntil(lambda: not services.tasks._live, timeout=30000)
+    qtbot.waitUntil(lambda: not services.tasks.running(), timeout=30000)
     services.tasks.shutdown(timeout_ms=30000)
 
 
@@ -126,5 +126,5 @@ def test_the_profiles_pane_adopts_the_frame_that_painted_first(qtbot: Any, aws_e
     assert frame.filter_edit.isVisibleTo(window)  # alive and shown inside the pane
     with qtbot.waitSignal(profiles.loaded, timeout=20000):
         frame.actions_by_name["reload"].trigger()
-    qtbot.waitUntil(lambda: not services.tasks._live, timeout=30000)
+    qtbot.waitUntil(lambda: not services.tasks.running(), timeout=30000)
     services.tasks.shutdown(timeout_ms=30000)
