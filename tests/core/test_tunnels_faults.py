@@ -225,6 +225,21 @@ def test_nothing_listening_at_the_instance_closes_that_connection_only(
     assert not any("moving it" in ln.text for ln in sup.log("t"))
 
 
+def test_a_request_sent_while_the_instance_refuses_is_closed_orderly_too(
+        tmp_path: Path, made: list[TunnelSupervisor]) -> None:
+    """The bytes arrive while the relay holds the connection (the far port refused, the relay
+    waits to see whether the plugin is dying): closing with them unread would be a reset."""
+    sup = _sup(tmp_path)
+    rec = _started(made, sup)
+    t = spec(free_port())
+    sup.up(t)
+    rec.wait_state(sup, "t", TunnelState.LISTENING)
+    with socket.create_connection(("127.0.0.1", t.local_port), timeout=30) as conn:
+        rec.wait(lambda: sup.status("t").last_event.startswith("a connection failed"))
+        conn.sendall(b"hello?")  # held, unread, when the relay gives up on this connection
+        assert _read_all(conn) == b""
+
+
 def test_a_plugin_killed_under_a_half_closed_request_moves_it_with_its_eof(
         tmp_path: Path, made: list[TunnelSupervisor], far: list[Far]) -> None:
     server = Far("silent", after_first="echo-len")

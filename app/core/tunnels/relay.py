@@ -19,6 +19,7 @@ from app.core.tunnels.states import Problem
 
 _BACKLOG = 128
 REPLAY_LIMIT = 1 << 16  # bytes a client may send before its first reply and still be moved
+FINISH_GRACE = 5.0  # seconds a finished client may take to close its end
 
 
 class Owner(Protocol):
@@ -169,6 +170,23 @@ class Client(Pipe):
         super().__init__()
         self.runner = runner
         self.replay: bytearray | None = bytearray()
+        self.finishing = False
+
+    def finish(self, grace: float = FINISH_GRACE) -> None:
+        """Close for good, without a reset: a socket closed with unread bytes (the held
+        client's request) makes the kernel answer RST, which clients report as an error. So
+        send FIN, read and drop what still comes, and close at the client's EOF or after
+        `grace` seconds."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        self.finishing, self.peer, self.replay = True, None, None
+        with contextlib.suppress(OSError, NotImplementedError, RuntimeError):
+            if transport.can_write_eof():
+                transport.write_eof()
+        with contextlib.suppress(RuntimeError):
+            transport.resume_reading()
+        asyncio.get_running_loop().call_later(grace, transport.close)
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
@@ -183,6 +201,8 @@ class Client(Pipe):
         super().data_received(data)
 
     def eof_received(self) -> bool:
+        if self.finishing:
+            return False  # both ways closed: the transport closes
         if self.peer is None:  # between sessions: remember it, pass it on after the move
             self.got_eof = True
             return True

@@ -362,7 +362,7 @@ class TunnelRunner(StatusKeeper):
                     continue
                 if await self._join(client, live):
                     return
-            client.close()
+            client.finish()
         finally:
             if held:
                 self.held -= 1
@@ -412,7 +412,7 @@ class TunnelRunner(StatusKeeper):
             try:
                 await asyncio.wait_for(asyncio.shield(live.ended), self.policy.move_wait)
             except TimeoutError:
-                client.close()
+                client.finish()  # the far side refused: an orderly close, not a reset
                 return
             self._log("relay", "a connection lost its plugin before any reply; moving it to "
                                "the next session")
