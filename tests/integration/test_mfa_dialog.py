@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -107,3 +108,21 @@ def test_escape_cancels(aws_env, display: str) -> None:  # type: ignore[no-untyp
     assert isinstance(out.get("error"), CancelledError)
     assert out["error"].message == "MFA for profile 'mfa' was cancelled."
     assert source.service().cached("mfa") is None
+
+
+def test_the_mfa_prompt_verb_frozen_builds_start(display: str) -> None:
+    """Frozen builds have no `python -m`: the helper starts `gangway mfa-prompt` instead
+    (selfcmd.module_command). The same dialog: the code on stdout, exit 0; Escape, exit 1."""
+    argv = [sys.executable, "-m", "app", "mfa-prompt", "--profile", "prod",
+            "--serial", "arn:aws:iam::123456789012:mfa/me", "--role", "admin",
+            "--attempt", "2", "--error", "That code was not accepted."]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True) as child:
+        answer_dialog("Return", text="123456")
+        out, err = child.communicate(timeout=60)
+    assert (child.returncode, out) == (0, "123456\n"), err
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True) as child:
+        answer_dialog("Escape")
+        out, err = child.communicate(timeout=60)
+    assert (child.returncode, out) == (1, ""), err
