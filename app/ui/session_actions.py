@@ -254,7 +254,7 @@ class SessionActions(QObject):
         dlg.open()
 
     def show_error(self, exc: object) -> None:
-        """Like app.ui.errors.show_error, but window-modal and non-blocking."""
+        """The error as a window-modal, non-blocking message box (plain text, with its hint)."""
         if not isinstance(exc, BaseException):
             exc = GangwayError(str(exc))
         message, hint = error_text(exc)

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from tests.conftest import require_program
 from tests.integration import keyring_session
@@ -28,10 +29,11 @@ def start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
     return proc, f":{number}"
 
 
-def _start_tray(env: dict[str, str], attempts: int = 3,
-                timeout: float = 10.0) -> subprocess.Popen[bytes]:
-    """trayer, once its window exists (it takes the XEmbed tray selection as it starts);
-    started again if it dies on a display that is still settling."""
+def _start_tray(env: dict[str, str], attempts: int = 3, timeout: float = 10.0,
+                ) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
+    """trayer, once its window exists (it takes the XEmbed tray selection as it starts),
+    and its log file (the caller closes it); started again if it dies on a display that is
+    still settling."""
     errors = []
     for _ in range(attempts):
         # a file, not a pipe: a chatty trayer must never block; open for trayer's lifetime
@@ -44,7 +46,7 @@ def _start_tray(env: dict[str, str], attempts: int = 3,
                                    capture_output=True, text=True, env=env, check=False)
             if found.stdout.strip():
                 time.sleep(0.3)
-                return proc
+                return proc, log
             time.sleep(0.1)
         proc.kill()
         proc.wait(timeout=5)
@@ -62,6 +64,7 @@ def desktop(home: Path, base_env: dict[str, str], tray: bool = True) -> Iterator
         require_program(program)
     xvfb, display = start_xvfb()
     procs: list[subprocess.Popen[bytes]] = [xvfb]
+    logs: list[IO[bytes]] = []
     keyring = None
     try:
         keyring = keyring_session.start(home, base_env)
@@ -69,7 +72,9 @@ def desktop(home: Path, base_env: dict[str, str], tray: bool = True) -> Iterator
         env.pop("QT_QPA_PLATFORM", None)  # the real xcb platform, as on a desktop
         env.pop("PYTHON_KEYRING_BACKEND", None)
         if tray:
-            procs.append(_start_tray(env))
+            tray_proc, tray_log = _start_tray(env)
+            procs.append(tray_proc)
+            logs.append(tray_log)
         yield env
     finally:
         if keyring is not None:
@@ -81,3 +86,5 @@ def desktop(home: Path, base_env: dict[str, str], tray: bool = True) -> Iterator
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=5)
+        for log in logs:
+            log.close()
