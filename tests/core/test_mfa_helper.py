@@ -8,12 +8,7 @@ two hostile answers come from a peer that is not Gangway, which is what they gua
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import socket
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -31,47 +26,7 @@ from app.core.errors import (
 )
 from app.core.paths import Paths
 from app.core.secrets import MemoryStore
-
-Answer = Callable[[dict[str, Any]], dict[str, Any]]
-
-
-@contextlib.contextmanager
-def window(answer: Answer) -> Iterator[Paths]:
-    paths = Paths.default().ensure()
-    name = ipc.server_name(paths)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(name)
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(name)
-    server.listen(4)
-
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            with conn:
-                data = b""
-                while not data.endswith(b"\n"):
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-                reply = answer(json.loads(data))
-                conn.sendall((json.dumps({"v": 1, **reply}) + "\n").encode())
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield paths
-    finally:
-        with contextlib.suppress(OSError):
-            server.shutdown(socket.SHUT_RDWR)  # wakes the accept() (Linux)
-        server.close()
-        thread.join(5)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
+from tests.fake_window import Answer, fake_window
 
 
 def handler(prompt: Callable[[MfaRequest], str | None]) -> Answer:
@@ -90,7 +45,7 @@ def test_the_helper_gets_the_code_from_the_window_and_keeps_the_credentials(aws_
         asked.append(request.profile)
         return aws_env.sandbox.totp(request.serial)
 
-    with window(handler(prompt)):
+    with fake_window(handler(prompt)):
         source = CliCredentialSource(Paths.default(), store=MemoryStore())
         creds = source.credentials("mfa")
         assert creds.session_token and creds.expiration is not None
@@ -106,7 +61,7 @@ def test_codes_aws_rejects_in_the_window_fail_the_helper_as_rejected(aws_env) ->
         asked.append(request.attempt)
         return wrong_code(aws_env.sandbox)
 
-    with window(handler(prompt)) as paths, pytest.raises(MfaCodeRejectedError) as err:
+    with fake_window(handler(prompt)) as paths, pytest.raises(MfaCodeRejectedError) as err:
         mfa.ask_window(paths, "mfa")
     assert err.value.message == ("AWS rejected the MFA code for profile 'mfa'. "
                                  "Wait for the next code on your device and try again.")
@@ -114,7 +69,7 @@ def test_codes_aws_rejects_in_the_window_fail_the_helper_as_rejected(aws_env) ->
 
 
 def test_other_failures_in_the_window_are_credential_errors(aws_env) -> None:  # type: ignore[no-untyped-def]
-    with window(handler(lambda _r: None)) as paths:
+    with fake_window(handler(lambda _r: None)) as paths:
         with pytest.raises(CredentialError) as err:
             mfa.ask_window(paths, "ghost")
         assert err.value.message.startswith("Profile 'ghost' was not found.")
@@ -134,7 +89,7 @@ def test_other_failures_in_the_window_are_credential_errors(aws_env) -> None:  #
 ])
 def test_credentials_a_window_should_not_send_are_refused(aws_env, credentials: dict[str, Any],  # type: ignore[no-untyped-def]
                                                          says: str) -> None:
-    with window(lambda _m: {"ok": True, "credentials": credentials}) as paths, \
+    with fake_window(lambda _m: {"ok": True, "credentials": credentials}) as paths, \
             pytest.raises(CredentialError) as err:
         mfa.ask_window(paths, "mfa")
     assert err.value.message == says

@@ -33,6 +33,7 @@ from app.ui.panes.instances_pane import InstancesPane
 from app.ui.session_actions import Launched, SessionActions
 from app.ui.tasks import TaskRunner
 from tests.conftest import require_program
+from tests.packaging import desktop
 from tests.ui.instances_factory import instances_pane
 
 pytestmark = [pytest.mark.e2e, pytest.mark.linux_only]
@@ -46,21 +47,8 @@ DEBIAN_AWS = "/usr/bin/aws"
 @pytest.fixture(scope="module")
 def xvfb_display() -> Iterator[str]:
     """A private X server (skip when Xvfb is missing; fail under CI=true)."""
-    xvfb = require_program("Xvfb")
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen([xvfb, "-displayfd", str(write_fd), "-screen", "0", "1024x768x24",
-                             "-nolisten", "tcp"], pass_fds=(write_fd,),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        number = pipe.readline().strip()
-    try:
-        assert number, "Xvfb did not report a display number"
-        yield f":{number}"
-    finally:
-        proc.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(5)
+    with desktop.xvfb_display() as display:
+        yield display
 
 
 @pytest.fixture

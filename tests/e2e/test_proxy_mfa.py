@@ -9,24 +9,19 @@ JSON-lines protocol as the Qt server; the Qt transport itself is tested with the
 from __future__ import annotations
 
 import contextlib
-import json
-import os
-import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from app.core import ipc
 from app.core.aws.credentials import mfa
 from app.core.aws.credentials.service import CredentialService
-from app.core.paths import Paths
 from app.core.secrets import MemoryStore
 from app.core.ssh import config_block
 from app.core.ssh.proxycommand import Mode, proxy_command
+from tests.fake_window import fake_window
 
 pytestmark = [pytest.mark.e2e, pytest.mark.linux_only, pytest.mark.needs_program("ssh")]
 
@@ -36,42 +31,15 @@ REGION = "us-east-1"
 
 @contextlib.contextmanager
 def window_answering_mfa(sandbox) -> Iterator[list[dict]]:  # type: ignore[no-untyped-def,type-arg]
-    paths = Paths.default().ensure()
-    name = ipc.server_name(paths)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(name)
     service = CredentialService(MemoryStore(), prompt=lambda request: sandbox.totp())
     seen: list[dict] = []  # type: ignore[type-arg]
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(name)
-    server.listen(4)
 
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            with conn:
-                data = b""
-                while not data.endswith(b"\n"):
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-                message = json.loads(data)
-                seen.append(message)
-                reply = mfa.handle_request(service, message, None)
-                conn.sendall((json.dumps({"v": 1, **reply}) + "\n").encode())
+    def answer(message: dict) -> dict:  # type: ignore[type-arg]
+        seen.append(message)
+        return mfa.handle_request(service, message, None)
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
+    with fake_window(answer):
         yield seen
-    finally:
-        server.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
 
 
 def test_mfa_profile_without_window_or_display_fails_clearly(aws_env, monkeypatch) -> None:  # type: ignore[no-untyped-def]

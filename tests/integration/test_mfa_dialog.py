@@ -4,8 +4,6 @@ back as a second dialog that says so; the right one gives credentials; Escape ca
 
 from __future__ import annotations
 
-import contextlib
-import os
 import subprocess
 import sys
 import threading
@@ -19,7 +17,7 @@ from app.core.aws.credentials.source import CliCredentialSource
 from app.core.errors import CancelledError
 from app.core.paths import Paths
 from app.core.secrets import MemoryStore
-from tests.conftest import require_program
+from tests.packaging.desktop import xvfb_display
 
 pytestmark = [pytest.mark.needs_program("Xvfb"), pytest.mark.needs_program("xdotool"),
               pytest.mark.linux_only]
@@ -29,23 +27,11 @@ TITLE = "Gangway: MFA code"  # the dialog's window title
 
 @pytest.fixture
 def display(aws_env, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen([require_program("Xvfb"), "-displayfd", str(write_fd), "-screen",
-                             "0", "1024x768x24", "-nolisten", "tcp"], pass_fds=(write_fd,),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        number = pipe.readline().strip()
-    try:
-        assert number, "Xvfb did not report a display number"
-        monkeypatch.setenv("DISPLAY", f":{number}")
+    with xvfb_display() as display:
+        monkeypatch.setenv("DISPLAY", display)
         monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
         monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)  # the child draws on Xvfb
-        yield f":{number}"
-    finally:
-        proc.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(5)
+        yield display
 
 
 def answer_dialog(*keys: str, text: str = "") -> None:

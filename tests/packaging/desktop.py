@@ -29,6 +29,21 @@ def start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
     return proc, f":{number}"
 
 
+@contextmanager
+def xvfb_display() -> Iterator[str]:
+    """A private X server for the block: its DISPLAY value."""
+    proc, display = start_xvfb()
+    try:
+        yield display
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
 def _start_tray(env: dict[str, str], attempts: int = 3, timeout: float = 10.0,
                 ) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
     """trayer, once its window exists (it takes the XEmbed tray selection as it starts),
