@@ -176,8 +176,10 @@ class InstancesPane(InstancesStatesMixin):
 
         for at, widget in enumerate((self.banner, self.permission_note), BANNERS_AT):
             f.column.insertWidget(at, widget)
+        # The pane's own margins now (the style's: a window's or a child's), as before it
+        # had a frame; the frame painted alone with the same ones, as a child.
+        f.column.setContentsMargins(0, 0, 0, 0)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(f)
         f.show()  # adopted from the window's stack, which had it shown
         # A region's rows arrive as an insertion and a re-sort; update the counts and the page

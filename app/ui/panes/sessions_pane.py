@@ -191,8 +191,10 @@ class SessionsPane(QWidget):
             self.stack.addWidget(w)
             if isinstance(w, EmptyState):
                 fit_text(w)
+        # The pane's own margins now (the style's: a window's or a child's), as before it
+        # had a frame; the frame painted alone with the same ones, as a child.
+        f.column.setContentsMargins(0, 0, 0, 0)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(f)
         f.show()  # adopted from the window's stack, which had it shown
 

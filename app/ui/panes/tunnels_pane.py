@@ -152,8 +152,10 @@ class TunnelsPane(QWidget):
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.splitter)
         f.column.insertWidget(BANNERS_AT, self.problems_label)
+        # The pane's own margins now (the style's: a window's or a child's), as before it
+        # had a frame; the frame painted alone with the same ones, as a child.
+        f.column.setContentsMargins(0, 0, 0, 0)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(f)
         f.show()  # adopted from the window's stack, which had it shown
 
