@@ -210,14 +210,21 @@ class SessionsPane(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if self.last_refreshed is None and self.task is None and self.failed is None:
-            self.refresh()  # first look: fetch without making the user press Refresh
+        self._first_look()
+
+    def _first_look(self) -> None:
+        # On screen with a profile and never asked: fetch without making the user press
+        # Refresh (the window may reopen here before the profile names are read).
+        if self.isVisible() and self.profile and self.last_refreshed is None \
+                and self.task is None and self.failed is None:
+            self.refresh()
 
     # --- profiles ------------------------------------------------------------------------
     def set_profiles(self, names: Sequence[str]) -> None:
         self.profiles_known = True
         self.profile_box.set_names(names)
         self._update_state()
+        self._first_look()
 
     @property
     def profile(self) -> str:
