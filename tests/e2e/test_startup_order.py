@@ -118,9 +118,10 @@ app.exec()
 """
 
 
-# Each page the window can reopen on, and the frame it paints first (None: a fresh home).
+# Each page the window can reopen on, and the frame it paints first (None: a fresh home; a
+# page an older Gangway had, or a hand-edited file, opens on the first page).
 OPENING = {None: "ProfilesFrame", "Profiles": "ProfilesFrame", "Instances": "InstancesFrame",
-           "Tunnels": "TunnelsFrame", "Sessions": "SessionsFrame"}
+           "Tunnels": "TunnelsFrame", "Sessions": "SessionsFrame", "Gone": "ProfilesFrame"}
 
 
 @pytest.mark.parametrize("page", list(OPENING))

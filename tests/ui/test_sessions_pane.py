@@ -179,6 +179,7 @@ def test_no_profile_says_so(qtbot: QtBot, runner: TaskRunner, tmp_path) -> None:
     pane = make_pane(qtbot, runner, Paths.for_root(tmp_path).ensure(), profiles=())
     assert pane.refresh() is None
     assert pane.stack.currentWidget() is pane.no_profile
+    assert not pane.settings_button.isVisibleTo(pane)  # no settings store: nothing to open
 
 
 def test_terminal_settings_open_from_the_pane(qtbot: QtBot, runner: TaskRunner, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -189,6 +190,7 @@ def test_terminal_settings_open_from_the_pane(qtbot: QtBot, runner: TaskRunner, 
     pane = SessionsPane(runner, CredentialService(MemoryStore()), SessionHistory(paths.data_dir),
                         settings=SettingsStore(paths.settings_file))
     qtbot.addWidget(pane)
+    assert pane.settings_button.isVisibleTo(pane)
     pane.settings_button.click()
     dialogs = pane.findChildren(TerminalSettingsDialog)
     assert len(dialogs) == 1 and dialogs[0].isVisible()

@@ -27,9 +27,7 @@ from app.ui.widgets.profile_box import ProfileBox
 
 
 class SessionsFrame(QWidget):
-    def __init__(self, settings_button: bool = True, parent: QWidget | None = None) -> None:
-        """`settings_button`: whether the row ends with "Terminal settings…" (a pane with a
-        settings store to open)."""
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.profile_box = ProfileBox()
         self.profile_box.setMinimumWidth(160)
@@ -53,12 +51,11 @@ class SessionsFrame(QWidget):
         top.addWidget(self.filter_edit, 1)
         top.addWidget(self.terminate_button)
         top.addWidget(self.status)
-        self.settings_button: QPushButton | None = None
-        if settings_button:
-            self.settings_button = QPushButton(icon("settings"), "Terminal settings…")
-            self.settings_button.setToolTip("Which terminal opens sessions, the SSH proxy "
-                                            "mode, and the reason prompt")
-            top.addWidget(self.settings_button)
+        # The window's pane has a settings store; a pane without one hides this.
+        self.settings_button = QPushButton(icon("settings"), "Terminal settings…")
+        self.settings_button.setToolTip("Which terminal opens sessions, the SSH proxy mode, "
+                                        "and the reason prompt")
+        top.addWidget(self.settings_button)
         self.loading = loading_page("Reading your AWS profiles…")
         self.stack = QStackedWidget()
         self.stack.addWidget(self.loading)

@@ -122,7 +122,7 @@ class SessionsPane(QWidget):
         self.proxy.setSourceModel(self.model)
         # The frame (the row of controls, "Reading…") may have painted first, before this
         # pane existed: adopted as it is, so nothing on screen moves.
-        self.frame = frame if frame is not None else SessionsFrame(settings is not None)
+        self.frame = frame if frame is not None else SessionsFrame()
         self._build()
         self.set_profiles(profiles)
         self.profiles_known = bool(profiles)  # the list arrives later from a worker
@@ -139,11 +139,9 @@ class SessionsPane(QWidget):
         self.terminate_button.clicked.connect(self.ask_terminate)
         self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
         self.filter_edit.textChanged.connect(self._update_state)
-        if f.settings_button is not None:
-            if self.settings is None:  # a frame painted with it, for a pane with no store
-                f.settings_button.hide()
-            self.settings_button = f.settings_button
-            self.settings_button.clicked.connect(self.open_settings)
+        self.settings_button = f.settings_button
+        self.settings_button.setVisible(self.settings is not None)  # nothing to open else
+        self.settings_button.clicked.connect(self.open_settings)
 
         self.view = QTableView()
         self.view.setModel(self.proxy)
