@@ -8,7 +8,10 @@ screen. The bare side stops the same way (the turn after its first paintEvent). 
 paints first: services, tray, panes, wiring and the IPC server come right after, and that
 moment is reported too: "ready" (every pane built and wired, the IPC server listening).
 
-    .venv/bin/python bench/bench_startup.py [--runs N]
+Each page the window can reopen on is timed (the page a user left it on, remembered in
+window.ini as the window itself saves it), or only the ones given with --page.
+
+    .venv/bin/python bench/bench_startup.py [--runs N] [--page profiles --page instances ...]
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # app, when run as a script
 
 # Both scripts print when the event loop turns after the window's first paint: what a user
 # waits for. Neither touches a Qt enum to find out (PySide6 builds them on first use).
@@ -66,31 +70,56 @@ def _time(argv: list[str], env: dict[str, str]) -> list[float]:
     return [float(line) - start for line in done.stdout.split()]
 
 
+def _remember_page(home: Path, page: str) -> None:
+    """The page the window reopens on, as it saves it on quit: QSettings' INI format,
+    key window/page, in the data folder (`app.ui.window_state`)."""
+    from app.core.paths import Paths
+
+    data = Paths.for_root(home).ensure().data_dir
+    (data / "window.ini").write_text(f"[window]\npage={page}\n", encoding="utf-8")
+
+
 def main() -> None:
+    from app.ui.panes.build import PANES  # the pages the window can reopen on, in order
+
+    known = list(PANES)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--page", action="append", choices=[p.lower() for p in known],
+                        help="the page the window reopens on (repeatable; default: each)")
     args = parser.parse_args()
+    pages = [p for p in known if p.lower() in (args.page or [p.lower() for p in known])]
     with tempfile.TemporaryDirectory(prefix="gangway-bench-") as tmp:
-        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "GANGWAY_HOME": tmp,
-               "PYTHONDONTWRITEBYTECODE": ""}
-        env.pop("PYTHONDONTWRITEBYTECODE")
+        base = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONDONTWRITEBYTECODE": ""}
+        base.pop("PYTHONDONTWRITEBYTECODE")
+        envs = {}
+        for page in pages:  # one Gangway home per page, each remembering that page
+            home = Path(tmp) / page.lower()
+            _remember_page(home, page)
+            envs[page] = {**base, "GANGWAY_HOME": str(home)}
         bare_argv = [sys.executable, "-c", BARE]
         app_argv = [sys.executable, "-c", GANGWAY]
-        for argv in (bare_argv, app_argv):  # warm the page cache and bytecode
-            _time(argv, env)
-        bare, app, ready = [], [], []
-        for _ in range(args.runs):  # interleaved so load drifts hit both alike
-            bare.append(_time(bare_argv, env)[0])
-            shown, *rest = _time(app_argv, env)
-            app.append(shown)
-            ready.append(rest[-1] if rest else shown)
-    b, a, r = statistics.median(bare), statistics.median(app), statistics.median(ready)
+        _time(bare_argv, base)  # warm the page cache and bytecode
+        for env in envs.values():
+            _time(app_argv, env)
+        bare: list[float] = []
+        shown: dict[str, list[float]] = {p: [] for p in pages}
+        ready: dict[str, list[float]] = {p: [] for p in pages}
+        for _ in range(args.runs):  # interleaved so load drifts hit every side alike
+            bare.append(_time(bare_argv, base)[0])
+            for page, env in envs.items():
+                first, *rest = _time(app_argv, env)
+                shown[page].append(first)
+                ready[page].append(rest[-1] if rest else first)
+    b = statistics.median(bare)
     print(f"process start to the window's first paint, median of {args.runs} (offscreen)")
-    print(f"  baseline: bare PySide6 QMainWindow                        {b * 1000:7.0f} ms")
-    print(f"  Gangway: shown (window, sidebar, menus, the opening page's frame)"
-          f" {a * 1000:7.0f} ms  ratio {a / b:.2f}x")
-    print(f"  Gangway: ready (services, tray, every pane wired, IPC listening)"
-          f"   {r * 1000:7.0f} ms  ratio {r / b:.2f}x")
+    print(f"  baseline: bare PySide6 QMainWindow {b * 1000:20.0f} ms")
+    for page in pages:
+        a, r = statistics.median(shown[page]), statistics.median(ready[page])
+        print(f"  Gangway on {page + ':':10} shown {a * 1000:7.0f} ms  ratio {a / b:.2f}x"
+              f"   ready {r * 1000:7.0f} ms  ratio {r / b:.2f}x")
+    print("  (shown: the window, sidebar, menus and the page's frame; ready: services, tray,"
+          " every pane wired, IPC listening)")
 
 
 if __name__ == "__main__":

@@ -82,7 +82,7 @@ SCENES: dict[str, Scene] = {}
 SCENE_MODULES: list[str] = [
     "scripts.scenes_profiles", "scripts.scenes_instances", "scripts.scenes_sessions",
     "scripts.scenes_craft",
-    "scripts.scenes_tunnels",
+    "scripts.scenes_tunnels", "scripts.scenes_startup",
 ]
 
 

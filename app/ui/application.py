@@ -50,19 +50,15 @@ class GangwayApplication(QApplication):
         self.setWindowIcon(app_icon())
         self.paths = paths
         self.tray: Tray | None = None  # made in finish_start, if this desktop has a tray
-        # Paint first: the page the window opens on is its light frame (or, for a page with
-        # none, the pane itself); the other pages are placeholders until finish_start().
+        # Paint first: the page the window opens on is its light frame; the other pages are
+        # placeholders until finish_start().
         from app.ui.window_state import WindowState
 
         self.window_state = WindowState(self.paths.data_dir)
         page = self.window_state.page()
-        first = page if page in PANES else next(iter(PANES))
-        self._frames: dict[str, QWidget] = {}
-        self._first: dict[str, QWidget] = {}
-        if first in FRAMES:
-            self._frames[first] = opening = FRAMES[first][0]()
-        else:
-            self._first[first] = opening = PANES[first](self.services)
+        first = page if page in FRAMES else next(iter(PANES))
+        opening = FRAMES[first]()
+        self._frames: dict[str, QWidget] = {first: opening}
         self.window = MainWindow(paths, [(t, opening if t == first else QWidget())
                                          for t in PANES])
         self.window.set_nav_icons({"Profiles": "profiles", "Instances": "instances",
@@ -79,8 +75,8 @@ class GangwayApplication(QApplication):
 
     @cached_property
     def services(self) -> Services:
-        """Built on first use: in finish_start(), or before the first paint when the opening
-        page has no light frame. Cheap to construct; their modules are what costs."""
+        """Built on first use, in finish_start() (after the first paint). Cheap to construct;
+        their modules are what costs."""
         from app.ui.services import build_services
 
         return build_services(self.paths, self, window=lambda: getattr(self, "window", None))
@@ -113,7 +109,7 @@ class GangwayApplication(QApplication):
             return self._panes
         self.setApplicationVersion(app_package.__version__)  # importlib.metadata: 15+ ms
         self._make_tray()
-        self._panes = panes = build_panes(self.services, self._first, self._frames)
+        self._panes = panes = build_panes(self.services, self._frames)
         for title, pane in panes.titled():
             self.window.set_pane(title, pane)
         self._wire_profiles()

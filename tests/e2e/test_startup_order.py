@@ -118,20 +118,37 @@ app.exec()
 """
 
 
-def test_the_first_paint_waits_for_nothing_but_the_window(env: dict[str, str]) -> None:
-    """Paint first: the real window (sidebar, menus, the Profiles page's frame) paints before
-    the services, the tray, the IPC server or any pane's module load, and before PySide6
-    builds the Qt namespace's enums."""
+# Each page the window can reopen on, and the frame it paints first (None: a fresh home; a
+# page an older Gangway had, or a hand-edited file, opens on the first page).
+OPENING = {None: "ProfilesFrame", "Profiles": "ProfilesFrame", "Instances": "InstancesFrame",
+           "Tunnels": "TunnelsFrame", "Sessions": "SessionsFrame", "Gone": "ProfilesFrame"}
+
+
+@pytest.mark.parametrize("page", list(OPENING))
+def test_the_first_paint_waits_for_nothing_but_the_window(env: dict[str, str],
+                                                          page: str | None) -> None:
+    """Paint first, on whichever page the window reopens: the real window (sidebar, menus,
+    that page's frame) paints before the services, the tray, the IPC server, any pane's
+    module or any empty state load, and before PySide6 builds the Qt namespace's enums."""
+    if page is not None:  # remembered as the window saves it on quit
+        from app.ui.window_state import WindowState
+
+        state = WindowState(Paths.default().ensure().data_dir)
+        state.qs.setValue("window/page", page)
+        state.qs.sync()
     done = subprocess.run([sys.executable, "-c", AT_FIRST_PAINT], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60, check=True)
     seen = json.loads(done.stdout)
-    assert seen["page"] == "ProfilesFrame"
+    assert seen["page"] == OPENING[page]
     assert seen["nav"] == ["Profiles", "Instances", "Tunnels", "Sessions"]
     assert seen["menus"] == ["&File", "&View", "&Settings", "&Help"]
     assert seen["started"] is False and seen["services"] is False
     assert seen["qt_namespace"] is False
     loaded = set(seen["modules"])
     for later in ("app.ui.services", "app.ui.tray", "app.ui.ipc", "PySide6.QtNetwork",
-                  "app.ui.panes.profiles_pane", "app.core.aws.credentials.service",
-                  "app.ui.crash", "boto3", "botocore", "keyring"):
+                  "app.ui.panes.profiles_pane", "app.ui.panes.instances_pane",
+                  "app.ui.panes.tunnels_pane", "app.ui.panes.sessions_pane",
+                  "app.ui.widgets.empty_state", "app.ui.bridges.tunnels",
+                  "app.core.aws.credentials.service", "app.core.aws.discovery.permissions",
+                  "app.core.tunnels.book", "app.ui.crash", "boto3", "botocore", "keyring"):
         assert later not in loaded, later

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from app.core.paths import Paths
 from app.ui.application import build_panes
 from app.ui.main_window import MainWindow
@@ -92,39 +94,83 @@ def test_wire_tunnels_forward_a_port_ipc_and_no_tray(qtbot: Any, aws_env: Any,
     services.tasks.shutdown(timeout_ms=30000)
 
 
-def test_the_profiles_pane_adopts_the_frame_that_painted_first(qtbot: Any, aws_env: Any,
-                                                               tmp_path: Any) -> None:
-    """The frame the window opened with is the pane's own (not rebuilt, not deleted); its
-    toolbar's actions work once the pane has it."""
+def _items(frame: Any) -> list[object]:
+    """The frame's column, top to bottom: its widgets and (for rows) the rows' widgets."""
+    column = frame.layout()
+    out: list[object] = []
+    for i in range(column.count()):
+        item = column.itemAt(i)
+        inner = item.layout()
+        out.append(item.widget() if inner is None else
+                   tuple(inner.itemAt(j).widget() for j in range(inner.count())))
+    return out
+
+
+@pytest.mark.parametrize("title", ["Profiles", "Instances", "Tunnels", "Sessions"])
+def test_each_pane_adopts_the_frame_that_painted_first(qtbot: Any, aws_env: Any,
+                                                       tmp_path: Any, title: str) -> None:
+    """The frame the window opened with is the pane's own (not rebuilt, not deleted): its
+    controls keep their places (the pane only adds banners and pages), and they work once the
+    pane has them."""
     from PySide6.QtCore import QObject
     from PySide6.QtWidgets import QWidget
 
     from app.core.secrets import MemoryStore
     from app.ui.panes.build import FRAMES, PANES
-    from app.ui.panes.profiles_frame import ProfilesFrame
 
+    assert list(FRAMES) == list(PANES)  # any page may be the one the window reopens on
     paths = Paths.for_root(tmp_path / "gw").ensure()
-    frame = FRAMES["Profiles"][0]()
-    assert isinstance(frame, ProfilesFrame)
-    window = MainWindow(paths, [(t, frame if t == "Profiles" else QWidget()) for t in PANES])
+    frame: Any = FRAMES[title]()
+    window = MainWindow(paths, [(t, frame if t == title else QWidget()) for t in PANES])
     qtbot.addWidget(window)
-    window.show_pane("Instances")
-    window.show_pane("Profiles")
+    window.show_pane(title)
     assert window.stack.currentWidget() is frame
+    before = _items(frame)
+    # In the window (not the popups of its menus and boxes, windows of their own).
+    children = [w for w in frame.findChildren(QWidget) if w.window() is window]
     owner = QObject()
     services = build_services(paths, owner)
     services.credentials.store = MemoryStore()
     owner.setParent(window)
-    panes = build_panes(services, frames={"Profiles": frame})
-    for title, pane in panes.titled():
-        window.set_pane(title, pane)
-    profiles = panes.profiles
-    assert profiles.frame is frame and profiles.isAncestorOf(frame)
-    assert window.stack.currentWidget() is profiles  # still the page shown
+    panes = build_panes(services, frames={title: frame})
+    for name, pane in panes.titled():
+        window.set_pane(name, pane)
+    pane = window.panes[title]
+    assert pane.frame is frame and pane.isAncestorOf(frame)
+    assert window.stack.currentWidget() is pane  # still the page shown
     assert [window.stack.widget(i) for i in range(4)] == [w for _, w in panes.titled()]
-    qtbot.waitUntil(lambda: profiles.stack.currentWidget() is profiles.table, timeout=20000)
-    assert frame.filter_edit.isVisibleTo(window)  # alive and shown inside the pane
-    with qtbot.waitSignal(profiles.loaded, timeout=20000):
-        frame.actions_by_name["reload"].trigger()
+    after = _items(frame)
+    assert [item for item in after if item in before] == before  # nothing moved or went
+    assert all(frame.isAncestorOf(w) for w in children)  # every one it painted, still in it
+    if title == "Profiles":
+        profiles = panes.profiles
+        qtbot.waitUntil(lambda: profiles.stack.currentWidget() is profiles.table,
+                        timeout=20000)
+        assert frame.filter_edit.isVisibleTo(window)  # alive and shown inside the pane
+        with qtbot.waitSignal(profiles.loaded, timeout=20000):
+            frame.actions_by_name["reload"].trigger()
+    elif title == "Instances":
+        instances = panes.instances
+        assert instances.profile_box is frame.profile_box
+        qtbot.waitUntil(lambda: instances.profile_box.count() >= 5, timeout=20000)
+        instances.set_regions(["us-east-1"])
+        frame.profile_box.setCurrentText("default")
+        qtbot.waitUntil(lambda: not instances.busy, timeout=60000)
+        with qtbot.waitSignal(instances.refreshed, timeout=60000):
+            frame.refresh_button.click()
+        assert instances.stack.currentWidget() is instances.view
+        frame.filter_edit.setText("no-such-instance-anywhere")
+        qtbot.waitUntil(lambda: instances.stack.currentWidget() is instances.empty_filtered)
+    elif title == "Tunnels":
+        tunnels = panes.tunnels
+        frame.add_button.click()
+        assert tunnels.editor is not None and tunnels.editor.isVisible()
+        tunnels.editor.reject()
+    else:
+        sessions = panes.sessions
+        qtbot.waitUntil(lambda: sessions.profile_box.count() >= 5, timeout=20000)
+        with qtbot.waitSignal(sessions.refreshed, timeout=30000):
+            frame.refresh_button.click()
+        assert sessions.stack.currentWidget() in (sessions.empty, sessions.view)
     qtbot.waitUntil(lambda: not services.tasks.running(), timeout=30000)
     services.tasks.shutdown(timeout_ms=30000)

@@ -179,6 +179,7 @@ def test_no_profile_says_so(qtbot: QtBot, runner: TaskRunner, tmp_path) -> None:
     pane = make_pane(qtbot, runner, Paths.for_root(tmp_path).ensure(), profiles=())
     assert pane.refresh() is None
     assert pane.stack.currentWidget() is pane.no_profile
+    assert not pane.settings_button.isVisibleTo(pane)  # no settings store: nothing to open
 
 
 def test_terminal_settings_open_from_the_pane(qtbot: QtBot, runner: TaskRunner, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -189,8 +190,24 @@ def test_terminal_settings_open_from_the_pane(qtbot: QtBot, runner: TaskRunner, 
     pane = SessionsPane(runner, CredentialService(MemoryStore()), SessionHistory(paths.data_dir),
                         settings=SettingsStore(paths.settings_file))
     qtbot.addWidget(pane)
+    assert pane.settings_button.isVisibleTo(pane)
     pane.settings_button.click()
     dialogs = pane.findChildren(TerminalSettingsDialog)
     assert len(dialogs) == 1 and dialogs[0].isVisible()
     qtbot.waitUntil(lambda: dialogs[0].task.finished, timeout=10_000)
     dialogs[0].reject()
+
+
+def test_a_pane_shown_before_its_profiles_looks_once_they_come(
+        qtbot: QtBot, runner: TaskRunner, aws_env) -> None:  # type: ignore[no-untyped-def]
+    """The window reopened on Sessions shows the pane before the profile names are read: when
+    they arrive it lists the first profile's sessions, as on any first look (it did not, and
+    said "No sessions yet" without having asked)."""
+    pane = make_pane(qtbot, runner, Paths.default().ensure(), profiles=())
+    assert pane.task is None and pane.last_refreshed is None
+    with qtbot.waitSignal(pane.refreshed, timeout=20_000):
+        pane.set_profiles(["default", "expired"])
+    assert pane.profile == "default" and pane.last_refreshed is not None
+    assert pane.stack.currentWidget() is not pane.loading
+    pane.set_profiles(["default", "expired"])  # the list again: no second look
+    assert pane.task is None

@@ -15,16 +15,10 @@ from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QCheckBox,
-    QComboBox,
     QFrame,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QMenu,
-    QProgressBar,
-    QPushButton,
     QStyledItemDelegate,
     QTableView,
     QVBoxLayout,
@@ -36,21 +30,15 @@ from app.core.aws.discovery.permissions import PermissionCache
 from app.core.aws.discovery.rows import InstanceRow, RegionResult
 from app.core.ssh.favourites import Favourites
 from app.ui.errors import error_text
-from app.ui.icons import icon
 from app.ui.models import instances_model as im
 from app.ui.models.instances_filter import InstancesFilter
 from app.ui.models.instances_model import InstancesModel
-from app.ui.panes.instances_discovery import (
-    ALL_REGIONS,
-    DEFAULT_REGION,
-    KNOWN_REGIONS,
-    discover_job,
-)
+from app.ui.panes.instances_discovery import discover_job
+from app.ui.panes.instances_frame import ALL_REGIONS, BANNERS_AT, DEFAULT_REGION, InstancesFrame
 from app.ui.panes.instances_menu import build_menu
 from app.ui.panes.instances_states import InstancesStatesMixin
 from app.ui.tasks import Task, TaskRunner
 from app.ui.widgets.colours import BANNER_CSS
-from app.ui.widgets.profile_box import ProfileBox
 from app.ui.widgets.text_cells import CachedTextDelegate
 
 # Each column fits its widest usual value in the view's font (an IP is not cut short), and
@@ -90,7 +78,7 @@ class InstancesPane(InstancesStatesMixin):
 
     def __init__(self, runner: TaskRunner, source: CredentialSource, favourites: Favourites,
                  permissions: PermissionCache, *, profiles: Sequence[str] = (),
-                 parent: QWidget | None = None) -> None:
+                 frame: InstancesFrame | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.runner = runner
         self.session_for: Callable[[str], Any] = source.session
@@ -109,6 +97,9 @@ class InstancesPane(InstancesStatesMixin):
         self.model = InstancesModel(favourites.load(), self)
         self.proxy = InstancesFilter(self)
         self.proxy.setSourceModel(self.model)
+        # The frame (the two rows of controls, "Reading…") may have painted first, before
+        # this pane existed: adopted as it is, so nothing on screen moves.
+        self.frame = frame if frame is not None else InstancesFrame()
         self._build()
         self.set_profiles(profiles)
         self.profiles_known = bool(profiles)  # the list arrives later from a worker
@@ -116,46 +107,22 @@ class InstancesPane(InstancesStatesMixin):
 
     # --- construction -----------------------------------------------------------------------
     def _build(self) -> None:
-        self.profile_box = ProfileBox()
-        self.profile_box.setMinimumWidth(160)
+        f = self.frame
+        self.profile_box, self.region_box = f.profile_box, f.region_box
+        self.refresh_button, self.cancel_button = f.refresh_button, f.cancel_button
+        self.progress, self.filter_edit = f.progress, f.filter_edit
+        self.only_connectable, self.count_label = f.only_connectable, f.count_label
+        self.refreshed_label = f.refreshed_label
+        for label in (self.refreshed_label, self.count_label):
+            label.setTextFormat(Qt.TextFormat.PlainText)
         self.profile_box.currentTextChanged.connect(self._profile_picked)
-        self.region_box = QComboBox()
-        self.region_box.addItems([DEFAULT_REGION, ALL_REGIONS, *KNOWN_REGIONS])
-        self.refresh_button = QPushButton(icon("refresh"), "Refresh")
         self.refresh_button.clicked.connect(self.refresh)
-        self.cancel_button = QPushButton(icon("stop"), "Cancel")
         self.cancel_button.clicked.connect(self.cancel)
-        self.cancel_button.setVisible(False)
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(160)
-        self.progress.setVisible(False)
-        self.refreshed_label = _plain_label()
-        self.refreshed_label.setStyleSheet("color: palette(placeholder-text);")
-        top = QHBoxLayout()
-        top.addWidget(_plain_label("Profile"))
-        top.addWidget(self.profile_box)
-        top.addWidget(_plain_label("Region"))
-        top.addWidget(self.region_box)
-        top.addWidget(self.refresh_button)
-        top.addWidget(self.cancel_button)
-        top.addWidget(self.progress)
-        top.addStretch(1)
-        top.addWidget(self.refreshed_label)
-
-        self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter by name, id, IP or tag:Key=Value")
-        self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self.proxy.set_text)
         self.filter_edit.returnPressed.connect(self.open_first)
-        self.only_connectable = QCheckBox("Only what I can connect to")
         self.only_connectable.setChecked(self.proxy.only_connectable)
         self.only_connectable.toggled.connect(self.proxy.set_only_connectable)
         self.proxy.only_connectable_changed.connect(self.only_connectable.setChecked)
-        self.count_label = _plain_label()
-        second = QHBoxLayout()
-        second.addWidget(self.filter_edit, 1)
-        second.addWidget(self.only_connectable)
-        second.addWidget(self.count_label)
 
         self.banner = QFrame()
         self.banner.setObjectName("regionErrors")
@@ -207,12 +174,14 @@ class InstancesPane(InstancesStatesMixin):
 
         self._build_states()
 
+        for at, widget in enumerate((self.banner, self.permission_note), BANNERS_AT):
+            f.column.insertWidget(at, widget)
+        # The pane's own margins now (the style's: a window's or a child's), as before it
+        # had a frame; the frame painted alone with the same ones, as a child.
+        f.column.setContentsMargins(0, 0, 0, 0)
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addLayout(second)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.permission_note)
-        layout.addWidget(self.stack, 1)
+        layout.addWidget(f)
+        f.show()  # adopted from the window's stack, which had it shown
         # A region's rows arrive as an insertion and a re-sort; update the counts and the page
         # once, after both.
         self._state_timer = QTimer(self)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QStackedWidget, QWidget
+from PySide6.QtWidgets import QWidget
 
 from app.ui.widgets.empty_state import EmptyState
 
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from app.ui.models.instances_filter import InstancesFilter
     from app.ui.models.instances_model import InstancesModel
+    from app.ui.panes.instances_frame import InstancesFrame
     from app.ui.widgets.profile_box import ProfileBox
 
 NO_PROFILES_TITLE = "No AWS profiles yet"
@@ -24,6 +25,7 @@ class InstancesStatesMixin(QWidget):
     """Needs from the pane: model, proxy, view, profile box, counts, busy, refresh, errors."""
 
     setup_requested = Signal()  # no profile at all: take the user to the first-run guide
+    frame: InstancesFrame
     model: InstancesModel
     proxy: InstancesFilter
     view: QTableView
@@ -76,7 +78,7 @@ class InstancesStatesMixin(QWidget):
         self.error_state = EmptyState("Could not list instances", "", "Retry",
                                       icon_name="refresh")
         self.error_state.action.connect(self.refresh)
-        self.stack = QStackedWidget()
+        self.stack = self.frame.stack  # its "Reading…" page shows until the pane says more
         for widget in (self.view, self.empty_profile, self.no_profiles, self.loading,
                        self.empty_none, self.empty_filtered, self.error_state):
             self.stack.addWidget(widget)

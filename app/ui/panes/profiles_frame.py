@@ -16,8 +16,6 @@ from __future__ import annotations
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
     QLineEdit,
     QMenu,
     QStackedWidget,
@@ -28,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui.icons import icon
-from app.ui.widgets.title_page import TitlePage
+from app.ui.widgets.loading_page import loading_page
 
 # (key, text) in toolbar order; None is a separator. The pane connects each key's slot.
 # The everyday actions are on the bar; the rarer ones (MORE) under "More" (and in the row
@@ -77,7 +75,7 @@ class ProfilesFrame(QWidget):
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter profiles by name, kind, region or account")
         self.filter_edit.setClearButtonEnabled(True)
-        self.loading = _loading_page("Reading your AWS profiles…")
+        self.loading = loading_page("Reading your AWS profiles…")
         self.stack = QStackedWidget()
         self.stack.addWidget(self.loading)
         self.column = QVBoxLayout(self)
@@ -85,22 +83,3 @@ class ProfilesFrame(QWidget):
         self.column.addWidget(self.toolbar)
         self.column.addWidget(self.filter_edit)  # right above what it filters
         self.column.addWidget(self.stack, 1)
-
-
-def _loading_page(title: str) -> QWidget:
-    """Laid out as an EmptyState with this title and no text, from plain parts (its title at
-    the same height as every pane's)."""
-    label = QLabel(title)  # static text: no markup to guard against
-    font = label.font()
-    font.setPointSizeF(font.pointSizeF() * 1.35)
-    font.setBold(True)
-    label.setFont(font)
-    row = QHBoxLayout()
-    row.addStretch(1)
-    row.addWidget(label)
-    row.addStretch(1)
-    column = QVBoxLayout()
-    column.setContentsMargins(0, 0, 0, 0)
-    column.addLayout(row)
-    column.addWidget(QLabel())  # where an EmptyState's text goes: the same height
-    return TitlePage(column)

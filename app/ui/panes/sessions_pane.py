@@ -16,13 +16,8 @@ from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
     QHeaderView,
-    QLabel,
-    QLineEdit,
     QMessageBox,
-    QPushButton,
-    QStackedWidget,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -33,12 +28,12 @@ from app.core.aws.sessions.api import SessionRecord
 from app.core.aws.sessions.history import SessionHistory
 from app.core.settings import SettingsStore
 from app.ui.errors import error_text
-from app.ui.icons import dress, icon
+from app.ui.icons import dress
 from app.ui.models import sessions_model as sm
 from app.ui.models.sessions_model import SessionsModel
+from app.ui.panes.sessions_frame import SessionsFrame
 from app.ui.tasks import Task, TaskRunner
 from app.ui.widgets.empty_state import EmptyState
-from app.ui.widgets.profile_box import ProfileBox
 
 HISTORY_ITEMS = 100
 # Widths from the view's font: a usual value of each column fits whole (Status has its chip
@@ -110,7 +105,7 @@ class SessionsPane(QWidget):
 
     def __init__(self, runner: TaskRunner, source: CredentialSource, history: SessionHistory,
                  *, profiles: Sequence[str] = (), settings: SettingsStore | None = None,
-                 parent: QWidget | None = None) -> None:
+                 frame: SessionsFrame | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.runner = runner
         self.settings = settings
@@ -125,47 +120,28 @@ class SessionsPane(QWidget):
         self.model = SessionsModel(self)
         self.proxy = SessionsFilter(self)
         self.proxy.setSourceModel(self.model)
+        # The frame (the row of controls, "Reading…") may have painted first, before this
+        # pane existed: adopted as it is, so nothing on screen moves.
+        self.frame = frame if frame is not None else SessionsFrame()
         self._build()
         self.set_profiles(profiles)
         self.profiles_known = bool(profiles)  # the list arrives later from a worker
         self._update_state()
 
     def _build(self) -> None:
-        self.profile_box = ProfileBox()
-        self.profile_box.setMinimumWidth(160)
+        f = self.frame
+        self.profile_box, self.refresh_button = f.profile_box, f.refresh_button
+        self.terminate_button, self.filter_edit = f.terminate_button, f.filter_edit
+        self.status = f.status
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.profile_box.currentTextChanged.connect(lambda _t: self.refresh())
-        self.refresh_button = QPushButton(icon("refresh"), "Refresh")
         self.refresh_button.clicked.connect(self.refresh)
-        self.terminate_button = QPushButton(icon("stop"), "Terminate…")
-        self.terminate_button.setEnabled(False)
-        self.terminate_button.setToolTip("End one of your own active sessions")
         self.terminate_button.clicked.connect(self.ask_terminate)
-        self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter by target, reason, session id, status…")
-        self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
         self.filter_edit.textChanged.connect(self._update_state)
-        self.status = QLabel()
-        self.status.setTextFormat(Qt.TextFormat.PlainText)
-        # Room for "12 active · refreshed 23:59:59" from the start: the filter keeps its width
-        # when the count arrives.
-        self.status.setMinimumWidth(self.status.fontMetrics().horizontalAdvance(
-            "12 active · refreshed 23:59:59"))
-        self.status.setStyleSheet("color: palette(placeholder-text);")
-        top = QHBoxLayout()
-        profile_label = QLabel("Profile")
-        top.addWidget(profile_label)
-        top.addWidget(self.profile_box)
-        top.addWidget(self.refresh_button)
-        top.addWidget(self.filter_edit, 1)
-        top.addWidget(self.terminate_button)
-        top.addWidget(self.status)
-        if self.settings is not None:
-            self.settings_button = QPushButton(icon("settings"), "Terminal settings…")
-            self.settings_button.setToolTip("Which terminal opens sessions, the SSH proxy mode, "
-                                            "and the reason prompt")
-            self.settings_button.clicked.connect(self.open_settings)
-            top.addWidget(self.settings_button)
+        self.settings_button = f.settings_button
+        self.settings_button.setVisible(self.settings is not None)  # nothing to open else
+        self.settings_button.clicked.connect(self.open_settings)
 
         self.view = QTableView()
         self.view.setModel(self.proxy)
@@ -207,15 +183,18 @@ class SessionsPane(QWidget):
                                           "No session matches the filter.", "Clear filter",
                                           icon_name="close")
         self.nothing_matches.action.connect(self.filter_edit.clear)
-        self.stack = QStackedWidget()
+        self.stack = f.stack  # its "Reading…" page shows until the pane says more
         for w in (self.view, self.empty, self.no_profile, self.no_profiles, self.loading,
                   self.error_state, self.nothing_matches):
             self.stack.addWidget(w)
             if isinstance(w, EmptyState):
                 fit_text(w)
+        # The pane's own margins now (the style's: a window's or a child's), as before it
+        # had a frame; the frame painted alone with the same ones, as a child.
+        f.column.setContentsMargins(0, 0, 0, 0)
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.stack, 1)
+        layout.addWidget(f)
+        f.show()  # adopted from the window's stack, which had it shown
 
     def open_settings(self) -> QWidget | None:
         from app.ui.dialogs.terminal_settings import TerminalSettingsDialog
@@ -229,14 +208,21 @@ class SessionsPane(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if self.last_refreshed is None and self.task is None and self.failed is None:
-            self.refresh()  # first look: fetch without making the user press Refresh
+        self._first_look()
+
+    def _first_look(self) -> None:
+        # On screen with a profile and never asked: fetch without making the user press
+        # Refresh (the window may reopen here before the profile names are read).
+        if self.isVisible() and self.profile and self.last_refreshed is None \
+                and self.task is None and self.failed is None:
+            self.refresh()
 
     # --- profiles ------------------------------------------------------------------------
     def set_profiles(self, names: Sequence[str]) -> None:
         self.profiles_known = True
         self.profile_box.set_names(names)
         self._update_state()
+        self._first_look()
 
     @property
     def profile(self) -> str:

@@ -20,13 +20,10 @@ from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QMessageBox,
-    QPushButton,
     QSplitter,
-    QStackedWidget,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -40,7 +37,7 @@ from app.core.tunnels.states import LogLine, TunnelStatus
 from app.ui.bridges.tunnels import TunnelsBridge
 from app.ui.dialogs.tunnel_editor import TunnelEditor, Values
 from app.ui.errors import error_text
-from app.ui.icons import dress, icon
+from app.ui.icons import dress
 from app.ui.models.tunnels_model import (
     COL_EVENT,
     COL_ON,
@@ -52,6 +49,7 @@ from app.ui.models.tunnels_model import (
     TunnelsModel,
     one_line,
 )
+from app.ui.panes.tunnels_frame import BANNERS_AT, TunnelsFrame
 from app.ui.tasks import Task, TaskRunner
 from app.ui.tunnel_open import copy_tunnel, open_tunnel, opens_in_browser
 from app.ui.widgets.empty_state import EmptyState
@@ -77,7 +75,7 @@ class TunnelsPane(QWidget):
     rdp_launched = Signal(object)  # RdpLaunch
 
     def __init__(self, bridge: TunnelsBridge, tasks: TaskRunner, files: Path,
-                 parent: QWidget | None = None) -> None:
+                 frame: TunnelsFrame | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.bridge, self.tasks, self.files = bridge, tasks, files
         self.inventory: list[InstanceRow] = []
@@ -88,6 +86,9 @@ class TunnelsPane(QWidget):
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)
+        # The frame (the buttons, "Reading…") may have painted first, before this pane
+        # existed: adopted as it is, so nothing on screen moves.
+        self.frame = frame if frame is not None else TunnelsFrame()
         self._build()
         self.model.switch_requested.connect(self._switch)
         bridge.specs_changed.connect(self._specs_changed)
@@ -97,19 +98,13 @@ class TunnelsPane(QWidget):
         self._specs_changed()
 
     def _build(self) -> None:
-        self.add_button = QPushButton(icon("add"), "Add tunnel…")
-        self.edit_button = QPushButton(icon("edit"), "Edit…")
-        self.remove_button = QPushButton(icon("delete"), "Remove")
+        f = self.frame
+        self.add_button, self.edit_button = f.add_button, f.edit_button
+        self.remove_button, self.count_label = f.remove_button, f.count_label
+        self.count_label.setTextFormat(Qt.TextFormat.PlainText)
         self.add_button.clicked.connect(lambda: self.open_editor(None))
         self.edit_button.clicked.connect(self.edit_selected)
         self.remove_button.clicked.connect(self.remove_selected)
-        self.count_label = QLabel()
-        self.count_label.setStyleSheet("color: palette(placeholder-text);")
-        bar = QHBoxLayout()
-        for w in (self.add_button, self.edit_button, self.remove_button):
-            bar.addWidget(w)
-        bar.addStretch(1)
-        bar.addWidget(self.count_label)
         self.problems_label = QLabel()
         self.problems_label.setTextFormat(Qt.TextFormat.PlainText)
         self.problems_label.setWordWrap(True)
@@ -153,13 +148,16 @@ class TunnelsPane(QWidget):
         self.empty = EmptyState("No tunnels saved", EMPTY_TEXT, "Add a tunnel…",
                                 icon_name="add")
         self.empty.action.connect(lambda: self.open_editor(None))
-        self.stack = QStackedWidget()
+        self.stack = f.stack  # its "Reading…" page shows until the pane says more
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.splitter)
+        f.column.insertWidget(BANNERS_AT, self.problems_label)
+        # The pane's own margins now (the style's: a window's or a child's), as before it
+        # had a frame; the frame painted alone with the same ones, as a child.
+        f.column.setContentsMargins(0, 0, 0, 0)
         layout = QVBoxLayout(self)
-        layout.addLayout(bar)
-        layout.addWidget(self.problems_label)
-        layout.addWidget(self.stack, 1)
+        layout.addWidget(f)
+        f.show()  # adopted from the window's stack, which had it shown
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
