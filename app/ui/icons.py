@@ -3,8 +3,8 @@
 The SVGs use `currentColor`. `icon(name)` draws at paint time in the application palette's
 text colour (the highlighted text colour for a selected item, the disabled text colour for a
 disabled button), so buttons, toolbars and menus follow a theme switch without being told.
-`ui_icon(name, palette)` draws once in a given palette; `tinted` draws a state chip in its
-state colour. The app/tray icon is separate (`resources.app_icon`).
+`tinted` draws a state chip in its state colour. The app/tray icon is separate
+(`resources.app_icon`).
 
 Nothing here touches the Qt namespace's enums (PySide6 builds them all on first use): the
 window's first paint draws the sidebar's and the Profiles toolbar's icons.
@@ -23,9 +23,6 @@ from app.ui.resources import resources_dir
 if TYPE_CHECKING:
     from PySide6.QtSvg import QSvgRenderer
     from PySide6.QtWidgets import QAbstractButton, QDialogButtonBox, QMessageBox
-
-SIZES = (20, 40)  # the sidebar, the sidebar at 2x
-
 
 @lru_cache(maxsize=64)
 def _svg(name: str) -> str:
@@ -137,19 +134,3 @@ def chip(name: str, colour: QColor, size: int = 16) -> QIcon:
     selected = QGuiApplication.palette().color(QPalette.ColorRole.HighlightedText)
     return _chip(name, colour.name(), selected.name(), size)
 
-
-def ui_icon(name: str, palette: QPalette) -> QIcon:
-    """`name` from resources/ui-icons in one palette; an empty icon if the file is missing."""
-    try:
-        svg = _svg(name)
-    except OSError:
-        return QIcon()
-    result = QIcon()
-    # Qt derives the disabled look from the normal pixmap. One parse per colour, drawn at
-    # each size (the sidebar draws them before its first paint).
-    for role, mode in ((QPalette.ColorRole.WindowText, QIcon.Mode.Normal),
-                       (QPalette.ColorRole.HighlightedText, QIcon.Mode.Selected)):
-        renderer = _renderer(svg, palette.color(role))
-        for size in SIZES:
-            result.addPixmap(_draw(renderer, size), mode)
-    return result

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QEvent, QSize, Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -99,23 +99,16 @@ class MainWindow(QMainWindow):
         self.painted.emit()
 
     def set_nav_icons(self, names: dict[str, str]) -> None:
-        """Sidebar icons by pane title (resources/ui-icons), redrawn when the palette changes."""
-        self._nav_icons = dict(names)
-        self._paint_nav_icons()
-
-    def _paint_nav_icons(self) -> None:
-        from app.ui.icons import ui_icon
+        """Sidebar icons by pane title (resources/ui-icons). Drawn when painted, in the
+        palette of that moment: nothing to redraw on a theme switch, and nothing drawn
+        before the first paint but the four it shows."""
+        from app.ui.icons import icon
 
         for index in range(self.nav.count()):
             item = self.nav.item(index)
-            name = getattr(self, "_nav_icons", {}).get(item.text())
+            name = names.get(item.text())
             if name:
-                item.setIcon(ui_icon(name, self.palette()))
-
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange and getattr(self, "_nav_icons", None):
-            self._paint_nav_icons()
+                item.setIcon(icon(name))
 
     def show_pane(self, title: str) -> None:
         titles = list(self.panes)

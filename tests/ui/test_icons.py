@@ -114,3 +114,38 @@ def test_message_boxes_wear_our_icons_too(qapp: Any) -> None:
     dress(box, {yes: "delete"})
     assert yes.icon().name() == "delete"
     assert box.button(QMessageBox.StandardButton.Cancel).icon().name() == "close"
+
+
+def _near(colours: set[str], expected: str) -> bool:
+    """Every opaque pixel is `expected`, give or take premultiplied alpha's rounding."""
+    want = [int(expected[i:i + 2], 16) for i in (1, 3, 5)]
+    return bool(colours) and all(
+        max(abs(int(c[i:i + 2], 16) - w) for i, w in zip((1, 3, 5), want, strict=True)) <= 2
+        for c in colours)
+
+
+def test_sidebar_icons_follow_a_theme_switch(qapp: Any, tmp_path: Path) -> None:
+    """The sidebar's icons are drawn when painted: a theme switched at run time shows at once,
+    in the new palette's text colour (and the highlighted text colour on the current page)."""
+    from PySide6.QtGui import QIcon, QPalette
+
+    from app.core.paths import Paths
+    from app.core.settings import Theme
+    from app.ui import theme
+    from app.ui.main_window import MainWindow
+
+    before = qapp.palette()
+    try:
+        window = MainWindow(Paths.for_root(tmp_path / "gw").ensure(), [])
+        window.nav.addItem("Profiles")
+        window.set_nav_icons({"Profiles": "profiles"})
+        item = window.nav.item(0).icon()
+        for choice in (Theme.LIGHT, Theme.DARK):
+            qapp.setPalette(theme.palette_for(choice))
+            text = qapp.palette().color(QPalette.ColorRole.WindowText).name()
+            selected = qapp.palette().color(QPalette.ColorRole.HighlightedText).name()
+            assert _near(_colours(item.pixmap(20).toImage()), text)
+            assert _near(_colours(item.pixmap(20, QIcon.Mode.Selected).toImage()), selected)
+        window.deleteLater()
+    finally:
+        qapp.setPalette(before)
