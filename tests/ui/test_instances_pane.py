@@ -45,7 +45,8 @@ def view_rows(pane: InstancesPane) -> list[InstanceRow]:
 def test_empty_states_before_anything_is_listed(qtbot, aws_env, tmp_path):
     bare = instances_pane(TaskRunner(), Paths.for_root(tmp_path / "x"))
     qtbot.addWidget(bare)
-    assert bare.stack.currentWidget() is bare.empty_profile
+    # Before the names arrive from the worker: "Reading your AWS profiles…", not "Pick one".
+    assert bare.stack.currentWidget() is bare.frame.loading
     bare.refresh()  # no profile: nothing to do, no crash
     assert not bare.busy
     bare.set_profiles(["default"])

@@ -178,7 +178,10 @@ def test_failed_refresh_shows_the_error_state_and_retry(qtbot: QtBot, runner: Ta
 def test_no_profile_says_so(qtbot: QtBot, runner: TaskRunner, tmp_path) -> None:  # type: ignore[no-untyped-def]
     pane = make_pane(qtbot, runner, Paths.for_root(tmp_path).ensure(), profiles=())
     assert pane.refresh() is None
-    assert pane.stack.currentWidget() is pane.no_profile
+    assert pane.stack.currentWidget() is pane.frame.loading  # the names are not read yet
+    pane.set_profiles([])
+    assert pane.stack.currentWidget() is pane.no_profiles
+    assert pane.refresh() is None
     assert not pane.settings_button.isVisibleTo(pane)  # no settings store: nothing to open
 
 

@@ -63,6 +63,22 @@ def test_empty_pane_says_how_to_add_a_tunnel(services: Services, qtbot: Any) -> 
     assert pane.editor is not None and pane.editor.isVisible()
 
 
+def test_before_the_book_is_read_the_pane_says_reading(aws_env: AwsEnv, qtbot: Any) -> None:
+    """Not "No tunnels saved" while the saved tunnels are still being read."""
+    owner = QObject()
+    built = build_services(Paths.default().ensure(), owner)
+    built.credentials.store = MemoryStore()
+    try:
+        pane = TunnelsPane(built.tunnel_view, built.tasks, built.paths.runtime_dir)
+        qtbot.addWidget(pane)
+        assert pane.stack.currentWidget() is pane.frame.loading
+        with qtbot.waitSignal(built.tunnel_view.specs_changed, timeout=20000):
+            built.tunnel_view.start()
+        assert pane.stack.currentWidget() is pane.empty  # read: there are none
+    finally:
+        built.stop()
+
+
 def test_add_in_the_editor_switch_on_in_the_pane_and_curl_through_it(
         services: Services, qtbot: Any, http_server: int) -> None:
     curl = require_program("curl")

@@ -115,7 +115,7 @@ class TunnelsBridge(QObject):
             self._unsubscribe = self.supervisor.subscribe(self)
         task = self.tasks.submit(self._start_job, name="tunnels start")
         task.result.connect(self._loaded)
-        task.error.connect(self.error)
+        task.error.connect(self._read_failed)
         return task
 
     def _start_job(self) -> tuple[list[TunnelSpec], list[TunnelSpec], list[str]]:
@@ -149,7 +149,7 @@ class TunnelsBridge(QObject):
     def reload(self) -> Task:
         task = self.tasks.submit(self._read, name="tunnels read")
         task.result.connect(self._loaded)
-        task.error.connect(self.error)
+        task.error.connect(self._read_failed)
         return task
 
     def _loaded(self, result: Any) -> None:
@@ -158,6 +158,12 @@ class TunnelsBridge(QObject):
         self.problems = list(problems)
         self.loaded = True
         self.specs_changed.emit()
+
+    def _read_failed(self, exc: object) -> None:
+        """A read that failed has come back too: the pane says so instead of "Reading…"."""
+        self.loaded = True
+        self.specs_changed.emit()
+        self.error.emit(exc)
 
     def specs(self) -> list[TunnelSpec]:
         return list(self._specs)

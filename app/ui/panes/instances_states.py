@@ -95,7 +95,9 @@ class InstancesStatesMixin(QWidget):
         self.count_label.setText(f"{shown} of {total} shown" if total else "")
         if not self.profile:
             none = self.profiles_known and self.profile_box.count() == 0
-            page: QWidget = self.no_profiles if none else self.empty_profile
+            # Until the names are read, the frame's "Reading…": not "Pick a profile".
+            page: QWidget = (self.no_profiles if none else self.empty_profile
+                             if self.profiles_known else self.frame.loading)
         elif total:
             page = self.view if shown else self.empty_filtered
         elif self.busy:

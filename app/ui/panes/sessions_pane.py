@@ -278,7 +278,9 @@ class SessionsPane(QWidget):
     def _update_state(self, *_: object) -> None:
         if not self.profile:
             none = self.profiles_known and self.profile_box.count() == 0
-            page: QWidget = self.no_profiles if none else self.no_profile
+            # Until the names are read, the frame's "Reading…": not "Pick a profile".
+            page: QWidget = (self.no_profiles if none else self.no_profile
+                             if self.profiles_known else self.frame.loading)
         elif self.failed is not None and self.task is None:
             page = self.error_state
         elif self.model.rowCount():

@@ -179,7 +179,9 @@ class TunnelsPane(QWidget):
         selected = self.selected_name()
         self.model.set_specs(self.bridge.specs(), self.bridge.statuses())
         has = self.model.rowCount() > 0
-        self.stack.setCurrentWidget(self.splitter if has else self.empty)
+        # Until the book is read, the frame's "Reading…": not "No tunnels saved".
+        self.stack.setCurrentWidget(self.splitter if has else self.empty if self.bridge.loaded
+                                    else self.frame.loading)
         for w in (self.edit_button, self.remove_button):
             w.setEnabled(has)
         problems = self.bridge.problems
