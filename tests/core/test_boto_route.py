@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from app.core.aws import sigv4
 from app.core.aws.credentials.service import CredentialService
-from app.core.aws.sessions import api, connect, targets
+from app.core.aws.sessions import api, connect, keypush, targets
 from app.core.aws.sessions.targets import Match
 from app.core.errors import AwsError, CredentialError, ProfileError
 from app.core.secrets import MemoryStore
@@ -170,3 +171,16 @@ def test_a_profile_without_any_credentials_says_so(aws_env) -> None:  # type: ig
         connect.route(CredentialService(MemoryStore(), prompt=None), "bare", None)
     assert err.value.message == "No credentials were found for this profile."
     assert err.value.hint == "Add keys or a role to the profile, or log in with SSO."
+
+
+def test_no_known_instance_connect_endpoint_takes_the_boto3_route(aws_env, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """GovCloud with the SSM and EC2 endpoints set but not EC2 Instance Connect's: the
+    boto-free route could not push a key (a traceback under --push-key), so botocore, which
+    knows every partition's endpoints, carries the session."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    source = CredentialService(MemoryStore(), prompt=None)
+    assert isinstance(connect.route(source, "default", REGION).eic, sigv4.InstanceConnect)
+    gov = connect.route(source, "default", "us-gov-west-1")
+    assert isinstance(gov.eic, keypush.BotoInstanceConnect)
+    assert gov.region == "us-gov-west-1"

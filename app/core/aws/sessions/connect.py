@@ -150,9 +150,11 @@ def _fast(source: CredentialSource, profiles: ProfileSet, profile: Profile,
     fields = dict(profile.fields)
     endpoint = sigv4.endpoint_for(region, fields)
     ec2 = sigv4.endpoint_for(region, fields, "ec2")
-    if endpoint is None or (needs_ec2 and ec2 is None):
-        return None
     eic = sigv4.endpoint_for(region, fields, "ec2-instance-connect")
+    # Without EC2 Instance Connect's endpoint (GovCloud with only SSM's and EC2's set) a
+    # keyless push could not be made here; botocore knows every partition's endpoints.
+    if endpoint is None or (needs_ec2 and ec2 is None) or eic is None:
+        return None
     ca_bundle = sigv4.ca_bundle_for(fields)
     creds = _sso_credentials(profiles, profile, ca_bundle) if sso else \
         source.credentials(profile.name)
