@@ -362,11 +362,12 @@ class TunnelRunner(StatusKeeper):
                     continue
                 if await self._join(client, live):
                     return
-            client.finish()
         finally:
             if held:
                 self.held -= 1
                 self._set(held=self.held)
+        # After the count: the FIN goes out at once, and a client woken by it may ask.
+        client.finish()
 
     async def _session_ready(self, deadline: float) -> bool | None:
         """Wait for a session (starting one): True up, False a start failed, None timed out."""
