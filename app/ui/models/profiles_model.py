@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QFont, QGuiApplication
 
 from app.core.aws.credentials.types import CredentialState, CredentialStatus
@@ -24,6 +24,7 @@ from app.core.aws.profiles.view import (
 )
 from app.ui.icons import chip
 from app.ui.models.instances_model import plain_tooltip
+from app.ui.models.table import AnyIndex, HeaderedTableModel
 from app.ui.widgets.colours import state_colour
 
 COL_NAME = 0
@@ -36,7 +37,6 @@ _HEADERS = ("Name", "Kind", "Region", "Account / identity", "Credentials")
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 
-AnyIndex = QModelIndex | QPersistentModelIndex
 
 
 
@@ -50,7 +50,8 @@ def state_kind(status: CredentialStatus, now: datetime | None) -> str:
     return "missing"
 
 
-class ProfilesModel(QAbstractTableModel):
+class ProfilesModel(HeaderedTableModel):
+    HEADERS = _HEADERS
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._rows: list[ProfileRow] = []
@@ -93,18 +94,8 @@ class ProfilesModel(QAbstractTableModel):
                 return i
         return -1
 
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(_HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(_HEADERS):
-            return _HEADERS[section]
-        return None
+    def row_count(self) -> int:
+        return len(self._rows)
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.parent().isValid():

@@ -10,11 +10,12 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QGuiApplication, QIcon, QPalette
 
 from app.core.aws.sessions.api import SessionRecord
 from app.ui.icons import chip
+from app.ui.models.table import AnyIndex, HeaderedTableModel
 from app.ui.widgets.colours import state_colour
 
 # Status (how it ended) comes early: it is what people look for, and must not scroll away.
@@ -30,7 +31,6 @@ _HEADERS = ("Started", "Status", "Profile", "Target", "Document", "Reason", "Ses
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 
-AnyIndex = QModelIndex | QPersistentModelIndex
 
 
 def time_text(when: datetime | None) -> str:
@@ -77,7 +77,8 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-class SessionsModel(QAbstractTableModel):
+class SessionsModel(HeaderedTableModel):
+    HEADERS = _HEADERS
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.rows: list[SessionRecord] = []
@@ -103,18 +104,8 @@ class SessionsModel(QAbstractTableModel):
         return f"{name} ({rec.target})" if name else rec.target
 
     # --- QAbstractTableModel -------------------------------------------------------------
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(_HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(_HEADERS)):
-            return _HEADERS[section]
-        return None
+    def row_count(self) -> int:
+        return len(self.rows)
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.rows):

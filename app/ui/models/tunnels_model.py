@@ -15,11 +15,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QPalette
 
 from app.core.tunnels.spec import TargetKind, TunnelError, TunnelSpec
 from app.core.tunnels.states import TunnelState, TunnelStatus
+from app.ui.models.table import AnyIndex, HeaderedTableModel
 from app.ui.widgets.state_light import state_icon
 
 COL_ON = 0
@@ -38,7 +39,6 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 STATE_ROLE = Qt.ItemDataRole.UserRole + 3  # the TunnelState
 NAME_ROLE = Qt.ItemDataRole.UserRole + 4
 
-AnyIndex = QModelIndex | QPersistentModelIndex
 _STATE_ORDER = {TunnelState.FAILED: 0, TunnelState.RECONNECTING: 1, TunnelState.STARTING: 2,
                 TunnelState.LISTENING: 3, TunnelState.IDLE: 4, TunnelState.OFF: 5}
 
@@ -113,7 +113,8 @@ def event_text(status: TunnelStatus) -> str:
     return one_line(status.warning or status.last_event)
 
 
-class TunnelsModel(QAbstractTableModel):
+class TunnelsModel(HeaderedTableModel):
+    HEADERS = _HEADERS
     switch_requested = Signal(str, bool)  # name, on
 
     def __init__(self, parent: Any = None) -> None:
@@ -141,18 +142,8 @@ class TunnelsModel(QAbstractTableModel):
 
     # --- QAbstractTableModel --------------------------------------------------------------------
 
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(_HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(_HEADERS)):
-            return _HEADERS[section]
-        return None
+    def row_count(self) -> int:
+        return len(self.rows)
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         if not index.isValid():
