@@ -283,3 +283,15 @@ def test_columns_fit_their_values_and_the_default_window(qtbot, pane):
     fixed = sum(hh.sectionSize(c) for c in range(hh.count() - 1))
     room = DEFAULT_SIZE.width() - 170 - 30 - fixed
     assert room >= metrics.horizontalAdvance("Environment=staging") + margins
+
+
+def test_the_chosen_profile_gone_moves_the_pane_to_the_next(qtbot, pane):
+    """Deleted or renamed in Profiles: its instances must not stay listed under another name."""
+    refresh(qtbot, pane)
+    assert pane.profile == "default" and pane.model.rowCount() > 0
+    with qtbot.waitSignal(pane.profile_changed, timeout=10000) as moved:
+        pane.set_profiles(["jumpbox-only"])
+    assert moved.args == ["jumpbox-only"]
+    assert pane.profile == "jumpbox-only"
+    assert pane.model.rowCount() == 0 and pane.busy  # the old rows gone, the new listing asked
+    qtbot.waitUntil(lambda: not pane.busy, timeout=60000)  # no worker outlives the test

@@ -9,7 +9,11 @@ from PySide6.QtWidgets import QComboBox
 
 class ProfileBox(QComboBox):
     def set_names(self, names: Sequence[str]) -> None:
-        """Replace the list without emitting changes; keep the current name if it remains."""
+        """Replace the list; keep the current name if it remains, without a change signal.
+        If the chosen profile is gone (deleted, renamed), the pick moves to the first name
+        and `currentTextChanged` says so, or the pane would show the old profile's rows
+        under the new name. A first fill (nothing chosen yet) stays quiet: the panes decide
+        when to list it."""
         current = self.currentText()
         self.blockSignals(True)
         try:
@@ -19,3 +23,5 @@ class ProfileBox(QComboBox):
                 self.setCurrentText(current)
         finally:
             self.blockSignals(False)
+        if current and self.currentText() != current:
+            self.currentTextChanged.emit(self.currentText())
